@@ -1,0 +1,12 @@
+// `npm run db:migrate`: applies pending migrations to DATABASE_URL (the server also does this on
+// every start). Safe to run repeatedly.
+import { loadConfig } from '../src/config.js';
+import { migrate } from '../src/store/migrate.js';
+
+const config = loadConfig(process.env);
+const applied = await migrate(config.database);
+console.log(
+  applied.length
+    ? `applied ${applied.length} migration(s) to ${config.database.kind}: ${applied.join(', ')}`
+    : `${config.database.kind} database is up to date`,
+);

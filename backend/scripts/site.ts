@@ -1,0 +1,195 @@
+// `npm run site -- <command>`: manage the sites one Parley backend serves. Uses DATABASE_URL like
+// the server (and migrates it first), so it works on the same SQLite file or PostgreSQL database.
+//
+//   create --name Shop --origin https://shop.example [--origin …] [--id shop]
+//   list
+//   show <id>
+//   origins <id> [--add https://…] [--remove https://…] [--set https://… …]
+//   rotate-secret <id>
+//   set <id> [--registration-open true|false] [--strangers-may-message true|false]
+//            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { themeSchema } from '../src/protocol/schemas.js';
+import { loadConfig } from '../src/config.js';
+import { migrate } from '../src/store/migrate.js';
+import { PrismaStore } from '../src/store/prisma-store.js';
+import type { SiteRecord } from '../src/store/store.js';
+import { siteSettings } from '../src/services/site-settings.js';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run site -- <command>
+  create --name <name> --origin <origin> [--origin …] [--id <id>]
+  list
+  show <id>
+  origins <id> [--add <origin>] [--remove <origin>] [--set <origin> …]
+  rotate-secret <id>
+  set <id> [--registration-open true|false] [--strangers-may-message true|false]
+           [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
+Origins look like https://shop.example or http://localhost:* (any port).`;
+
+/** An origin pattern: scheme://host[:port|:*], nothing else. */
+function checkOrigin(origin: string): string {
+  const pattern = /^https?:\/\/(\[[0-9a-f:]+\]|[a-z0-9.-]+)(:(\d{1,5}|\*))?$/i;
+  if (!pattern.test(origin)) throw new UsageError(`"${origin}" is not an origin like https://shop.example`);
+  return origin.toLowerCase();
+}
+
+function bool(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new UsageError(`--${name} takes true or false`);
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function snippet(site: SiteRecord, server: string): string {
+  return `<script src="${server}/parley.js" data-site="${site.id}" async></script>`;
+}
+
+function describe(site: SiteRecord, server: string): string {
+  const settings = siteSettings(site);
+  return [
+    `site id:   ${site.id}`,
+    `name:      ${site.name}`,
+    `origins:   ${site.origins.join(', ') || '(none: no browser can connect)'}`,
+    `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
+    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}`,
+    `theme:     ${JSON.stringify(settings.theme)}`,
+    `snippet:   ${snippet(site, server)}`,
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      id: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      add: { type: 'string', multiple: true },
+      remove: { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+      'registration-open': { type: 'string' },
+      'strangers-may-message': { type: 'string' },
+      'retention-days': { type: 'string' },
+      theme: { type: 'string' },
+      server: { type: 'string' },
+    },
+  });
+  if (!command) throw new UsageError('no command given');
+  const config = loadConfig(process.env);
+  const server = values.server ?? process.env.PUBLIC_URL ?? `http://localhost:${config.port}`;
+  await migrate(config.database);
+  const store = await PrismaStore.open(config.database);
+  try {
+    const site = async () => {
+      const id = positionals[0];
+      if (!id) throw new UsageError(`${command} needs a site id`);
+      const found = await store.getSite(id);
+      if (!found) throw new UsageError(`no site "${id}" (npm run site -- list)`);
+      return found;
+    };
+    switch (command) {
+      case 'create': {
+        if (!values.name) throw new UsageError('create needs --name');
+        const origins = (values.origin ?? []).map(checkOrigin);
+        if (origins.length === 0) throw new UsageError('create needs at least one --origin');
+        const id =
+          values.id ??
+          `${
+            values.name
+              .toLowerCase()
+              .replace(/[^a-z0-9]+/g, '-')
+              .replace(/^-|-$/g, '')
+              .slice(0, 40) || 'site'
+          }-${randomBytes(3).toString('hex')}`;
+        if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id))
+          throw new UsageError('--id takes lower-case letters, digits and dashes');
+        if (await store.getSite(id)) throw new UsageError(`site "${id}" exists already`);
+        const created: SiteRecord = { id, name: values.name, secret: newSecret(), origins, settings: {} };
+        await store.createSite(created);
+        console.log(`created\n${describe(created, server)}`);
+        return;
+      }
+      case 'list': {
+        const sites = await store.listSites();
+        if (sites.length === 0) console.log('no sites yet: npm run site -- create --name … --origin …');
+        for (const s of sites) console.log(`${s.id}\t${s.name}\t${s.origins.join(' ')}`);
+        return;
+      }
+      case 'show':
+        console.log(describe(await site(), server));
+        return;
+      case 'origins': {
+        const current = await site();
+        let origins = values.set ? values.set.map(checkOrigin) : [...current.origins];
+        for (const o of (values.add ?? []).map(checkOrigin)) if (!origins.includes(o)) origins.push(o);
+        const drop = new Set((values.remove ?? []).map(checkOrigin));
+        origins = origins.filter((o) => !drop.has(o));
+        const updated = await store.updateSite(current.id, { origins });
+        console.log(`origins of ${updated.id}: ${updated.origins.join(', ') || '(none)'}`);
+        return;
+      }
+      case 'rotate-secret': {
+        const updated = await store.updateSite((await site()).id, { secret: newSecret() });
+        console.log(
+          `new secret for ${updated.id}: ${updated.secret}\nTokens signed with the old secret are refused from now on.`,
+        );
+        return;
+      }
+      case 'set': {
+        const current = await site();
+        const settings: Record<string, unknown> = { ...current.settings };
+        const registration = bool(values['registration-open'], 'registration-open');
+        const strangers = bool(values['strangers-may-message'], 'strangers-may-message');
+        if (registration !== undefined) settings.registrationOpen = registration;
+        if (strangers !== undefined) settings.strangersMayMessage = strangers;
+        const days = values['retention-days'];
+        if (days === 'off') delete settings.retentionDays;
+        else if (days !== undefined) {
+          const n = Number(days);
+          if (!Number.isInteger(n) || n < 1)
+            throw new UsageError('--retention-days takes a whole number of days, or off');
+          settings.retentionDays = n;
+        }
+        if (values.theme !== undefined) {
+          let json: unknown;
+          try {
+            json = JSON.parse(values.theme);
+          } catch {
+            throw new UsageError('--theme must be JSON, e.g. \'{"primaryColor":"#0a7"}\'');
+          }
+          const theme = themeSchema.safeParse(json);
+          if (!theme.success) {
+            throw new UsageError(
+              `--theme: ${theme.error.issues.map((i) => `${i.path.join('.') || 'theme'}: ${i.message}`).join('; ')}`,
+            );
+          }
+          settings.theme = theme.data;
+        }
+        const updated = await store.updateSite(current.id, { settings, ...(values.name ? { name: values.name } : {}) });
+        console.log(describe(updated, server));
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,274 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify';
+import fastifyHelmet from '@fastify/helmet';
+import { Server } from 'socket.io';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { seedDemo } from './demo-seed.js';
+import { attachGateway, endSessions } from './gateway/index.js';
+import { userRoom, type Lifecycle, type ParleyServer } from './gateway/types.js';
+import { registerDemoRoutes } from './http/demo-routes.js';
+import { frameworkError, registerRoutes } from './http/routes.js';
+import { Accounts } from './services/accounts.js';
+import { DigestMailer } from './services/digest-mailer.js';
+import { InboxWriter } from './services/inbox-writer.js';
+import { Messaging } from './services/messaging.js';
+import type { Notifier } from './services/notifier.js';
+import { PresenceService } from './services/presence.js';
+import { LocalPresenceRegistry } from './services/presence-registry.js';
+import { RateLimiter, type Limiter } from './services/rate-limiter.js';
+import { Relations } from './services/relations.js';
+import { RoomService } from './services/rooms.js';
+import { RosterService } from './services/roster.js';
+import { scheduleRetention } from './services/retention.js';
+import { migrate } from './store/migrate.js';
+import { PrismaStore } from './store/prisma-store.js';
+import type { Store } from './store/store.js';
+import { ClusterError } from './cluster/redis.js';
+import { joinCluster, type Cluster } from './cluster/cluster.js';
+
+export interface ParleyApp {
+  http: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
+  io: ParleyServer;
+  store: Store;
+  logger: Logger;
+  /** The digest e-mailer (its `scan()` runs one pass at once, for tests). */
+  digests: DigestMailer;
+  /** Cluster mode (REDIS_URL) only: this node's part in the cluster. */
+  cluster: Cluster | null;
+  /** Listens on config.port (0 = any free port) and resolves with the port taken. */
+  listen(): Promise<number>;
+  /**
+   * Graceful shutdown: stops taking connections and requests, tells every client to reconnect
+   * elsewhere (`server:shutdown`), writes what is queued and answers it, closes the connections at
+   * the transport level (clients reconnect by themselves), then closes the database. Calling it
+   * again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/** How long clients are told to spread their reconnects over after `server:shutdown`. */
+export const RECONNECT_WITHIN_MS = 2000;
+
+/** The Content-Security-Policy of the demo page: the widget needs only its script, its socket and https avatars. */
+export const DEMO_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  // The widget styles itself with constructed stylesheets, which style-src does not govern.
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'https:', 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'self'"],
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface AppOptions {
+  config: Config;
+  /** A store to use instead of opening config.database (tests may share one). */
+  store?: Store;
+  logger?: Logger;
+}
+
+/**
+ * Builds a complete Parley server from its dependencies: migrates the database, seeds the demo
+ * site when asked, and wires HTTP and Socket.IO on one port. Nothing listens until `listen()`.
+ */
+export async function createApp({ config, ...given }: AppOptions): Promise<ParleyApp> {
+  const logger = given.logger ?? createLogger(config.logLevel);
+  if (config.redis && config.database.kind === 'sqlite') {
+    // Nodes on several machines cannot share an SQLite file, and even on one machine its single
+    // writer would serialise the whole cluster.
+    throw new ClusterError('cluster mode (REDIS_URL) needs PostgreSQL: set DATABASE_URL to a postgres:// URL');
+  }
+  let store = given.store;
+  if (!store) {
+    const applied = await migrate(config.database);
+    if (applied.length) logger.info({ applied }, 'applied database migrations');
+    store = await PrismaStore.open(config.database);
+  }
+  if (config.demo) await seedDemo(store, logger);
+
+  // Fastify logs every request at info; keep those for debug runs only.
+  const httpLogger = logger.child({ part: 'http' }, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' });
+  const http = Fastify({
+    loggerInstance: httpLogger,
+    bodyLimit: 64 * 1024,
+    // Per-address limits count the client, which is the proxy's X-Forwarded-For only when trusted.
+    frameworkErrors: frameworkError,
+    trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
+  });
+  await http.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: DEMO_CSP },
+    // parley.js is loaded by other sites' pages: it must be fetchable cross-origin (the API has CORS).
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  const cluster = config.redis
+    ? await joinCluster({
+        url: config.redis.url,
+        prefix: config.redis.prefix,
+        presenceGraceMs: config.presenceGraceMs,
+        presenceExpiryMs: config.presenceExpiryMs,
+        logger,
+      })
+    : null;
+  const io: ParleyServer = new Server(http.server, {
+    ...(cluster ? { adapter: cluster.adapter } : {}),
+    // One node: WebSocket first, long-polling for networks that block WebSockets. Cluster mode
+    // defaults to WebSocket only, which needs no sticky sessions (docs/deployment.md).
+    transports: config.transports,
+    maxHttpBufferSize: 64 * 1024,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+    // Origins are checked per site in the handshake middleware, where the site is known.
+    cors: { origin: true, credentials: false },
+    serveClient: false,
+  });
+
+  const notify: Notifier = {
+    toUsers(userIds, event, ...data) {
+      const rooms = [...userIds].map(userRoom);
+      if (rooms.length > 0) io.to(rooms).emit(event, ...data);
+    },
+  };
+  const accounts = new Accounts(store, config.sessionTtlMs);
+  const relations = new Relations(store);
+  if (cluster) await cluster.syncRelations(relations);
+  const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
+  const presence = new PresenceService(registry, store, relations, notify, logger);
+  const writer = new InboxWriter(store, logger);
+  const messaging = new Messaging(store, writer, relations, notify);
+  const roster = new RosterService(store, relations, presence, notify);
+  const rooms = new RoomService(store, writer, messaging, relations, presence, notify, logger.child({ part: 'rooms' }));
+  // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
+  const limiter = (name: string, rate: number, burst: number): Limiter =>
+    cluster ? cluster.limiter(name, rate, burst) : new RateLimiter(rate, burst);
+  const rate = config.messageRatePerSecond;
+  const limits = {
+    message: limiter('message', rate, rate * 2),
+    typing: limiter('typing', 5, 10),
+    actions: limiter('actions', config.actionRatePerSecond, config.actionRatePerSecond * 2),
+    buddyRequests: limiter('buddyRequests', config.buddyRequestsPerMinute / 60, config.buddyRequestsPerMinute),
+  };
+  const lifecycle: Lifecycle = { closing: false, inFlight: 0 };
+
+  if (config.demo) registerDemoRoutes(http, store);
+  const digests = new DigestMailer(
+    store,
+    {
+      smtpUrl: config.smtpUrl,
+      mailFrom: config.mailFrom,
+      delayMs: config.digestDelayMs,
+      checkMs: config.digestCheckMs,
+      publicUrl: config.publicUrl,
+      secret: config.secret,
+    },
+    logger.child({ part: 'digests' }),
+  );
+
+  await registerRoutes(http, {
+    store,
+    accounts,
+    secret: config.secret,
+    endSessions: (userId, reason, match) => endSessions(io, userId, reason, match),
+    limits: {
+      loginPerAccount: limiter(
+        'loginPerAccount',
+        config.loginPerAccountPerMinute / 60,
+        config.loginPerAccountPerMinute,
+      ),
+      loginPerAddress: limiter(
+        'loginPerAddress',
+        config.loginPerAddressPerMinute / 60,
+        config.loginPerAddressPerMinute,
+      ),
+      registerPerAddress: limiter(
+        'registerPerAddress',
+        config.registerPerAddressPerHour / 3600,
+        config.registerPerAddressPerHour,
+      ),
+    },
+    lifecycle,
+    cluster,
+  });
+  attachGateway(io, {
+    store,
+    accounts,
+    messaging,
+    roster,
+    rooms,
+    presence,
+    notify,
+    limits,
+    logger,
+    lifecycle,
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+  });
+
+  const stopRetention = scheduleRetention(store, logger);
+  const ownStore = !given.store;
+  const db = store;
+  let closed: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    lifecycle.closing = true;
+    stopRetention();
+    const stopDigests = digests.stop(); // a digest being sent finishes before the database closes
+    const started = performance.now();
+    // 1. No new connections: the listening socket closes (a load balancer moves on to other nodes),
+    //    and handshakes or requests still arriving on open keep-alive connections are refused.
+    http.server.close();
+    // 2. Tell every client to reconnect elsewhere. From now on new events answer `unavailable`
+    //    (the widget keeps such messages pending and resends them after reconnecting).
+    //    Only this node's clients: in cluster mode `io.emit` would reach every node's.
+    io.local.emit('server:shutdown', { reconnectWithinMs: RECONNECT_WITHIN_MS });
+    // 3. Flush: every event already being handled is answered, everything queued is written, and
+    //    the acknowledgements are on their way out of Engine.IO's buffers.
+    const deadline = started + config.shutdownTimeoutMs / 2;
+    while (lifecycle.inFlight > 0 && performance.now() < deadline) await sleep(10);
+    if (lifecycle.inFlight > 0) logger.warn({ inFlight: lifecycle.inFlight }, 'shutdown: events still unanswered');
+    await writer.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(
+      [...io.of('/').sockets.values()].map(({ conn }) =>
+        // writeBuffer is Engine.IO's outgoing queue (typed private); 'drain' fires when it empties.
+        (conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length === 0
+          ? undefined
+          : new Promise<void>((resolve) => {
+              conn.once('drain', resolve);
+              setTimeout(resolve, 1000).unref();
+            }),
+      ),
+    );
+    // 4. Close connections at the transport level, not with a Socket.IO disconnect: clients see
+    //    "transport close" and reconnect by themselves. Engine.IO sends what is buffered first.
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await presence.close();
+    await http.close();
+    await stopDigests;
+    await cluster?.close();
+    if (ownStore) await db.close();
+    logger.info({ ms: Math.round(performance.now() - started) }, 'shut down');
+  }
+
+  return {
+    http,
+    io,
+    store,
+    logger,
+    digests,
+    cluster,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const address = http.server.address();
+      digests.start();
+      return typeof address === 'object' && address ? address.port : config.port;
+    },
+    close() {
+      closed ??= shutdown();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,360 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { ChosenPresence } from '../protocol/index.js';
+import {
+  ignoreTransitions,
+  type Chosen,
+  type PresenceRegistry,
+  type PresenceTransitions,
+} from '../services/presence-registry.js';
+import { LUA_NOW_MS, runScript } from './redis.js';
+
+/**
+ * Presence for a cluster, kept in Redis. All times are the Redis server's clock.
+ *
+ *   presence:user:<id>    hash  n:<node> → connections on that node, total, online (0/1), state, status
+ *   presence:node:<node>  set   users with connections on that node (to clean up after it)
+ *   presence:leaving      zset  user → end of their grace period (their last connection closed)
+ *   presence:nodes        zset  node → heartbeat deadline
+ *   presence:dead         set   nodes taken for dead whose users are still being cleaned up
+ *
+ * Each transition is decided inside one Lua script, so exactly one node sees it: the connect that
+ * finds `online` unset announces online; the finalize that removes a due `leaving` entry while
+ * `total` is 0 announces offline. Nodes renew their heartbeat every third of PRESENCE_EXPIRY_MS;
+ * a node past its deadline (SIGKILL, power loss, partition) is moved to `dead` by whichever node
+ * notices first, its connection counts are subtracted user by user, and its users who are left
+ * with no connection anywhere go offline at once (the expiry was their grace period).
+ */
+
+const CONNECT = `
+-- KEYS: user, nodeUsers, leaving   ARGV: node, userId, state, status, count
+local count = tonumber(ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'n:' .. ARGV[1], count)
+redis.call('HINCRBY', KEYS[1], 'total', count)
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('HSETNX', KEYS[1], 'state', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'status', ARGV[4])
+local was = redis.call('HGET', KEYS[1], 'online')
+redis.call('HSET', KEYS[1], 'online', '1')
+local chosen = redis.call('HMGET', KEYS[1], 'state', 'status')
+if was == '1' then return { 0, chosen[1], chosen[2] } end
+return { 1, chosen[1], chosen[2] }
+`;
+
+const DISCONNECT = `${LUA_NOW_MS}
+-- KEYS: user, nodeUsers, leaving   ARGV: node, userId, graceMs
+local field = 'n:' .. ARGV[1]
+local n = tonumber(redis.call('HGET', KEYS[1], field) or '0')
+if n <= 0 then return -1 end
+if n == 1 then
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('SREM', KEYS[2], ARGV[2])
+else
+  redis.call('HINCRBY', KEYS[1], field, -1)
+end
+if redis.call('HINCRBY', KEYS[1], 'total', -1) > 0 then return 0 end
+redis.call('HSET', KEYS[1], 'total', '0')
+local deadline = now_ms() + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[3], deadline, ARGV[2])
+return deadline
+`;
+
+const FINALIZE = `${LUA_NOW_MS}
+-- KEYS: user, leaving   ARGV: userId
+local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not deadline then return false end
+if tonumber(deadline) > now_ms() then return false end
+redis.call('ZREM', KEYS[2], ARGV[1])
+if tonumber(redis.call('HGET', KEYS[1], 'total') or '0') > 0 then return false end
+local h = redis.call('HMGET', KEYS[1], 'online', 'state', 'status')
+redis.call('DEL', KEYS[1])
+if h[1] ~= '1' then return false end
+return { deadline, h[2] or 'online', h[3] or '' }
+`;
+
+const DUE = `${LUA_NOW_MS}
+-- KEYS: leaving   ARGV: limit
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+`;
+
+const CHOOSE = `
+-- KEYS: user   ARGV: state, status
+if redis.call('HGET', KEYS[1], 'online') ~= '1' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2])
+return 1
+`;
+
+const HEARTBEAT = `${LUA_NOW_MS}
+-- KEYS: nodes, dead   ARGV: node, expiryMs, expectKnown
+-- Returns { 1 if this node is (still) registered else 0, nodes to clean up }.
+local now = now_ms()
+local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local alive = 1
+if known or ARGV[3] ~= '1' then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+else
+  alive = 0
+end
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 20)
+for _, node in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], node)
+  redis.call('SADD', KEYS[2], node)
+end
+return { alive, redis.call('SRANDMEMBER', KEYS[2], 20) }
+`;
+
+const RETIRE = `
+-- KEYS: nodes, dead   ARGV: node
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+`;
+
+const REAP = `${LUA_NOW_MS}
+-- KEYS: user, leaving, deadNodeUsers   ARGV: deadNode, userId
+redis.call('SREM', KEYS[3], ARGV[2])
+local field = 'n:' .. ARGV[1]
+local c = tonumber(redis.call('HGET', KEYS[1], field) or '0')
+if c <= 0 then return 0 end
+redis.call('HDEL', KEYS[1], field)
+if redis.call('HINCRBY', KEYS[1], 'total', -c) <= 0 then
+  redis.call('HSET', KEYS[1], 'total', '0')
+  redis.call('ZADD', KEYS[2], now_ms(), ARGV[2])
+end
+return 1
+`;
+
+const chosenStates = new Set<string>(['online', 'away', 'busy', 'invisible'] satisfies ChosenPresence[]);
+function toChosen(state: unknown, status: unknown): Chosen {
+  return {
+    state: typeof state === 'string' && chosenStates.has(state) ? (state as ChosenPresence) : 'online',
+    status: typeof status === 'string' ? status : '',
+  };
+}
+
+export interface RedisPresenceOptions {
+  redis: Redis;
+  /** Key prefix (REDIS_PREFIX). */
+  prefix: string;
+  graceMs: number;
+  /** PRESENCE_EXPIRY_MS: a node silent this long is taken for dead. */
+  expiryMs: number;
+  logger: Logger;
+}
+
+export class RedisPresenceRegistry implements PresenceRegistry {
+  /** This node's connections per user: the truth this node re-registers from after a split. */
+  private readonly local = new Map<string, { count: number; chosen: Chosen }>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private nodeIdValue = RedisPresenceRegistry.newNodeId();
+  private ticker: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private closed = false;
+  private readonly redis: Redis;
+  private readonly logger: Logger;
+  private transitions: PresenceTransitions = ignoreTransitions;
+
+  private constructor(private readonly options: RedisPresenceOptions) {
+    this.redis = options.redis;
+    this.logger = options.logger.child({ part: 'presence' });
+  }
+
+  /** Registers this node (first heartbeat) and starts the heartbeat and sweep timer. */
+  static async start(options: RedisPresenceOptions): Promise<RedisPresenceRegistry> {
+    const registry = new RedisPresenceRegistry(options);
+    await registry.heartbeat(false);
+    registry.ticker = setInterval(() => registry.tick(), registry.tickMs);
+    registry.ticker.unref();
+    registry.logger.info({ node: registry.nodeId, expiryMs: options.expiryMs }, 'joined the cluster');
+    return registry;
+  }
+
+  /** This node's id in Redis: host, pid and a random part, new for every process. */
+  get nodeId(): string {
+    return this.nodeIdValue;
+  }
+
+  private static newNodeId(): string {
+    return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  private get tickMs(): number {
+    return Math.max(250, Math.floor(this.options.expiryMs / 3));
+  }
+
+  private key = {
+    user: (id: string) => `${this.options.prefix}presence:user:${id}`,
+    nodeUsers: (node: string) => `${this.options.prefix}presence:node:${node}`,
+    leaving: () => `${this.options.prefix}presence:leaving`,
+    nodes: () => `${this.options.prefix}presence:nodes`,
+    dead: () => `${this.options.prefix}presence:dead`,
+  };
+
+  listen(transitions: PresenceTransitions): void {
+    this.transitions = transitions;
+  }
+
+  async connect(userId: string, initial: Chosen): Promise<Chosen> {
+    const mine = this.local.get(userId);
+    if (mine) mine.count += 1;
+    else this.local.set(userId, { count: 1, chosen: initial });
+    const chosen = await this.register(userId, initial, 1);
+    // (The connection may have closed meanwhile, taking the entry with it.)
+    const entry = this.local.get(userId);
+    if (entry) entry.chosen = chosen;
+    return chosen;
+  }
+
+  /** Adds `count` connections of the user on this node; announces online if that is news. */
+  private async register(userId: string, initial: Chosen, count: number): Promise<Chosen> {
+    const node = this.nodeId;
+    const result = (await runScript(
+      this.redis,
+      CONNECT,
+      [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
+      [node, userId, initial.state, initial.status, count],
+    )) as [number, string | null, string | null];
+    const chosen = toChosen(result[1], result[2]);
+    if (result[0] === 1) this.transitions.online(userId, chosen);
+    return chosen;
+  }
+
+  async disconnect(userId: string): Promise<void> {
+    const mine = this.local.get(userId);
+    if (!mine) {
+      this.logger.warn({ user: userId }, 'disconnect of a user with no connection here');
+      return;
+    }
+    if (--mine.count === 0) this.local.delete(userId);
+    const node = this.nodeId;
+    const deadline = Number(
+      await runScript(
+        this.redis,
+        DISCONNECT,
+        [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
+        [node, userId, this.options.graceMs],
+      ),
+    );
+    if (deadline > 0 && !this.closed) {
+      // This node ends the grace period itself; the sweep of any node is the backstop.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.finalize(userId).catch((err: unknown) =>
+          this.logger.error({ err, user: userId }, 'could not end a grace period'),
+        );
+      }, this.options.graceMs + 25);
+      timer.unref();
+      this.timers.add(timer);
+    }
+  }
+
+  /** Takes the user offline if their grace period is over and no connection came back. */
+  private async finalize(userId: string): Promise<void> {
+    const result = (await runScript(this.redis, FINALIZE, [this.key.user(userId), this.key.leaving()], [userId])) as
+      [string, string, string] | null;
+    if (result) this.transitions.offline(userId, new Date(Number(result[0])), toChosen(result[1], result[2]));
+  }
+
+  async lookup(userIds: readonly string[]): Promise<Map<string, Chosen>> {
+    const found = new Map<string, Chosen>();
+    if (userIds.length === 0) return found;
+    const pipeline = this.redis.pipeline();
+    for (const id of userIds) pipeline.hmget(this.key.user(id), 'online', 'state', 'status');
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([err, value], i) => {
+      if (err) throw err;
+      const [online, state, status] = value as (string | null)[];
+      if (online === '1') found.set(userIds[i]!, toChosen(state, status));
+    });
+    return found;
+  }
+
+  async choose(userId: string, chosen: Chosen): Promise<void> {
+    const mine = this.local.get(userId);
+    if (mine) mine.chosen = chosen;
+    await runScript(this.redis, CHOOSE, [this.key.user(userId)], [chosen.state, chosen.status]);
+  }
+
+  /**
+   * Renews this node's heartbeat. If the other nodes took this node for dead meanwhile (it was
+   * stalled or cut off longer than the expiry), its connections are registered again under a new
+   * node id (the old one is being cleaned up by the others; reusing it would race with them).
+   */
+  private async heartbeat(expectKnown: boolean): Promise<string[]> {
+    const [alive, dead] = (await runScript(
+      this.redis,
+      HEARTBEAT,
+      [this.key.nodes(), this.key.dead()],
+      [this.nodeId, this.options.expiryMs, expectKnown ? '1' : '0'],
+    )) as [number, string[]];
+    if (alive === 0) await this.rejoin('this node was taken for dead');
+    return dead;
+  }
+
+  /** Registers every local connection under a fresh node id and hands the old id to the reapers. */
+  private async rejoin(reason: string): Promise<void> {
+    const old = this.nodeId;
+    this.nodeIdValue = RedisPresenceRegistry.newNodeId();
+    this.logger.warn({ node: this.nodeId, previous: old, reason, users: this.local.size }, 'rejoining the cluster');
+    await this.heartbeat(false);
+    for (const [userId, { count, chosen }] of this.local) await this.register(userId, chosen, count);
+    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [old]);
+  }
+
+  /** One heartbeat, clean-up of dead nodes, and the grace periods that are due. Never overlaps. */
+  private tick(): void {
+    if (this.ticking || this.closed) return;
+    this.ticking = (async () => {
+      const dead = await this.heartbeat(true);
+      for (const node of dead) if (node !== this.nodeId) await this.reap(node);
+      await this.sweep();
+    })()
+      .catch((err: unknown) => this.logger.error({ err, node: this.nodeId }, 'presence heartbeat failed'))
+      .finally(() => {
+        this.ticking = undefined;
+      });
+  }
+
+  /** Subtracts a dead node's connections, user by user (any number of nodes may do it at once). */
+  private async reap(node: string): Promise<void> {
+    const usersKey = this.key.nodeUsers(node);
+    let reaped = 0;
+    for (;;) {
+      const users = await this.redis.srandmember(usersKey, 200);
+      if (users.length === 0) break;
+      for (const userId of users) {
+        await runScript(this.redis, REAP, [this.key.user(userId), this.key.leaving(), usersKey], [node, userId]);
+        reaped += 1;
+      }
+    }
+    await this.redis.srem(this.key.dead(), node);
+    if (reaped > 0) this.logger.warn({ node: this.nodeId, dead: node, users: reaped }, 'cleaned up after a dead node');
+  }
+
+  /** Ends the grace periods that are due, whoever started them. */
+  private async sweep(): Promise<void> {
+    for (;;) {
+      const due = (await runScript(this.redis, DUE, [this.key.leaving()], [200])) as string[];
+      for (const userId of due) await this.finalize(userId);
+      if (due.length < 200) return;
+    }
+  }
+
+  /**
+   * Leaves the cluster. Grace periods this node started stay in Redis and end on another node
+   * (so users moving to another node see no offline flicker); whatever this node still counts is
+   * handed to the reapers.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.ticking;
+    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [this.nodeId]);
+    await this.reap(this.nodeId);
+  }
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { repoRoot } from './paths.js';
+
+describe('loadConfig', () => {
+  it('runs one node on SQLite with every transport by default', () => {
+    const config = loadConfig({});
+    expect(config.database.kind).toBe('sqlite');
+    expect(config.redis).toBeNull();
+    expect(config.transports).toEqual(['websocket', 'polling']);
+  });
+
+  it('turns on cluster mode with REDIS_URL, WebSocket only unless told otherwise', () => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgresql://p@h/db' };
+    const config = loadConfig(env);
+    expect(config.database.kind).toBe('postgres');
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
+    expect(config.transports).toEqual(['websocket']);
+    expect(config.presenceExpiryMs).toBe(15_000);
+    expect(loadConfig({ ...env, TRANSPORTS: 'websocket, polling' }).transports).toEqual(['websocket', 'polling']);
+  });
+
+  it('refuses bad values with the variable named', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://x', REDIS_PREFIX: 'a b' })).toThrow(/REDIS_PREFIX/);
+    expect(() => loadConfig({ TRANSPORTS: 'carrier-pigeon' })).toThrow(/TRANSPORTS/);
+    expect(() => loadConfig({ PRESENCE_EXPIRY_MS: '10' })).toThrow(/PRESENCE_EXPIRY_MS/);
+  });
+
+  it('has every variable it reads documented in docs/configuration.md', () => {
+    const source = readFileSync(join(repoRoot, 'backend', 'src', 'config.ts'), 'utf8');
+    const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');
+    const names = new Set([
+      ...[...source.matchAll(/int\(env, '([A-Z_]+)'/g)].map((m) => m[1]!),
+      ...[...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => m[1]!),
+    ]);
+    expect(names.size).toBeGreaterThan(10);
+    for (const name of names) expect(doc, name).toContain(`\`${name}\``);
+  });
+});

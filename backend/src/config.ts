@@ -1,0 +1,136 @@
+import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
+import { repoRoot } from './paths.js';
+
+/** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
+export interface Config {
+  /** PORT: where HTTP and Socket.IO listen. 0 picks a free port (tests). Default 3000. */
+  port: number;
+  /** HOST: interface to bind. Default all interfaces. */
+  host: string;
+  /** DATABASE_URL: SQLite file (default file:./data/parley.db) or a postgres:// URL. */
+  database: DatabaseTarget;
+  /** PRESENCE_GRACE_MS: how long a user with no open connection still shows online. Default 5000. */
+  presenceGraceMs: number;
+  /** SESSION_TTL_HOURS: lifetime of a sign-in. Default 720 (30 days). */
+  sessionTtlMs: number;
+  /** PARLEY_DEMO: "0" skips creating the demo site and users. Default on. */
+  demo: boolean;
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
+  logLevel: string;
+  /** MESSAGE_RATE: messages a user may send per second, sustained (burst is twice). Default 20. */
+  messageRatePerSecond: number;
+  /** ACTION_RATE: other requests (roster, search, history, sync…) per second and user; burst twice. Default 20. */
+  actionRatePerSecond: number;
+  /** LOGIN_RATE_ACCOUNT: sign-in attempts per minute for one username of a site (burst the same). Default 10. */
+  loginPerAccountPerMinute: number;
+  /** LOGIN_RATE_ADDRESS: sign-in attempts (password and identity) per minute from one address. Default 30. */
+  loginPerAddressPerMinute: number;
+  /** REGISTER_RATE: accounts one address may create per hour. Default 10. */
+  registerPerAddressPerHour: number;
+  /** BUDDY_REQUEST_RATE: buddy requests per minute and user (burst the same). Default 30. */
+  buddyRequestsPerMinute: number;
+  /** MAX_CONNECTIONS_PER_USER: open sockets one user may hold on this node. Default 20. */
+  maxConnectionsPerUser: number;
+  /**
+   * TRUST_PROXY: how many reverse proxies in front of Parley to trust for X-Forwarded-For (the
+   * client address that per-address limits count). Default 0: the TCP peer is the client.
+   */
+  trustProxyHops: number;
+  /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM may take to hand clients off and flush writes. Default 10000. */
+  shutdownTimeoutMs: number;
+  /** SMTP_URL: where digest e-mails are sent (smtp:// or smtps://, with credentials). Unset: no e-mail. */
+  smtpUrl: string | null;
+  /** MAIL_FROM: the From of digest e-mails. Default "Parley <parley@localhost>". */
+  mailFrom: string;
+  /** DIGEST_DELAY_MINUTES: how long a message waits unread before a digest tells of it. Default 30. */
+  digestDelayMs: number;
+  /** DIGEST_CHECK_SECONDS: how often waiting messages are looked for. Default 60. */
+  digestCheckMs: number;
+  /** PUBLIC_URL: this server's address as users reach it, for unsubscribe links. Default http://localhost:PORT. */
+  publicUrl: string;
+  /** PARLEY_SECRET: key that signs unsubscribe links. Unset: each site's own secret. */
+  secret: string | null;
+  /**
+   * REDIS_URL (+ REDIS_PREFIX, default "parley:"): cluster mode. Socket.IO fan-out between nodes,
+   * presence and rate limits go through this Redis. Unset: one node, all of it in memory.
+   */
+  redis: { url: string; prefix: string } | null;
+  /**
+   * PRESENCE_EXPIRY_MS (cluster mode): a node that has not renewed its heartbeat for this long is
+   * taken for dead and its users go offline. Heartbeats every third of it. Default 15000.
+   */
+  presenceExpiryMs: number;
+  /**
+   * TRANSPORTS: Socket.IO transports the server accepts, comma-separated. Default
+   * "websocket,polling" on one node, "websocket" in cluster mode (polling needs sticky sessions).
+   */
+  transports: Transport[];
+}
+
+export type Transport = 'websocket' | 'polling';
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+function transports(raw: string | undefined, cluster: boolean): Transport[] {
+  if (raw === undefined || raw.trim() === '') return cluster ? ['websocket'] : ['websocket', 'polling'];
+  const list = raw.split(',').map((t) => t.trim());
+  const bad = list.filter((t) => t !== 'websocket' && t !== 'polling');
+  if (bad.length > 0 || list.length === 0) {
+    throw new Error(`TRANSPORTS must list "websocket" and/or "polling", got "${raw}"`);
+  }
+  return [...new Set(list as Transport[])];
+}
+
+function redis(env: NodeJS.ProcessEnv): Config['redis'] {
+  const url = env.REDIS_URL?.trim();
+  if (!url) return null;
+  if (!/^rediss?:\/\//i.test(url)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
+  const prefix = env.REDIS_PREFIX ?? 'parley:';
+  if (!/^[\w.:-]{0,64}$/.test(prefix)) {
+    throw new Error(`REDIS_PREFIX may hold only letters, digits, "_", ".", ":" and "-" (64 at most)`);
+  }
+  return { url, prefix };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = {}): Config {
+  const port = int(env, 'PORT', 3000);
+  const cluster = redis(env);
+  const presenceExpiryMs = int(env, 'PRESENCE_EXPIRY_MS', 15_000);
+  if (presenceExpiryMs < 1000) throw new Error('PRESENCE_EXPIRY_MS must be at least 1000');
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    database: parseDatabaseUrl(env.DATABASE_URL || 'file:./data/parley.db', repoRoot),
+    presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000),
+    sessionTtlMs: int(env, 'SESSION_TTL_HOURS', 720) * 3_600_000,
+    demo: env.PARLEY_DEMO !== '0',
+    logLevel: env.LOG_LEVEL || 'info',
+    messageRatePerSecond: int(env, 'MESSAGE_RATE', 20),
+    actionRatePerSecond: int(env, 'ACTION_RATE', 20),
+    loginPerAccountPerMinute: int(env, 'LOGIN_RATE_ACCOUNT', 10),
+    loginPerAddressPerMinute: int(env, 'LOGIN_RATE_ADDRESS', 30),
+    registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),
+    buddyRequestsPerMinute: int(env, 'BUDDY_REQUEST_RATE', 30),
+    maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
+    trustProxyHops: int(env, 'TRUST_PROXY', 0),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000),
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || 'Parley <parley@localhost>',
+    digestDelayMs: int(env, 'DIGEST_DELAY_MINUTES', 30) * 60_000,
+    digestCheckMs: Math.max(1, int(env, 'DIGEST_CHECK_SECONDS', 60)) * 1000,
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    secret: env.PARLEY_SECRET || null,
+    redis: cluster,
+    presenceExpiryMs,
+    transports: transports(env.TRANSPORTS, cluster !== null),
+    ...overrides,
+  };
+}

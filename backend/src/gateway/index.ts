@@ -1,0 +1,129 @@
+import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../protocol/index.js';
+import type { Logger } from '../logger.js';
+import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
+import type { Messaging } from '../services/messaging.js';
+import type { Notifier } from '../services/notifier.js';
+import type { PresenceService } from '../services/presence.js';
+import type { Limiter } from '../services/rate-limiter.js';
+import type { RoomService } from '../services/rooms.js';
+import type { RosterService } from '../services/roster.js';
+import type { Store } from '../store/store.js';
+import { authenticateHandshake } from './handshake.js';
+import { refuseUnknownEvents } from './handler.js';
+import { registerMessageHandlers } from './message.handlers.js';
+import { registerProfileHandlers } from './profile.handlers.js';
+import { registerRoomHandlers } from './room.handlers.js';
+import { registerRosterHandlers } from './roster.handlers.js';
+import { userRoom, type Lifecycle, type ParleyServer, type ParleySocket } from './types.js';
+
+export interface GatewayDeps {
+  store: Store;
+  accounts: Accounts;
+  messaging: Messaging;
+  roster: RosterService;
+  rooms: RoomService;
+  presence: PresenceService;
+  notify: Notifier;
+  limits: { message: Limiter; typing: Limiter; actions: Limiter; buddyRequests: Limiter };
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Open connections one user may hold on this node; the next handshake is refused. */
+  maxConnectionsPerUser: number;
+}
+
+/** Wires the Socket.IO server: handshake authentication, then one handler module per event group. */
+export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
+  const { store, presence, roster, logger, lifecycle } = deps;
+  const open = new Map<string, number>();
+  io.use(
+    authenticateHandshake(store, deps.accounts, logger, {
+      lifecycle,
+      tooManyConnections: (userId) => (open.get(userId) ?? 0) >= deps.maxConnectionsPerUser,
+    }),
+  );
+
+  io.on('connection', (socket: ParleySocket) => {
+    const { user } = socket.data;
+    const log = logger.child({ user: user.id, socket: socket.id });
+    open.set(user.id, (open.get(user.id) ?? 0) + 1);
+    socket.use((packet, next) => {
+      const [event] = packet;
+      const ack = packet.at(-1);
+      if (typeof ack !== 'function') return next();
+      if (lifecycle.closing) {
+        // Shutting down: answer at once; the client resends after reconnecting to another node.
+        const refusal: Result<never> = {
+          ok: false,
+          error: { code: ErrorCode.Unavailable, message: 'The server is restarting. Send again after reconnecting.' },
+        };
+        (ack as (r: Result<never>) => void)(refusal);
+        log.debug({ event }, 'event refused: shutting down');
+        return;
+      }
+      // Count the event as in flight until it is answered, so shutdown can wait for its answer.
+      lifecycle.inFlight++;
+      let answered = false;
+      packet[packet.length - 1] = (...reply: unknown[]) => {
+        if (!answered) lifecycle.inFlight--;
+        answered = true;
+        (ack as (...a: unknown[]) => void)(...reply);
+      };
+      next();
+    });
+    // Handlers first, synchronously, so nothing the client sends right after connecting is missed.
+    refuseUnknownEvents(socket);
+    registerMessageHandlers(socket, { ...deps, logger: log });
+    registerRosterHandlers(socket, { ...deps, logger: log });
+    registerProfileHandlers(socket, { ...deps, logger: log });
+    registerRoomHandlers(socket, { ...deps, logger: log });
+
+    void socket.join(userRoom(user.id));
+    // Counted before anything else can happen to the socket, so the disconnect below always
+    // follows its connect (in cluster mode both are Redis scripts on one connection, in order).
+    const chosen = presence.connect(user);
+    socket.on('disconnect', (reason) => {
+      log.debug({ reason }, 'disconnected');
+      const left = (open.get(user.id) ?? 1) - 1;
+      if (left > 0) open.set(user.id, left);
+      else open.delete(user.id);
+      presence.disconnect(user.id);
+    });
+
+    Promise.all([chosen, roster.view(user), store.inboxHead(user.id)])
+      .then(([chosen, entries, inboxHead]) => {
+        socket.emit('session:ready', {
+          protocol: PROTOCOL_VERSION,
+          user: toSummary(user),
+          presence: chosen,
+          session: socket.data.openedSession,
+          roster: entries,
+          inboxHead,
+          settings: toSettings(user),
+          serverTime: new Date().toISOString(),
+        });
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'could not load the session; closing the connection');
+        socket.disconnect(true);
+      });
+  });
+}
+
+/**
+ * Closes the connections of a user's ended sessions (all of them, or only `sessionId`), on every
+ * node, after telling them why.
+ */
+export async function endSessions(
+  io: ParleyServer,
+  userId: string,
+  reason: SessionEnded['reason'],
+  match: { only?: string; except?: string },
+): Promise<void> {
+  const sockets = await io.in(userRoom(userId)).fetchSockets();
+  for (const socket of sockets) {
+    const id = socket.data.sessionId;
+    if ((match.only && id !== match.only) || (match.except && id === match.except)) continue;
+    socket.emit('session:ended', { reason });
+    socket.disconnect(true);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Logger } from '../logger.js';
+import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
+import type { Notifier } from '../services/notifier.js';
+import type { PresenceService } from '../services/presence.js';
+import type { Limiter } from '../services/rate-limiter.js';
+import type { RosterService } from '../services/roster.js';
+import { handle } from './handler.js';
+import type { ParleySocket } from './types.js';
+
+/** presence:set and profile:update. */
+export function registerProfileHandlers(
+  socket: ParleySocket,
+  deps: {
+    accounts: Accounts;
+    presence: PresenceService;
+    roster: RosterService;
+    notify: Notifier;
+    limits: { actions: Limiter };
+    logger: Logger;
+  },
+): void {
+  const { accounts, presence, roster, notify, logger } = deps;
+  const limit = deps.limits.actions;
+
+  handle(
+    socket,
+    logger,
+    'presence:set',
+    async (p) => ({ presence: await presence.choose(socket.data.user, p.state, p.status ?? '') }),
+    limit,
+  );
+  handle(
+    socket,
+    logger,
+    'profile:update',
+    async (p) => {
+      const updated = await accounts.updateProfile(socket.data.user, p);
+      socket.data.user = updated;
+      const user = toSummary(updated);
+      if (p.displayName !== undefined || p.avatarUrl !== undefined) {
+        // Everyone who has this user on their list sees the new name, and so do the user's tabs.
+        const listed = (await roster.view(updated)).filter((e) => e.state !== 'blocked').map((e) => e.user.id);
+        notify.toUsers([updated.id, ...listed], 'user:updated', { user });
+      }
+      return { user, settings: toSettings(updated) };
+    },
+    limit,
+  );
+}

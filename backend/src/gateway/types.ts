@@ -1,0 +1,28 @@
+import type { Server, Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { SiteRecord, UserRecord } from '../store/store.js';
+
+/** What the handshake establishes about a connection. */
+export interface SocketData {
+  user: UserRecord;
+  site: SiteRecord;
+  sessionId: string;
+  /** Set when this connection signed in with a host identity token and so created the session. */
+  openedSession: { token: string; expiresAt: string } | null;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type InterServerEvents = {};
+
+export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** The room every connection of a user joins; emitting to it reaches all their tabs and devices. */
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/** Shared by the parts that must behave differently once shutdown has begun. */
+export interface Lifecycle {
+  closing: boolean;
+  /** Client events being handled right now; shutdown waits for them to be answered. */
+  inFlight: number;
+}

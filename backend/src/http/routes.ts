@@ -1,0 +1,341 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
+import type { Logger } from '../logger.js';
+import { ErrorCode, type ErrorBody } from '../protocol/index.js';
+import {
+  containsNul,
+  identityLoginSchema,
+  loginSchema,
+  passwordChangeSchema,
+  registerSchema,
+} from '../protocol/schemas.js';
+import type { z } from 'zod';
+import { ParleyError, toErrorBody } from '../errors.js';
+import { describeIssues } from '../gateway/handler.js';
+import { sessionIdOf, type Accounts } from '../services/accounts.js';
+import { siteSettings } from '../services/site-settings.js';
+import type { Limiter } from '../services/rate-limiter.js';
+import type { Lifecycle } from '../gateway/types.js';
+import type { SessionEnded, SiteConfig } from '../protocol/index.js';
+import { originAllowed } from '../services/site-origins.js';
+import type { SiteRecord, Store } from '../store/store.js';
+import { unsubscribeTokenValid } from '../services/unsubscribe.js';
+import { repoRoot } from '../paths.js';
+
+const statusOf: Record<string, number> = {
+  [ErrorCode.BadRequest]: 400,
+  [ErrorCode.RegistrationClosed]: 403,
+  [ErrorCode.UsernameTaken]: 409,
+  [ErrorCode.IdentityInvalid]: 401,
+  [ErrorCode.IdentityExpired]: 401,
+  [ErrorCode.IdentityWrongSite]: 401,
+  [ErrorCode.Blocked]: 403,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.InvalidCredentials]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.OriginNotAllowed]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.TooLarge]: 413,
+  [ErrorCode.RateLimited]: 429,
+  [ErrorCode.Unavailable]: 503,
+};
+
+export const widgetBundle = join(repoRoot, 'widget', 'dist', 'parley.js');
+const demoRoot = join(repoRoot, 'demo-site');
+
+function sendError(reply: FastifyReply, error: ErrorBody) {
+  return reply.code(statusOf[error.code] ?? 500).send({ ok: false, error });
+}
+
+/**
+ * Fastify's own refusals from before routing (a malformed URL, an over-long path parameter)
+ * answer in Parley's Result shape too, without echoing the URL.
+ */
+export function frameworkError(err: { code?: string }, _request: FastifyRequest, reply: FastifyReply) {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The address is too long.' : 'The address is not valid.';
+  return sendError(reply, { code: ErrorCode.BadRequest, message });
+}
+
+/**
+ * Resolves the site named in the path and applies its origin policy: a browser request (one with
+ * an Origin header) must come from an origin the site allows, and gets CORS headers for it.
+ */
+async function siteFor(store: Store, request: FastifyRequest, reply: FastifyReply): Promise<SiteRecord> {
+  const siteId = (request.params as { site?: unknown }).site;
+  const site = typeof siteId === 'string' && siteId.length <= 64 ? await store.getSite(siteId) : null;
+  if (!site) throw new ParleyError(ErrorCode.NotFound, 'Unknown site.');
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    if (!originAllowed(origin, site.origins)) {
+      // The refusal itself may be read by the page, so its console can say why; nothing else can.
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      throw new ParleyError(ErrorCode.OriginNotAllowed, `Origin ${origin} is not allowed for this site.`);
+    }
+    reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+  }
+  return site;
+}
+
+/** Validates a body against its schema, or throws bad_request naming the fields. */
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (containsNul(body)) throw new ParleyError(ErrorCode.BadRequest, 'Text must not contain U+0000.');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ParleyError(ErrorCode.BadRequest, describeIssues(parsed.error));
+  return parsed.data;
+}
+
+function bearer(request: FastifyRequest): string {
+  const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+  if (!token) throw new ParleyError(ErrorCode.Unauthorized, 'No session token given.');
+  return token;
+}
+
+export interface RouteDeps {
+  store: Store;
+  accounts: Accounts;
+  /** Closes the live connections of ended sessions. */
+  endSessions: (
+    userId: string,
+    reason: SessionEnded['reason'],
+    match: { only?: string; except?: string },
+  ) => Promise<void>;
+  limits: {
+    /** Password checks per site and username (sign-in and password change), whoever makes them. */
+    loginPerAccount: Limiter;
+    /** Sign-ins (password and identity) per client address. */
+    loginPerAddress: Limiter;
+    registerPerAddress: Limiter;
+  };
+  lifecycle: Lifecycle;
+  /** PARLEY_SECRET, which signs unsubscribe links (null: the site's secret). */
+  secret: string | null;
+  /** Cluster mode: the health check also answers for Redis and names the node. */
+  cluster?: { nodeId(): string; ping(): Promise<void> } | null;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A small page of its own for the unsubscribe link: no widget, no scripts. */
+function page(title: string, body: string): string {
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+    `<title>${escapeHtml(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}` +
+    `button{font:inherit;padding:.5rem 1rem}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`
+  );
+}
+
+const tooMany = (what: string) =>
+  new ParleyError(ErrorCode.RateLimited, `Too many ${what}. Wait a minute and try again.`);
+
+export async function registerRoutes(
+  app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>,
+  deps: RouteDeps,
+) {
+  const { store, accounts, endSessions, limits, lifecycle } = deps;
+
+  /**
+   * Counts a password check against both the address and the account before argon2 runs, so a
+   * guesser is slowed whether they try many passwords on one account or one password on many.
+   * Unknown usernames get buckets too: the answer never tells which usernames exist.
+   */
+  async function limitLogin(request: FastifyRequest, siteId: string, username: string | null) {
+    if (!(await limits.loginPerAddress.take(request.ip))) throw tooMany('sign-in attempts');
+    if (username !== null && !(await limits.loginPerAccount.take(`${siteId}\u0000${username.toLowerCase()}`))) {
+      throw tooMany('sign-in attempts');
+    }
+  }
+
+  app.addHook('onRequest', async (_request, reply) => {
+    // Shutting down: the listening socket is closed; requests on kept-alive connections are refused.
+    if (lifecycle.closing) {
+      reply.header('connection', 'close');
+      return sendError(reply, { code: ErrorCode.Unavailable, message: 'The server is restarting.' });
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const fastifyCode = (err as { code?: string }).code;
+    if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, { code: ErrorCode.TooLarge, message: 'The request body is too large.' });
+    }
+    if ((err as { statusCode?: number }).statusCode === 400 || fastifyCode?.startsWith('FST_ERR_CTP')) {
+      return sendError(reply, {
+        code: ErrorCode.BadRequest,
+        message: 'The request body is not valid JSON, or holds a forbidden key such as __proto__.',
+      });
+    }
+    // Other client errors raised by Fastify or its plugins (e.g. @fastify/static refusing a path
+    // such as `//`): the client's fault, answered with the nearest code, never as internal.
+    const status = (err as { statusCode?: number }).statusCode;
+    if (!(err instanceof ParleyError) && status !== undefined && status >= 400 && status < 500) {
+      const code = status === 404 ? ErrorCode.NotFound : status === 403 ? ErrorCode.Forbidden : ErrorCode.BadRequest;
+      request.log.info({ code: fastifyCode, status, url: request.url }, 'request refused');
+      return sendError(reply, { code, message: 'The request cannot be served.' });
+    }
+    const body = toErrorBody(err);
+    if (body.code === ErrorCode.Internal) request.log.error({ err, url: request.url }, 'request failed');
+    return sendError(reply, body);
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, { code: ErrorCode.NotFound, message: 'Not found.' }));
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await store.ping();
+    } catch (err) {
+      app.log.error({ err }, 'health check: database unreachable');
+      return sendError(reply, { code: ErrorCode.Unavailable, message: 'The database is unreachable.' });
+    }
+    if (!deps.cluster) return { ok: true, data: { status: 'ok', database: store.kind } };
+    try {
+      await deps.cluster.ping();
+    } catch (err) {
+      app.log.error({ err }, 'health check: redis unreachable');
+      return sendError(reply, { code: ErrorCode.Unavailable, message: 'Redis is unreachable.' });
+    }
+    return { ok: true, data: { status: 'ok', database: store.kind, node: deps.cluster.nodeId() } };
+  });
+
+  app.get('/parley.js', async (_request, reply) => {
+    if (!existsSync(widgetBundle)) {
+      return sendError(reply, {
+        code: ErrorCode.Unavailable,
+        message: 'The widget is not built: run `npm run build`.',
+      });
+    }
+    return reply
+      .header('cache-control', 'public, max-age=300')
+      .header('access-control-allow-origin', '*')
+      .sendFile('parley.js', join(repoRoot, 'widget', 'dist'));
+  });
+
+  // CORS preflight for the site API.
+  // A refused origin still gets a proper preflight answer, so that the real request can reach
+  // siteFor and come back with a readable origin_not_allowed instead of a bare network error.
+  app.options('/api/v1/sites/:site/*', async (request, reply) => {
+    await siteFor(store, request, reply).catch((err: unknown) => {
+      if (!(err instanceof ParleyError && err.code === ErrorCode.OriginNotAllowed)) throw err;
+    });
+    return reply
+      .header('access-control-allow-methods', 'GET, POST, DELETE')
+      .header('access-control-allow-headers', 'content-type, authorization')
+      .header('access-control-max-age', '600')
+      .code(204)
+      .send();
+  });
+
+  /** What the widget needs to know about a site before anyone signs in. */
+  app.get('/api/v1/sites/:site/config', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const settings = siteSettings(site);
+    const data: SiteConfig = {
+      site: site.id,
+      name: site.name,
+      registrationOpen: settings.registrationOpen,
+      theme: settings.theme,
+    };
+    return { ok: true, data };
+  });
+
+  /** Sign in with a Parley account: returns a session token for the socket handshake. */
+  app.post('/api/v1/sites/:site/sessions', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const body = parseBody(loginSchema, request.body);
+    await limitLogin(request, site.id, body.username);
+    const session = await accounts.login(site.id, body.username, body.password);
+    return reply.code(201).send({ ok: true, data: session });
+  });
+
+  /** Sign in with a host identity token (the same check the socket handshake makes). */
+  app.post('/api/v1/sites/:site/sessions/identity', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const body = parseBody(identityLoginSchema, request.body);
+    await limitLogin(request, site.id, null);
+    return reply.code(201).send({ ok: true, data: await accounts.loginWithIdentity(site, body.identity) });
+  });
+
+  /** Sign out: revokes the session named by the bearer token and closes its connections. */
+  app.delete('/api/v1/sites/:site/sessions/current', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const { user, sessionId } = await accounts.authenticate(site.id, bearer(request));
+    await accounts.logout(sessionId);
+    await endSessions(user.id, 'logout', { only: sessionId });
+    return { ok: true, data: {} };
+  });
+
+  /** Sign up, where the site allows it. */
+  app.post('/api/v1/sites/:site/users', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const body = parseBody(registerSchema, request.body);
+    if (!(await limits.registerPerAddress.take(request.ip))) throw tooMany('new accounts from your network');
+    return reply.code(201).send({ ok: true, data: await accounts.register(site, body) });
+  });
+
+  /** Change password: ends every session of the user (closing their connections) and opens a new one. */
+  app.post('/api/v1/sites/:site/password', async (request, reply) => {
+    const site = await siteFor(store, request, reply);
+    const { user } = await accounts.authenticate(site.id, bearer(request));
+    const body = parseBody(passwordChangeSchema, request.body);
+    // A stolen session token must not become a way to guess the password behind it.
+    if (!(await limits.loginPerAccount.take(`${site.id}\u0000${user.username}`))) throw tooMany('password attempts');
+    const session = await accounts.changePassword(user, body.currentPassword, body.newPassword);
+    await endSessions(user.id, 'password_changed', { except: sessionIdOf(session.token) });
+    return reply.code(200).send({ ok: true, data: session });
+  });
+
+  /**
+   * The unsubscribe link of digest e-mails, usable without signing in. GET shows a button (mail
+   * scanners that fetch links must not unsubscribe anyone); POST turns digests off, and is also
+   * what mail clients send for one-click unsubscribe (RFC 8058).
+   */
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
+    const check = async (request: FastifyRequest) => {
+      const { u, t } = request.query as { u?: unknown; t?: unknown };
+      if (typeof u !== 'string' || typeof t !== 'string' || u.length > 64 || t.length > 128) return null;
+      const user = await store.getUser(u);
+      const site = user && (await store.getSite(user.siteId));
+      if (!user || !site || !unsubscribeTokenValid(t, user.id, site, deps.secret)) return null;
+      return { user, site };
+    };
+    const invalid = (reply: FastifyReply) =>
+      reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send(
+          page('Link not valid', '<p>This unsubscribe link is not valid. Copy the whole link from the e-mail.</p>'),
+        );
+    scope.get('/unsubscribe', async (request, reply) => {
+      const found = await check(request);
+      if (!found) return invalid(reply);
+      const action = escapeHtml(request.url);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'Stop e-mails about waiting messages?',
+            `<p>${escapeHtml(found.site.name)} will no longer e-mail ${escapeHtml(found.user.displayName)} about unread ` +
+              `messages. You can turn them on again in the chat's settings.</p>` +
+              `<form method="post" action="${action}"><button type="submit">Unsubscribe</button></form>`,
+          ),
+        );
+    });
+    scope.post('/unsubscribe', async (request, reply) => {
+      const found = await check(request);
+      if (!found) return invalid(reply);
+      await accounts.stopDigests(found.user.id);
+      request.log.info({ user: found.user.id }, 'digests turned off by unsubscribe link');
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page('Unsubscribed', `<p>No more e-mails about waiting messages from ${escapeHtml(found.site.name)}.</p>`),
+        );
+    });
+  });
+
+  await app.register(fastifyStatic, { root: demoRoot, prefix: '/', index: ['index.html'], wildcard: true });
+}

@@ -1,0 +1,420 @@
+/**
+ * Parley's event protocol, written once: the TypeScript types both sides compile against and the
+ * runtime schemas the server validates every incoming payload with. The widget imports this module
+ * for its types and constants only; the zod schemas live in ./schemas.ts, which only the server loads.
+ *
+ * Conventions: event names are `resource:action`; every client-to-server event takes one payload
+ * object and an acknowledgement callback that receives a {@link Result}. docs/protocol.md describes
+ * each event; a test checks that the two agree.
+ */
+import type { ClientEventName, Payload } from './schemas.js';
+
+/** Bumped on any incompatible change; the handshake refuses other versions with `protocol_version`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Every error a client can receive, in acks, HTTP bodies and handshake refusals. */
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  Unauthorized: 'unauthorized',
+  InvalidCredentials: 'invalid_credentials',
+  Forbidden: 'forbidden',
+  NotFound: 'not_found',
+  OriginNotAllowed: 'origin_not_allowed',
+  ProtocolVersion: 'protocol_version',
+  RateLimited: 'rate_limited',
+  TooLarge: 'too_large',
+  Unavailable: 'unavailable',
+  Internal: 'internal',
+  RegistrationClosed: 'registration_closed',
+  UsernameTaken: 'username_taken',
+  IdentityInvalid: 'identity_invalid',
+  IdentityExpired: 'identity_expired',
+  IdentityWrongSite: 'identity_wrong_site',
+  Blocked: 'blocked',
+  RoomFull: 'room_full',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** What every acknowledgement and API response carries. */
+export type Result<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+export type Ack<T> = (result: Result<T>) => void;
+
+// ---------------------------------------------------------------------------------------------
+// Limits shared by both sides (the widget uses them to stop the user early, the server enforces).
+
+export const Limits = {
+  /** Characters of message text. */
+  messageBody: 4000,
+  /** Characters of a client-chosen message id. */
+  clientId: 64,
+  /** Entries per inbox:sync page. */
+  syncPage: 500,
+  /** Messages per message:history page. */
+  historyPage: 100,
+  usernameMax: 64,
+  passwordMin: 8,
+  passwordMax: 1024,
+  displayNameMax: 64,
+  statusText: 140,
+  groupName: 64,
+  avatarUrl: 512,
+  searchQuery: 64,
+  searchResults: 20,
+  /** Characters of a host identity token. */
+  identityToken: 4096,
+  roomName: 64,
+  /** Members and open invitations of one room together. */
+  roomMembers: 100,
+  /** Users one room:create may invite at once. */
+  roomInvites: 20,
+  email: 254,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes sent by the server.
+
+/** What buddies see. */
+export type PresenceState = 'online' | 'away' | 'busy' | 'offline';
+/** What a user can choose; `invisible` appears offline to others but can still chat. */
+export type ChosenPresence = 'online' | 'away' | 'busy' | 'invisible';
+
+export interface Presence {
+  state: PresenceState;
+  /** Free text the user chose, "" when none. */
+  status: string;
+  /** ISO time the user was last connected; null while online or when never seen. */
+  lastSeenAt: string | null;
+}
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+/**
+ * How the user stands with a buddy: `accepted` (buddies; mutual when both accepted), `requested`
+ * (the user asked, waiting for an answer), `pending` (the buddy asked the user), `blocked`.
+ */
+export type BuddyState = 'accepted' | 'requested' | 'pending' | 'blocked';
+
+export interface RosterEntry {
+  user: UserSummary;
+  state: BuddyState;
+  /** Offline for anyone who is not a mutual buddy. */
+  presence: Presence;
+  group: string | null;
+}
+
+export interface ChatMessage {
+  /** Server id, time ordered. */
+  id: string;
+  /** The sender's own id for this message; a resend with the same one is not stored twice. */
+  clientId: string;
+  /** `dm:<a>:<b>` for one-to-one chats, `room:<roomId>` for rooms. */
+  conversationId: string;
+  senderId: string;
+  /** The other user of a one-to-one chat; "" for a room message. */
+  recipientId: string;
+  body: string;
+  /** ISO time the server stored it. */
+  createdAt: string;
+  /** Set on room messages: the room. */
+  roomId?: string;
+  /** Set on room messages that mention members (`@username`): their user ids. */
+  mentions?: string[];
+}
+
+/** `reader` has received (`delivered`) or read (`read`) the conversation up to message `upTo`. */
+export interface Receipt {
+  conversationId: string;
+  /** Who received or read. */
+  readerId: string;
+  /** The other member of the conversation (whose messages were read); "" in a room. */
+  peerId: string;
+  kind: 'delivered' | 'read';
+  upTo: string;
+  at: string;
+}
+
+/** One position in a user's ordered inbox. */
+export type InboxEntry =
+  { seq: number; kind: 'message'; message: ChatMessage } | { seq: number; kind: 'receipt'; receipt: Receipt };
+
+export interface ConversationSummary {
+  conversationId: string;
+  peer: UserSummary;
+  lastMessage: ChatMessage;
+  /** Messages from the peer newer than the user's read marker. */
+  unread: number;
+  /** How far the peer has read the user's messages (a message id), if at all. */
+  peerReadUpTo: string | null;
+  peerDeliveredUpTo: string | null;
+}
+
+/** A member's place in a room; `invited` until they accept. */
+export type RoomRole = 'owner' | 'admin' | 'member' | 'invited';
+
+export interface RoomMemberInfo {
+  user: UserSummary;
+  role: RoomRole;
+  /** As fellow room members see it (invisible users appear offline). */
+  presence: Presence;
+}
+
+/** A room as its members (and invitees) see it. */
+export interface RoomInfo {
+  id: string;
+  name: string;
+  /** Public rooms can be found and joined by anyone on the site; private ones by invitation. */
+  public: boolean;
+  ownerId: string;
+  /** Members and open invitations, owner first. */
+  members: RoomMemberInfo[];
+}
+
+/** One of the caller's rooms (or invitations) with what they have not read. */
+export interface RoomSummary {
+  room: RoomInfo;
+  lastMessage: ChatMessage | null;
+  /** Others' messages after the caller's read marker. */
+  unread: number;
+  /** Of those, how many mention the caller. */
+  mentions: number;
+  readUpTo: string | null;
+}
+
+/** A public room as search shows it. */
+export interface PublicRoom {
+  id: string;
+  name: string;
+  members: number;
+}
+
+/** What the user set about e-mail; only ever sent to the user themselves. */
+export interface UserSettings {
+  email: string | null;
+  /** Whether digests of waiting messages are e-mailed (needs an e-mail address). */
+  emailDigests: boolean;
+}
+
+export interface SessionReady {
+  protocol: typeof PROTOCOL_VERSION;
+  user: UserSummary;
+  /** The presence the user chose, as saved on the server. */
+  presence: { state: ChosenPresence; status: string };
+  /** A session created by this connection (sign-in with a host identity token): keep it to reconnect. */
+  session: { token: string; expiresAt: string } | null;
+  roster: RosterEntry[];
+  /** Newest position in this user's inbox; a client whose cursor is lower should sync. */
+  inboxHead: number;
+  settings: UserSettings;
+  serverTime: string;
+}
+
+export interface PresenceChanged {
+  userId: string;
+  presence: Presence;
+  /** Only when the change is the receiving user's own (from another tab): what they chose. */
+  chosen?: { state: ChosenPresence; status: string };
+}
+
+/** A roster entry changed (`entry`), or the buddy left the roster (`removed`: their user id). */
+export type RosterChanged = { entry: RosterEntry } | { removed: string };
+
+export interface TypingChanged {
+  userId: string;
+  typing: boolean;
+}
+
+/** The user is no longer in a room (nor invited to it). */
+export interface RoomRemoved {
+  roomId: string;
+  reason: 'left' | 'declined' | 'removed' | 'closed';
+}
+
+export interface SessionEnded {
+  reason: 'logout' | 'password_changed';
+}
+
+/**
+ * The node is shutting down (a deploy or restart), sent to every connection just before it closes
+ * them at the transport level. It is not a sign-out: connect again, to this address or any other
+ * node, after a random delay of up to `reconnectWithinMs` (spreads the reconnecting herd), and send
+ * again every request that got no acknowledgement (message:send with the same clientId is stored
+ * once).
+ */
+export interface ServerShutdown {
+  reconnectWithinMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client-to-server events. Payload types come from the runtime schemas in ./schemas.ts; this
+// import is type-only, so the widget compiles against them without loading zod.
+
+export type {
+  ClientEventName,
+  Payload,
+  HandshakeAuth,
+  LoginRequest,
+  RegisterRequest,
+  IdentityLoginRequest,
+  PasswordChangeRequest,
+} from './schemas.js';
+
+type RosterReply = { entry: RosterEntry | null };
+type RoomReply = { room: RoomInfo };
+
+export interface ReplyData {
+  'message:send': {
+    message: ChatMessage;
+    /** Sender's inbox position for it; null for a duplicate. */
+    seq: number | null;
+    duplicate: boolean;
+  };
+  'inbox:sync': { entries: InboxEntry[]; head: number; hasMore: boolean };
+  'message:history': { messages: ChatMessage[]; hasMore: boolean };
+  'conversation:list': { conversations: ConversationSummary[] };
+  'receipt:send': { advanced: boolean };
+  'typing:set': Record<string, never>;
+  'presence:set': { presence: { state: ChosenPresence; status: string } };
+  'profile:update': { user: UserSummary; settings: UserSettings };
+  'user:search': { users: UserSummary[] };
+  'roster:request': RosterReply;
+  'roster:accept': RosterReply;
+  'roster:decline': RosterReply;
+  'roster:cancel': RosterReply;
+  'roster:remove': RosterReply;
+  'roster:block': RosterReply;
+  'roster:unblock': RosterReply;
+  'roster:group': RosterReply;
+  'roster:rename-group': { renamed: number };
+  'room:create': RoomReply;
+  'room:list': { rooms: RoomSummary[] };
+  'room:search': { rooms: PublicRoom[] };
+  'room:join': RoomReply;
+  'room:invite': RoomReply;
+  'room:accept': RoomReply;
+  'room:decline': Record<string, never>;
+  'room:leave': Record<string, never>;
+  'room:remove': RoomReply;
+  'room:role': RoomReply;
+  'room:rename': RoomReply;
+  'room:close': Record<string, never>;
+  'room:send': ReplyData['message:send'];
+  'room:history': ReplyData['message:history'];
+  'room:read': { advanced: boolean };
+}
+
+/** Events the widget emits. Socket.IO's typed-events maps: `Server<ClientToServerEvents, ...>`. */
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: Payload<E>, ack: Ack<ReplyData[E]>) => void;
+};
+
+/** Events the server pushes. */
+export const serverEvents = [
+  'session:ready',
+  'session:ended',
+  'inbox:entry',
+  'presence:changed',
+  'roster:changed',
+  'typing:changed',
+  'user:updated',
+  'server:shutdown',
+  'room:changed',
+  'room:removed',
+] as const;
+
+export interface ServerToClientEvents {
+  'session:ready': (data: SessionReady) => void;
+  'inbox:entry': (entry: InboxEntry) => void;
+  'presence:changed': (data: PresenceChanged) => void;
+  'roster:changed': (data: RosterChanged) => void;
+  'typing:changed': (data: TypingChanged) => void;
+  /** A buddy (or the user, on another tab) changed their name or avatar. */
+  'user:updated': (data: { user: UserSummary }) => void;
+  /** Sent just before the server closes a connection whose session was ended. */
+  'session:ended': (data: SessionEnded) => void;
+  /** This node is going away: reconnect (to any node) and resend what was not acknowledged. */
+  'server:shutdown': (data: ServerShutdown) => void;
+  /** A room the user is in (or invited to) changed: name, members, roles, presence of a joiner. */
+  'room:changed': (data: { room: RoomInfo }) => void;
+  /** The user left, declined, was removed from, or lost by closing, a room. */
+  'room:removed': (data: RoomRemoved) => void;
+}
+
+// Keeps the list above and the interface in step: each must name exactly the other's events.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const serverEventsMatch: Same<(typeof serverEvents)[number], keyof ServerToClientEvents> = true;
+
+// ---------------------------------------------------------------------------------------------
+// Handshake and HTTP.
+
+/** The `data` of a refused connection's `connect_error`. */
+export type HandshakeError = ErrorBody;
+
+/**
+ * The theme object: every key optional, each documented. A site's default lives on the server
+ * (`npm run site -- set <id> --theme '{…}'`); the page may override any key (settings, `data-*`,
+ * `Parley('setTheme', …)`). Colours and sizes become CSS custom properties on the widget's host.
+ */
+export interface Theme {
+  /** Main colour: launcher, header, own messages, buttons. CSS colour. */
+  primaryColor?: string;
+  /** Text on the primary colour. */
+  onPrimaryColor?: string;
+  /** Highlights: unread badges, links in own messages. */
+  accentColor?: string;
+  /** Panel background. */
+  backgroundColor?: string;
+  /** Main text colour. */
+  textColor?: string;
+  /** Font family for the whole widget. */
+  fontFamily?: string;
+  /** Base font size in px (12–20). */
+  fontSize?: number;
+  /** Corner radius in px (0–24). */
+  radius?: number;
+  /** Spacing: "compact" or "comfortable". */
+  density?: 'compact' | 'comfortable';
+  /** Colour scheme: "light", "dark", or "auto" to follow the visitor's system setting. */
+  mode?: 'light' | 'dark' | 'auto';
+  /** Corner the launcher sits in. */
+  position?: 'right' | 'left';
+  /** Distance from the side of the window, px. */
+  offsetX?: number;
+  /** Distance from the bottom of the window, px. */
+  offsetY?: number;
+  /** Text next to the launcher icon; empty for an icon-only round launcher. */
+  launcherLabel?: string;
+  /** The launcher's icon: a chat bubble, a question mark, an envelope, or none (label only). */
+  launcherIcon?: 'chat' | 'help' | 'mail' | 'none';
+  /** Title in the panel header. */
+  title?: string;
+  /** Stacking order of the widget. */
+  zIndex?: number;
+  /** Interface language ("en", "zh-CN"), unless the page sets one. */
+  locale?: string;
+}
+
+/** GET /api/v1/sites/:site/config: what the widget needs before anyone signs in. */
+export interface SiteConfig {
+  site: string;
+  name: string;
+  registrationOpen: boolean;
+  /** The site's default theme; the page's own settings override it key by key. */
+  theme: Theme;
+}
+
+export interface LoginResponse {
+  token: string;
+  expiresAt: string;
+  user: UserSummary;
+}

@@ -1,0 +1,212 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { v7 as uuidv7 } from 'uuid';
+import { ErrorCode, type UserSettings, type UserSummary } from '../protocol/index.js';
+import { avatarUrl as avatarUrlSchema, email as emailSchema } from '../protocol/schemas.js';
+import { ParleyError } from '../errors.js';
+import type { SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
+import { siteSettings } from './site-settings.js';
+
+/** OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane. */
+const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Host identity tokens may live at most this long (exp − iat), and must carry both. */
+export const IDENTITY_MAX_AGE_S = 3600;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2);
+}
+
+/** Checked against when the username is unknown, so both failures take the same time. */
+let dummyHash: Promise<string> | undefined;
+
+/** The token is only ever handed to the client; the store keeps its SHA-256. */
+export function sessionIdOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function toSummary(user: UserRecord): UserSummary {
+  return { id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl };
+}
+
+/** What only the user sees of their own account. */
+export function toSettings(user: UserRecord): UserSettings {
+  return { email: user.email, emailDigests: user.emailDigests };
+}
+
+export interface OpenedSession {
+  token: string;
+  expiresAt: string;
+  user: UserSummary;
+}
+
+const identityError = (code: ErrorCode, message: string) => new ParleyError(code, message);
+
+export class Accounts {
+  constructor(
+    private readonly store: Store,
+    private readonly sessionTtlMs: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Checks a Parley password and opens a session. One generic error for every failure. */
+  async login(siteId: string, username: string, password: string): Promise<OpenedSession> {
+    const user = await this.store.findUserByUsername(siteId, username.toLowerCase());
+    const stored = user?.passwordHash ?? (await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
+    const ok = await verify(stored, password).catch(() => false);
+    if (!user || !user.passwordHash || !ok) {
+      throw new ParleyError(ErrorCode.InvalidCredentials, 'Wrong username or password.');
+    }
+    return this.openSession(user);
+  }
+
+  /** Creates a Parley account where the site allows it, and signs it in. */
+  async register(site: SiteRecord, input: { username: string; password: string; displayName?: string }) {
+    if (!siteSettings(site).registrationOpen) {
+      throw new ParleyError(ErrorCode.RegistrationClosed, 'This site does not allow signing up here.');
+    }
+    await this.store.createUser({
+      id: uuidv7(),
+      siteId: site.id,
+      username: input.username,
+      displayName: input.displayName?.trim() || input.username,
+      avatarUrl: null,
+      passwordHash: await hashPassword(input.password),
+    });
+    return this.openSession((await this.store.findUserByUsername(site.id, input.username))!);
+  }
+
+  /**
+   * Signs in a host site's user from a token the host's server signed with the site's secret
+   * (HS256 JWT: sub, name, avatar, iat, exp; `aud`, if present, must be the site id). Creates the
+   * user on first sight and keeps name and avatar up to date after.
+   */
+  async loginWithIdentity(site: SiteRecord, token: string): Promise<OpenedSession> {
+    let unverified: ReturnType<typeof decodeJwt>;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw identityError(ErrorCode.IdentityInvalid, 'The identity token is malformed.');
+    }
+    const audience = unverified.aud;
+    if (audience !== undefined && audience !== site.id && !(Array.isArray(audience) && audience.includes(site.id))) {
+      throw identityError(ErrorCode.IdentityWrongSite, 'The identity token was issued for another site.');
+    }
+    let claims: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    try {
+      ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(site.secret), {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'iat', 'exp'],
+        maxTokenAge: IDENTITY_MAX_AGE_S,
+        clockTolerance: 30,
+        currentDate: this.now(),
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        throw identityError(ErrorCode.IdentityExpired, 'The identity token has expired. Ask the site for a new one.');
+      }
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw identityError(ErrorCode.IdentityInvalid, 'The identity token is not signed with this site’s secret.');
+      }
+      throw identityError(ErrorCode.IdentityInvalid, 'The identity token is not valid for this site.');
+    }
+    if (claims.exp! - claims.iat! > IDENTITY_MAX_AGE_S) {
+      throw identityError(ErrorCode.IdentityInvalid, `The identity token lives longer than ${IDENTITY_MAX_AGE_S} s.`);
+    }
+    const subject = String(claims.sub).slice(0, 128);
+    if (!subject.trim()) throw identityError(ErrorCode.IdentityInvalid, 'The identity token names no user.');
+    const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 64) : subject;
+    const avatar =
+      typeof claims.avatar === 'string' && avatarUrlSchema.safeParse(claims.avatar).success ? claims.avatar : null;
+    // The host knows its users' addresses; a claim that is not an address is ignored, not fatal.
+    const email = typeof claims.email === 'string' && emailSchema.safeParse(claims.email).success ? claims.email : null;
+
+    let user = await this.store.findUserByExternalId(site.id, subject);
+    if (!user) {
+      const base =
+        subject
+          .toLowerCase()
+          .replace(/[^a-z0-9._-]/g, '')
+          .slice(0, 24) || 'user';
+      for (let attempt = 0; !user && attempt < 5; attempt++) {
+        const username = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
+        try {
+          await this.store.createUser({
+            id: uuidv7(),
+            siteId: site.id,
+            username,
+            displayName: name,
+            avatarUrl: avatar,
+            passwordHash: null,
+            externalId: subject,
+            email,
+          });
+        } catch (err) {
+          if (!(err instanceof ParleyError && err.code === ErrorCode.UsernameTaken)) throw err;
+        }
+        user = await this.store.findUserByExternalId(site.id, subject);
+      }
+      if (!user) throw new Error(`could not find a free username for identity subject on site ${site.id}`);
+    } else if (user.displayName !== name || user.avatarUrl !== avatar || (email !== null && user.email !== email)) {
+      // A token without an e-mail claim keeps the address the user set themselves.
+      user = await this.store.updateUser(user.id, {
+        displayName: name,
+        avatarUrl: avatar,
+        ...(email !== null ? { email } : {}),
+      });
+    }
+    return this.openSession(user);
+  }
+
+  async openSession(user: UserRecord): Promise<OpenedSession> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(this.now().getTime() + this.sessionTtlMs);
+    await this.store.createSession({ id: sessionIdOf(token), userId: user.id, expiresAt });
+    return { token, expiresAt: expiresAt.toISOString(), user: toSummary(user) };
+  }
+
+  /** The user a session token belongs to, if it is live and for this site. */
+  async authenticate(siteId: string, token: string): Promise<{ user: UserRecord; sessionId: string }> {
+    const found = await this.store.getSession(sessionIdOf(token));
+    if (
+      !found ||
+      found.session.revokedAt ||
+      found.session.expiresAt.getTime() <= this.now().getTime() ||
+      found.user.siteId !== siteId
+    ) {
+      throw new ParleyError(ErrorCode.Unauthorized, 'Your session has ended. Please sign in again.');
+    }
+    return { user: found.user, sessionId: found.session.id };
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await this.store.revokeSession(sessionId, this.now());
+  }
+
+  /** Checks the current password, sets the new one, ends every session and opens a fresh one. */
+  async changePassword(user: UserRecord, current: string, next: string): Promise<OpenedSession> {
+    const ok = user.passwordHash ? await verify(user.passwordHash, current).catch(() => false) : false;
+    if (!ok) throw new ParleyError(ErrorCode.InvalidCredentials, 'The current password is wrong.');
+    const updated = await this.store.updateUser(user.id, { passwordHash: await hashPassword(next) });
+    await this.store.revokeUserSessions(user.id, this.now());
+    return this.openSession(updated);
+  }
+
+  async updateProfile(
+    user: UserRecord,
+    patch: Pick<UserPatch, 'displayName' | 'avatarUrl' | 'email' | 'emailDigests'>,
+  ): Promise<UserRecord> {
+    const clean: UserPatch = {};
+    if (patch.displayName !== undefined) clean.displayName = patch.displayName.trim();
+    if (patch.avatarUrl !== undefined) clean.avatarUrl = patch.avatarUrl;
+    if (patch.email !== undefined) clean.email = patch.email;
+    if (patch.emailDigests !== undefined) clean.emailDigests = patch.emailDigests;
+    return this.store.updateUser(user.id, clean);
+  }
+
+  /** The unsubscribe link's effect: no more digests, whatever the widget said. */
+  async stopDigests(userId: string): Promise<void> {
+    await this.store.updateUser(userId, { emailDigests: false });
+  }
+}

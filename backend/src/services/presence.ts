@@ -1,0 +1,123 @@
+import type { ChosenPresence, Presence } from '../protocol/index.js';
+import type { Logger } from '../logger.js';
+import type { Store, UserRecord } from '../store/store.js';
+import type { Notifier } from './notifier.js';
+import type { Chosen, PresenceRegistry } from './presence-registry.js';
+import type { Relations } from './relations.js';
+
+export const offline = (lastSeen: Date | null): Presence => ({
+  state: 'offline',
+  status: '',
+  lastSeenAt: lastSeen?.toISOString() ?? null,
+});
+
+/** What others see of an online user who chose `chosen`. */
+function shown(chosen: Chosen, lastSeen: Date | null): Presence {
+  return chosen.state === 'invisible'
+    ? offline(lastSeen)
+    : { state: chosen.state, status: chosen.status, lastSeenAt: null };
+}
+
+/**
+ * Presence as buddies see it: who is connected (a PresenceRegistry: in memory on one node, in
+ * Redis for a cluster, each with its grace period) combined with the state and status text each
+ * user chose. Invisible users appear offline to everyone else. Changes go only to mutual buddies
+ * and fellow room members; the user's own other connections learn the chosen state.
+ */
+export class PresenceService {
+  /** Fan-outs and disconnects under way, so shutdown can wait for them. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly registry: PresenceRegistry,
+    private readonly store: Store,
+    private readonly relations: Relations,
+    private readonly notify: Notifier,
+    private readonly logger: Logger,
+  ) {
+    registry.listen({
+      online: (userId, chosen) => {
+        if (chosen.state !== 'invisible')
+          this.track(this.tell(userId, shown(chosen, null)), userId, 'presence fan-out');
+      },
+      offline: (userId, at, chosen) => {
+        const tasks: Promise<unknown>[] = [this.store.setLastSeen(userId, at)];
+        if (chosen.state !== 'invisible') tasks.push(this.tell(userId, offline(at)));
+        this.track(
+          Promise.all(tasks).finally(() => this.relations.forget(userId)),
+          userId,
+          'going offline',
+        );
+      },
+    });
+  }
+
+  /** What others see of each of `users` (their `lastSeenAt` from the user records, for offline). */
+  async visibleMany(users: readonly Pick<UserRecord, 'id' | 'lastSeenAt'>[]): Promise<Map<string, Presence>> {
+    const online = await this.registry.lookup(users.map((u) => u.id));
+    return new Map(
+      users.map((u) => {
+        const chosen = online.get(u.id);
+        return [u.id, chosen ? shown(chosen, u.lastSeenAt) : offline(u.lastSeenAt)];
+      }),
+    );
+  }
+
+  async visible(user: Pick<UserRecord, 'id' | 'lastSeenAt'>): Promise<Presence> {
+    return (await this.visibleMany([user])).get(user.id)!;
+  }
+
+  /** A connection of `user` opened; resolves with what the user has chosen (for session:ready). */
+  connect(user: UserRecord): Promise<Chosen> {
+    return this.registry.connect(user.id, { state: user.presenceState, status: user.statusText });
+  }
+
+  disconnect(userId: string): void {
+    this.track(this.registry.disconnect(userId), userId, 'presence disconnect');
+  }
+
+  /** The user picks a state and status text: saved, shown to buddies, echoed to their other tabs. */
+  async choose(user: UserRecord, state: ChosenPresence, status: string): Promise<Chosen> {
+    const before = await this.visible(user);
+    await this.store.updateUser(user.id, { presenceState: state, statusText: status });
+    const chosen = { state, status };
+    await this.registry.choose(user.id, chosen);
+    const after = await this.visible({ id: user.id, lastSeenAt: new Date() });
+    if (before.state !== after.state || before.status !== after.status) {
+      this.track(this.tell(user.id, after), user.id, 'presence fan-out');
+    }
+    this.notify.toUsers([user.id], 'presence:changed', { userId: user.id, presence: after, chosen });
+    return chosen;
+  }
+
+  /** Tells one user the current presence of another (a relation just became mutual). */
+  async show(toUserId: string, subject: UserRecord): Promise<void> {
+    this.notify.toUsers([toUserId], 'presence:changed', {
+      userId: subject.id,
+      presence: await this.visible(subject),
+    });
+  }
+
+  /** Shutdown: lets the registry settle (one node: everyone goes offline now) and waits for it. */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.registry.close();
+    await this.settled();
+  }
+
+  private async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(task: Promise<unknown>, userId: string, what: string): void {
+    const tracked = task
+      .catch((err: unknown) => this.logger.error({ err, user: userId }, `${what} failed`))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private async tell(userId: string, presence: Presence): Promise<void> {
+    const audience = await this.relations.presenceAudience(userId);
+    if (audience.size > 0) this.notify.toUsers(audience, 'presence:changed', { userId, presence });
+  }
+}

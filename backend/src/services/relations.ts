@@ -1,0 +1,94 @@
+import { ErrorCode } from '../protocol/index.js';
+import { ParleyError } from '../errors.js';
+import type { SiteRecord, Store } from '../store/store.js';
+import { siteSettings } from './site-settings.js';
+
+/**
+ * Who may see whose presence and message whom. Each user's mutual buddies are cached, so the
+ * message hot path and presence fan-out do not query the roster every time; every roster change
+ * calls `changed` for both users, every room membership change for the members. In cluster mode `changed` also reaches the other nodes (see
+ * cluster/relations-sync.ts), whose caches would otherwise go stale.
+ */
+export class Relations {
+  private readonly mutual = new Map<string, Promise<Set<string>>>();
+  private readonly audience = new Map<string, Promise<Set<string>>>();
+  private listener: ((userIds: string[]) => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    /** Users cached at most; the oldest entries go first (they are cheap to load again). */
+    private readonly maxCached = 50_000,
+  ) {}
+
+  /** Who sees the user's presence: mutual buddies and fellow members of the user's rooms. */
+  presenceAudience(userId: string): Promise<Set<string>> {
+    let found = this.audience.get(userId);
+    if (!found) {
+      found = Promise.all([this.mutualBuddies(userId), this.store.roomPeers(userId)]).then(
+        ([buddies, peers]) => new Set([...buddies, ...peers]),
+      );
+      found.catch(() => this.audience.delete(userId));
+      this.audience.set(userId, found);
+      if (this.audience.size > this.maxCached) this.audience.delete(this.audience.keys().next().value!);
+    }
+    return found;
+  }
+
+  mutualBuddies(userId: string): Promise<Set<string>> {
+    let found = this.mutual.get(userId);
+    if (!found) {
+      found = this.store.roster(userId).then((rows) => new Set(rows.filter((r) => r.mutual).map((r) => r.buddy.id)));
+      found.catch(() => this.mutual.delete(userId));
+      this.mutual.set(userId, found);
+      if (this.mutual.size > this.maxCached) this.mutual.delete(this.mutual.keys().next().value!);
+    }
+    return found;
+  }
+
+  /**
+   * Throws unless `from` may message `to`: mutual buddies always may (a block ends the relation);
+   * other users of the same site only where the site allows strangers to talk, and never across a
+   * block; users of other sites and unknown ids never (`not_found`).
+   */
+  async assertMayMessage(site: SiteRecord, from: string, to: string): Promise<void> {
+    if ((await this.mutualBuddies(from)).has(to)) return;
+    // Buddies are of one site by construction; anyone else must be shown to be. Without this, a
+    // site that lets strangers talk would let its users write to any user of any other site.
+    const recipient = await this.store.getUser(to);
+    if (!recipient || recipient.siteId !== site.id) throw new ParleyError(ErrorCode.NotFound, 'No such user.');
+    if (!siteSettings(site).strangersMayMessage) {
+      throw new ParleyError(ErrorCode.Forbidden, 'You can only message your buddies.');
+    }
+    const { ab, ba } = await this.store.relation(from, to);
+    if (ab?.state === 'blocked' || ba?.state === 'blocked') {
+      throw new ParleyError(ErrorCode.Blocked, 'You cannot message this user.');
+    }
+  }
+
+  /**
+   * Rosters or room memberships of these users changed (already committed): drop what is cached
+   * about them here and, in cluster mode, on every other node.
+   */
+  changed(...userIds: string[]): void {
+    this.forget(...userIds);
+    this.listener?.(userIds);
+  }
+
+  /** Drops cached entries on this node only (a user went offline, another node said so…). */
+  forget(...userIds: string[]): void {
+    for (const id of userIds) {
+      this.mutual.delete(id);
+      this.audience.delete(id);
+    }
+  }
+
+  forgetAll(): void {
+    this.mutual.clear();
+    this.audience.clear();
+  }
+
+  /** Called with the users of every `changed` on this node (cluster mode passes them on). */
+  onChanged(listener: (userIds: string[]) => void): void {
+    this.listener = listener;
+  }
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import { siteSettings } from './site-settings.js';
+
+const DAY_MS = 86_400_000;
+
+/** Deletes messages older than each site's `retentionDays`. Returns how many went, per site. */
+export async function sweepRetention(store: Store, now: Date, logger: Logger): Promise<Record<string, number>> {
+  const removed: Record<string, number> = {};
+  for (const site of await store.listSites()) {
+    const days = siteSettings(site).retentionDays;
+    if (!days) continue;
+    const count = await store.deleteMessagesBefore(site.id, new Date(now.getTime() - days * DAY_MS));
+    if (count > 0) {
+      removed[site.id] = count;
+      logger.info({ site: site.id, count, days }, 'deleted messages past the retention period');
+    }
+  }
+  return removed;
+}
+
+/** Sweeps at start and then every hour; returns a function that stops it. */
+export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_000): () => void {
+  const run = () =>
+    sweepRetention(store, new Date(), logger).catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+  void run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

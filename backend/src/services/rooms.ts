@@ -1,0 +1,351 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ErrorCode,
+  Limits,
+  type Payload,
+  type ReplyData,
+  type RoomInfo,
+  type RoomRemoved,
+  type RoomRole,
+  type RoomSummary,
+} from '../protocol/index.js';
+import { ParleyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  roomConversationId,
+  type MessageRecord,
+  type RoomMemberRecord,
+  type RoomRecord,
+  type SiteRecord,
+  type Store,
+  type UserRecord,
+} from '../store/store.js';
+import { toSummary } from './accounts.js';
+import type { InboxWriter } from './inbox-writer.js';
+import { toWireMessage, type Messaging } from './messaging.js';
+import type { Notifier } from './notifier.js';
+import type { PresenceService } from './presence.js';
+import type { Relations } from './relations.js';
+
+const MEMBER_ROLES: readonly RoomRole[] = ['owner', 'admin', 'member'];
+const MANAGERS: readonly RoomRole[] = ['owner', 'admin'];
+
+const missing = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
+
+/**
+ * `@username` tokens of a message body, lower-cased. Usernames may contain dots and dashes, but a
+ * mention at the end of a sentence ("thanks @bob.") should not take the full stop with it.
+ */
+export function mentionedUsernames(body: string): string[] {
+  const found = new Set<string>();
+  for (const match of body.matchAll(/(?:^|[^\w@])@([a-z0-9][a-z0-9._-]{0,31})/gi)) {
+    found.add(match[1]!.toLowerCase().replace(/[.-]+$/, ''));
+  }
+  return [...found];
+}
+
+/**
+ * Group chat. A room's messages go through the same batched writer as one-to-one messages: the
+ * writer resolves the room's members inside its transaction and gives each an inbox entry, so
+ * a member who was away gets them on sync, in order, once, and a removed member gets nothing
+ * more. Everything here checks membership first; a room the caller is not in looks missing.
+ */
+export class RoomService {
+  constructor(
+    private readonly store: Store,
+    private readonly writer: InboxWriter,
+    private readonly messaging: Messaging,
+    private readonly relations: Relations,
+    private readonly presence: PresenceService,
+    private readonly notify: Notifier,
+    private readonly logger: Logger,
+  ) {}
+
+  // -------------------------------------------------------------------------------------------
+  // Membership
+
+  async create(site: SiteRecord, user: UserRecord, input: Payload<'room:create'>): Promise<ReplyData['room:create']> {
+    const invite = [...new Set(input.invite ?? [])].filter((id) => id !== user.id);
+    for (const id of invite) await this.assertInvitable(site, user, id);
+    const room: RoomRecord = {
+      id: uuidv7(),
+      siteId: site.id,
+      name: input.name.trim(),
+      public: input.public ?? false,
+      ownerId: user.id,
+      closedAt: null,
+      createdAt: new Date(),
+    };
+    await this.store.createRoom(room, [
+      { userId: user.id, role: 'owner', invitedBy: null },
+      ...invite.map((userId) => ({ userId, role: 'invited' as const, invitedBy: user.id })),
+    ]);
+    this.logger.info({ room: room.id, user: user.id, invited: invite.length }, 'room created');
+    return { room: await this.changed(room) };
+  }
+
+  async list(user: UserRecord): Promise<ReplyData['room:list']> {
+    const mine = await this.store.roomsOf(user.id);
+    const activity = await this.store.roomActivity(
+      user.id,
+      mine.filter((r) => r.role !== 'invited').map((r) => r.room.id),
+    );
+    const rooms = await Promise.all(
+      mine.map(async ({ room }): Promise<RoomSummary> => {
+        const a = activity.get(room.id);
+        return {
+          room: await this.info(room),
+          lastMessage: a?.lastMessage ? toWireMessage(a.lastMessage) : null,
+          unread: a?.unread ?? 0,
+          mentions: a?.mentions ?? 0,
+          readUpTo: a?.readUpTo ?? null,
+        };
+      }),
+    );
+    return { rooms };
+  }
+
+  async search(user: UserRecord, input: Payload<'room:search'>): Promise<ReplyData['room:search']> {
+    const found = await this.store.searchPublicRooms(user.siteId, input.query?.trim() ?? '', Limits.searchResults);
+    return { rooms: found.map(({ room, members }) => ({ id: room.id, name: room.name, members })) };
+  }
+
+  /** Joins a public room, or accepts an invitation to any room. */
+  async join(user: UserRecord, input: Payload<'room:join'>): Promise<ReplyData['room:join']> {
+    const room = await this.openRoom(user, input.roomId);
+    const role = await this.store.roomRole(room.id, user.id);
+    if (role === 'invited') return this.accept(user, input);
+    if (role) return { room: await this.info(room) };
+    if (!room.public) throw missing(); // private rooms are invisible to outsiders
+    await this.assertRoomForOneMore(room.id);
+    await this.store.setRoomMember(room.id, user.id, 'member');
+    await this.membershipChanged(room.id);
+    return { room: await this.changed(room) };
+  }
+
+  async invite(site: SiteRecord, user: UserRecord, input: Payload<'room:invite'>): Promise<ReplyData['room:invite']> {
+    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (input.userId === user.id) throw new ParleyError(ErrorCode.BadRequest, 'You are in this room already.');
+    await this.assertInvitable(site, user, input.userId);
+    const existing = await this.store.roomRole(room.id, input.userId);
+    if (existing) return { room: await this.info(room) }; // member or invited already: nothing to do
+    await this.assertRoomForOneMore(room.id);
+    await this.store.setRoomMember(room.id, input.userId, 'invited', user.id);
+    return { room: await this.changed(room) };
+  }
+
+  async accept(user: UserRecord, input: Payload<'room:accept'>): Promise<ReplyData['room:accept']> {
+    const { room, role } = await this.access(user, input.roomId, ['invited', ...MEMBER_ROLES]);
+    if (role !== 'invited') return { room: await this.info(room) };
+    await this.store.setRoomMember(room.id, user.id, 'member');
+    await this.membershipChanged(room.id);
+    return { room: await this.changed(room) };
+  }
+
+  async decline(user: UserRecord, input: Payload<'room:decline'>): Promise<ReplyData['room:decline']> {
+    const { room } = await this.access(user, input.roomId, ['invited']);
+    await this.store.removeRoomMember(room.id, user.id);
+    await this.gone(room, [user.id], 'declined');
+    return {};
+  }
+
+  /** Leaves a room. An owner who leaves hands the room to the longest-standing admin, else member; alone, closes it. */
+  async leave(user: UserRecord, input: Payload<'room:leave'>): Promise<ReplyData['room:leave']> {
+    const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (role === 'owner') {
+      const others = (await this.store.roomMembers(room.id)).filter((m) => m.user.id !== user.id);
+      const heir = others.find((m) => m.role === 'admin') ?? others.find((m) => m.role === 'member');
+      if (!heir) return this.close(user, input);
+      await this.store.setRoomMember(room.id, heir.user.id, 'owner');
+      Object.assign(room, await this.store.updateRoom(room.id, { ownerId: heir.user.id }));
+    }
+    await this.store.removeRoomMember(room.id, user.id);
+    await this.gone(room, [user.id], 'left');
+    return {};
+  }
+
+  /** Removes a member, or withdraws an invitation. Admins may remove members and invitees; the owner anyone. */
+  async remove(user: UserRecord, input: Payload<'room:remove'>): Promise<ReplyData['room:remove']> {
+    const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (!MANAGERS.includes(role)) {
+      throw new ParleyError(ErrorCode.Forbidden, 'Only the owner and admins can remove members.');
+    }
+    if (input.userId === user.id) throw new ParleyError(ErrorCode.BadRequest, 'Use room:leave to leave a room.');
+    const target = await this.store.roomRole(room.id, input.userId);
+    if (!target) throw new ParleyError(ErrorCode.NotFound, 'That user is not in this room.');
+    if (role === 'admin' && MANAGERS.includes(target)) {
+      throw new ParleyError(ErrorCode.Forbidden, 'Admins cannot remove the owner or other admins.');
+    }
+    await this.store.removeRoomMember(room.id, input.userId);
+    this.logger.info({ room: room.id, user: user.id, removed: input.userId }, 'room member removed');
+    await this.gone(room, [input.userId], 'removed');
+    return { room: await this.info(room) };
+  }
+
+  /** The owner names admins (or takes the role back). */
+  async role(user: UserRecord, input: Payload<'room:role'>): Promise<ReplyData['room:role']> {
+    const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (role !== 'owner') throw new ParleyError(ErrorCode.Forbidden, 'Only the owner can name admins.');
+    const target = await this.store.roomRole(room.id, input.userId);
+    if (target !== 'admin' && target !== 'member') {
+      throw new ParleyError(ErrorCode.NotFound, 'That user is not a member of this room.');
+    }
+    if (target !== input.role) await this.store.setRoomMember(room.id, input.userId, input.role);
+    return { room: await this.changed(room) };
+  }
+
+  async rename(user: UserRecord, input: Payload<'room:rename'>): Promise<ReplyData['room:rename']> {
+    const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (!MANAGERS.includes(role)) throw new ParleyError(ErrorCode.Forbidden, 'Only the owner and admins can rename.');
+    const renamed = await this.store.updateRoom(room.id, { name: input.name.trim() });
+    return { room: await this.changed(renamed) };
+  }
+
+  /** Closes the room for everyone: no more messages, and nobody can read it any more. */
+  async close(user: UserRecord, input: Payload<'room:close'>): Promise<ReplyData['room:close']> {
+    const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
+    if (role !== 'owner') throw new ParleyError(ErrorCode.Forbidden, 'Only the owner can close the room.');
+    const everyone = (await this.store.roomMembers(room.id)).map((m) => m.user.id);
+    await this.store.closeRoom(room.id, new Date());
+    this.logger.info({ room: room.id, user: user.id }, 'room closed');
+    this.relations.changed(...everyone);
+    this.notify.toUsers(everyone, 'room:removed', { roomId: room.id, reason: 'closed' });
+    return {};
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages
+
+  async send(user: UserRecord, input: Payload<'room:send'>): Promise<ReplyData['room:send']> {
+    const message: MessageRecord = {
+      id: uuidv7(),
+      siteId: user.siteId,
+      senderId: user.id,
+      recipientId: '',
+      conversationId: roomConversationId(input.roomId),
+      clientId: input.clientId,
+      body: input.body,
+      createdAt: new Date(),
+      roomId: input.roomId,
+    };
+    const names = mentionedUsernames(input.body);
+    if (names.length > 0) {
+      const members = await this.store.roomMembers(input.roomId);
+      const mentions = members
+        .filter((m) => m.role !== 'invited' && m.user.id !== user.id && names.includes(m.user.username))
+        .map((m) => m.user.id);
+      if (mentions.length > 0) message.mentions = mentions;
+    }
+    // Membership is checked where it counts: inside the writer's transaction, against the
+    // members at commit time, so a message and a removal racing each other stay consistent.
+    const result = await this.writer.write({ type: 'message', message });
+    if (result.type !== 'message') throw new Error('writer answered a message with a receipt');
+    if (result.refused) throw missing();
+    if (!result.duplicate) this.messaging.deliver(result.entries);
+    const own = result.entries.find((e) => e.userId === user.id);
+    return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
+  }
+
+  async history(user: UserRecord, input: Payload<'room:history'>): Promise<ReplyData['room:history']> {
+    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
+    const limit = input.limit ?? 50;
+    const rows = await this.store.history(roomConversationId(room.id), input.before, limit + 1);
+    return { messages: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit };
+  }
+
+  /** Moves the caller's read marker in the room; only the caller's own tabs are told. */
+  async read(user: UserRecord, input: Payload<'room:read'>): Promise<ReplyData['room:read']> {
+    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
+    const conversationId = roomConversationId(room.id);
+    const message = await this.store.getMessage(input.upTo);
+    if (!message || message.conversationId !== conversationId) {
+      throw new ParleyError(ErrorCode.NotFound, 'No such message in this room.');
+    }
+    const result = await this.writer.write({
+      type: 'receipt',
+      receipt: { conversationId, readerId: user.id, peerId: '', kind: 'read', upTo: input.upTo, at: new Date() },
+    });
+    if (result.type !== 'receipt') throw new Error('writer answered a receipt with a message');
+    this.messaging.deliver(result.entries);
+    return { advanced: result.advanced };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** An open room of the user's site, or not_found. */
+  private async openRoom(user: UserRecord, roomId: string): Promise<RoomRecord> {
+    const room = await this.store.getRoom(roomId);
+    if (!room || room.siteId !== user.siteId || room.closedAt) throw missing();
+    return room;
+  }
+
+  /** The room and the caller's role, if it is one of `roles`; otherwise the room looks missing. */
+  private async access(
+    user: UserRecord,
+    roomId: string,
+    roles: readonly RoomRole[],
+  ): Promise<{ room: RoomRecord; role: RoomRole }> {
+    const room = await this.openRoom(user, roomId);
+    const role = await this.store.roomRole(room.id, user.id);
+    if (!role || !roles.includes(role)) throw missing();
+    return { room, role };
+  }
+
+  /** Invitees are people the inviter may message: buddies, or anyone on sites that allow it, never across a block. */
+  private async assertInvitable(site: SiteRecord, user: UserRecord, inviteeId: string): Promise<void> {
+    const invitee = await this.store.getUser(inviteeId);
+    if (!invitee || invitee.siteId !== user.siteId) throw new ParleyError(ErrorCode.NotFound, 'No such user.');
+    await this.relations.assertMayMessage(site, user.id, inviteeId);
+  }
+
+  private async assertRoomForOneMore(roomId: string): Promise<void> {
+    if ((await this.store.roomMembers(roomId)).length >= Limits.roomMembers) {
+      throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
+    }
+  }
+
+  private async info(room: RoomRecord, members?: RoomMemberRecord[]): Promise<RoomInfo> {
+    const list = members ?? (await this.store.roomMembers(room.id));
+    const order = (m: RoomMemberRecord) => (m.user.id === room.ownerId ? 0 : 1);
+    const presence = await this.presence.visibleMany(list.map((m) => m.user));
+    return {
+      id: room.id,
+      name: room.name,
+      public: room.public,
+      ownerId: room.ownerId,
+      members: [...list]
+        .sort((a, b) => order(a) - order(b))
+        .map((m) => ({
+          user: toSummary(m.user),
+          role: m.role,
+          presence: presence.get(m.user.id)!,
+        })),
+    };
+  }
+
+  /** Tells everyone in the room (and invited) what it looks like now. */
+  private async changed(room: RoomRecord): Promise<RoomInfo> {
+    const members = await this.store.roomMembers(room.id);
+    const info = await this.info(room, members);
+    this.notify.toUsers(
+      members.map((m) => m.user.id),
+      'room:changed',
+      { room: info },
+    );
+    return info;
+  }
+
+  /** Some users are out of the room: they are told, the rest get the new member list. */
+  private async gone(room: RoomRecord, userIds: string[], reason: RoomRemoved['reason']): Promise<void> {
+    this.notify.toUsers(userIds, 'room:removed', { roomId: room.id, reason });
+    await this.membershipChanged(room.id, userIds);
+    await this.changed(room);
+  }
+
+  /** Who sees whose presence follows room membership. */
+  private async membershipChanged(roomId: string, alsoUsers: string[] = []): Promise<void> {
+    const members = await this.store.roomMembers(roomId);
+    this.relations.changed(...members.map((m) => m.user.id), ...alsoUsers);
+  }
+}

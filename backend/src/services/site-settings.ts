@@ -1,0 +1,31 @@
+import type { Theme } from '../protocol/index.js';
+import { themeSchema } from '../protocol/schemas.js';
+import type { SiteRecord } from '../store/store.js';
+
+/** A site's settings, each with its default. Stored as JSON on the site; unknown keys are ignored. */
+export interface SiteSettings {
+  /** Whether visitors may create Parley accounts themselves. Default false. */
+  registrationOpen: boolean;
+  /** Whether users who are not buddies may message each other (blocks still apply). Default false. */
+  strangersMayMessage: boolean;
+  /** Messages older than this many days are deleted; null keeps them forever. Default null. */
+  retentionDays: number | null;
+  /** The default theme the widget starts from; the page overrides it key by key. Default {}. */
+  theme: Theme;
+  /** The host site's address: digest e-mails link back to it. Null: the Parley server's PUBLIC_URL. */
+  url: string | null;
+}
+
+export function siteSettings(site: SiteRecord): SiteSettings {
+  const raw = site.settings;
+  const theme = themeSchema.safeParse(raw.theme ?? {});
+  const days = raw.retentionDays;
+  return {
+    registrationOpen: raw.registrationOpen === true,
+    strangersMayMessage: raw.strangersMayMessage === true,
+    retentionDays: typeof days === 'number' && Number.isInteger(days) && days > 0 ? days : null,
+    // Written through `npm run site`, which validates; a hand-edited bad theme falls back to none.
+    theme: theme.success ? (theme.data as Theme) : {},
+    url: typeof raw.url === 'string' && /^https?:\/\/\S+$/.test(raw.url) ? raw.url : null,
+  };
+}

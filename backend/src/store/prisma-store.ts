@@ -1,0 +1,1079 @@
+import { ErrorCode, type ChosenPresence, type RoomRole } from '../protocol/index.js';
+import { ParleyError } from '../errors.js';
+import type {
+  AppendedMessage,
+  BuddyState,
+  ConversationRow,
+  DigestCandidate,
+  InboxRecord,
+  MessageRecord,
+  NewMessage,
+  NewUser,
+  ReceiptRecord,
+  RelationChange,
+  RoomActivity,
+  RoomMemberRecord,
+  RoomRecord,
+  RosterRow,
+  SessionRecord,
+  SiteRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+  WriteItem,
+  WriteResult,
+} from './store.js';
+import { ROOM_PREFIX, roomConversationId } from './store.js';
+import type { DatabaseTarget } from './database-url.js';
+import { createPrismaClient, type Db } from './prisma-client.js';
+
+type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
+type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+/** Rows per multi-row statement: 100 rows of 8 values stay far below every driver's limit. */
+const ROWS_PER_STATEMENT = 100;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const MESSAGE_COLUMNS =
+  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "createdAt"';
+/** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
+const ENTRY_ROWS_PER_STATEMENT = 1000;
+
+interface RawMessageRow {
+  id: string;
+  siteId: string;
+  senderId: string;
+  recipientId: string | null;
+  conversationId: string;
+  clientId: string;
+  body: string;
+  mentions: string | null;
+  createdAt: Date | string;
+}
+
+type SiteRow = NonNullable<Awaited<ReturnType<Db['site']['findUnique']>>>;
+
+function toSite(row: SiteRow): SiteRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    secret: row.secret,
+    origins: JSON.parse(row.origins) as string[],
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+  };
+}
+
+type RoomRow = Awaited<ReturnType<Db['room']['findUniqueOrThrow']>>;
+
+function toRoom(row: RoomRow): RoomRecord {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    name: row.name,
+    public: row.public,
+    ownerId: row.ownerId,
+    closedAt: row.closedAt,
+    createdAt: row.createdAt,
+  };
+}
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    username: row.username,
+    displayName: row.displayName,
+    avatarUrl: row.avatarUrl,
+    passwordHash: row.passwordHash,
+    externalId: row.externalId,
+    presenceState: row.presenceState as ChosenPresence,
+    statusText: row.statusText,
+    lastSeenAt: row.lastSeenAt,
+    email: row.email,
+    emailDigests: row.emailDigests,
+    digestUpTo: row.digestUpTo,
+  };
+}
+
+function toMessage(row: RawMessageRow): MessageRecord {
+  const message: MessageRecord = {
+    id: row.id,
+    siteId: row.siteId,
+    senderId: row.senderId,
+    recipientId: row.recipientId ?? '',
+    conversationId: row.conversationId,
+    clientId: row.clientId,
+    body: row.body,
+    createdAt: new Date(row.createdAt),
+  };
+  if (row.conversationId.startsWith(ROOM_PREFIX)) message.roomId = row.conversationId.slice(ROOM_PREFIX.length);
+  if (row.mentions) message.mentions = JSON.parse(row.mentions) as string[];
+  return message;
+}
+
+function toMember(row: RoomMemberRow): RoomMemberRecord {
+  return {
+    roomId: row.roomId,
+    user: toUser(row.user),
+    role: row.role as RoomRole,
+    invitedBy: row.invitedBy,
+    createdAt: row.createdAt,
+  };
+}
+
+type RoomMemberRow = Awaited<ReturnType<Db['roomMember']['findUniqueOrThrow']>> & { user: UserRow };
+
+interface ReceiptData {
+  conversationId: string;
+  readerId: string;
+  peerId: string;
+  kind: 'delivered' | 'read';
+  upTo: string;
+  at: string;
+}
+
+function toReceipt(json: string): ReceiptRecord {
+  const data = JSON.parse(json) as ReceiptData;
+  return { ...data, at: new Date(data.at) };
+}
+
+/**
+ * A raw INSERT into "Message" hit the (senderId, clientId) key: another node stored a resend of
+ * the same message first. (Raw queries report it as P2010 with the driver's cause.)
+ */
+function isClientIdClash(err: unknown): boolean {
+  const cause = (
+    err as {
+      meta?: {
+        driverAdapterError?: { cause?: { kind?: string; table?: string } };
+      };
+    } | null
+  )?.meta?.driverAdapterError?.cause;
+  return cause?.kind === 'UniqueConstraintViolation' && cause.table === 'Message';
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
+}
+
+/** The Store on Prisma, for SQLite and PostgreSQL alike. */
+export class PrismaStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  private constructor(
+    private readonly db: Db,
+    target: DatabaseTarget,
+  ) {
+    this.kind = target.kind;
+  }
+
+  static async open(target: DatabaseTarget): Promise<PrismaStore> {
+    const db = createPrismaClient(target);
+    if (target.kind === 'sqlite') {
+      // WAL lets readers run beside the single writer; synchronous=FULL makes every committed
+      // transaction survive a power loss, not only a process crash. The hot path batches many
+      // messages per transaction, so the extra fsync is paid once per batch. See docs/architecture.md.
+      await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+      await db.$executeRawUnsafe('PRAGMA synchronous = FULL');
+      await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+    }
+    return new PrismaStore(db, target);
+  }
+
+  /**
+   * The durability settings in force on this connection (SQLite only): what the crash tests check,
+   * so a change to them cannot slip by. `synchronous` 2 is FULL.
+   */
+  async sqliteDurability(): Promise<{
+    journalMode: string;
+    synchronous: number;
+  }> {
+    if (this.kind !== 'sqlite') throw new Error('sqliteDurability is for SQLite stores');
+    const [mode] = await this.db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
+    const [sync] = await this.db.$queryRawUnsafe<{ synchronous: number | bigint }[]>('PRAGMA synchronous');
+    return {
+      journalMode: String(mode?.journal_mode),
+      synchronous: Number(sync?.synchronous),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sites, users, sessions
+
+  async getSite(id: string): Promise<SiteRecord | null> {
+    const row = await this.db.site.findUnique({ where: { id } });
+    return row && toSite(row);
+  }
+
+  async listSites(): Promise<SiteRecord[]> {
+    return (await this.db.site.findMany({ orderBy: { createdAt: 'asc' } })).map(toSite);
+  }
+
+  async updateSite(id: string, patch: Partial<Omit<SiteRecord, 'id'>>): Promise<SiteRecord> {
+    const row = await this.db.site.update({
+      where: { id },
+      data: {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.secret !== undefined ? { secret: patch.secret } : {}),
+        ...(patch.origins !== undefined ? { origins: JSON.stringify(patch.origins) } : {}),
+        ...(patch.settings !== undefined ? { settings: JSON.stringify(patch.settings) } : {}),
+      },
+    });
+    return toSite(row);
+  }
+
+  async deleteMessagesBefore(siteId: string, before: Date): Promise<number> {
+    // Inbox entries go with their messages (ON DELETE CASCADE).
+    const { count } = await this.db.message.deleteMany({
+      where: { siteId, createdAt: { lt: before } },
+    });
+    return count;
+  }
+
+  async createSite(site: SiteRecord): Promise<void> {
+    await this.db.site.create({
+      data: {
+        id: site.id,
+        name: site.name,
+        secret: site.secret,
+        origins: JSON.stringify(site.origins),
+        settings: JSON.stringify(site.settings),
+      },
+    });
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const row = await this.db.user.findUnique({ where: { id } });
+    return row && toUser(row);
+  }
+
+  async findUserByUsername(siteId: string, username: string): Promise<UserRecord | null> {
+    const row = await this.db.user.findUnique({
+      where: { siteId_username: { siteId, username } },
+    });
+    return row && toUser(row);
+  }
+
+  async findUserByExternalId(siteId: string, externalId: string): Promise<UserRecord | null> {
+    const row = await this.db.user.findUnique({
+      where: { siteId_externalId: { siteId, externalId } },
+    });
+    return row && toUser(row);
+  }
+
+  async createUser(user: NewUser): Promise<void> {
+    try {
+      await this.db.user.create({ data: user });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ParleyError(ErrorCode.UsernameTaken, 'That username is taken.');
+      throw err;
+    }
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
+    return toUser(await this.db.user.update({ where: { id }, data: patch }));
+  }
+
+  async setLastSeen(userId: string, at: Date): Promise<void> {
+    await this.db.user.update({
+      where: { id: userId },
+      data: { lastSeenAt: at },
+    });
+  }
+
+  async searchUsers(siteId: string, query: string, limit: number): Promise<UserRecord[]> {
+    const rows = await this.db.user.findMany({
+      where: {
+        siteId,
+        OR: [{ username: { startsWith: query.toLowerCase() } }, { displayName: this.containsIgnoringCase(query) }],
+      },
+      orderBy: { username: 'asc' },
+      take: limit,
+    });
+    return rows.map(toUser);
+  }
+
+  async createSession(session: Omit<SessionRecord, 'revokedAt'>): Promise<void> {
+    await this.db.session.create({ data: session });
+  }
+
+  async getSession(id: string): Promise<{ session: SessionRecord; user: UserRecord } | null> {
+    const row = await this.db.session.findUnique({
+      where: { id },
+      include: { user: true },
+    });
+    if (!row) return null;
+    const { user, ...session } = row;
+    return { session, user: toUser(user) };
+  }
+
+  async revokeSession(id: string, at: Date): Promise<void> {
+    await this.db.session.updateMany({
+      where: { id, revokedAt: null },
+      data: { revokedAt: at },
+    });
+  }
+
+  async revokeUserSessions(userId: string, at: Date, exceptId?: string): Promise<void> {
+    await this.db.session.updateMany({
+      where: {
+        userId,
+        revokedAt: null,
+        ...(exceptId ? { id: { not: exceptId } } : {}),
+      },
+      data: { revokedAt: at },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Buddies
+
+  async setBuddies(a: string, b: string, state: BuddyState, group: string | null = null): Promise<void> {
+    await this.changeRelations([
+      { ownerId: a, buddyId: b, state, group },
+      { ownerId: b, buddyId: a, state, group },
+    ]);
+  }
+
+  async roster(userId: string): Promise<RosterRow[]> {
+    const [mine, theirs] = await Promise.all([
+      this.db.buddy.findMany({
+        where: { ownerId: userId },
+        include: { buddy: true },
+      }),
+      this.db.buddy.findMany({
+        where: { buddyId: userId, state: 'accepted' },
+        select: { ownerId: true },
+      }),
+    ]);
+    const acceptedBy = new Set(theirs.map((r) => r.ownerId));
+    return mine.map((row) => ({
+      buddy: toUser(row.buddy),
+      state: row.state as BuddyState,
+      group: row.groupName,
+      mutual: row.state === 'accepted' && acceptedBy.has(row.buddyId),
+    }));
+  }
+
+  async relation(a: string, b: string): Promise<{ ab: RosterRow | null; ba: RosterRow | null }> {
+    const rows = await this.db.buddy.findMany({
+      where: {
+        OR: [
+          { ownerId: a, buddyId: b },
+          { ownerId: b, buddyId: a },
+        ],
+      },
+      include: { buddy: true },
+    });
+    const ab = rows.find((r) => r.ownerId === a);
+    const ba = rows.find((r) => r.ownerId === b);
+    const mutual = ab?.state === 'accepted' && ba?.state === 'accepted';
+    const view = (row: typeof ab): RosterRow | null =>
+      row
+        ? {
+            buddy: toUser(row.buddy),
+            state: row.state as BuddyState,
+            group: row.groupName,
+            mutual,
+          }
+        : null;
+    return { ab: view(ab), ba: view(ba) };
+  }
+
+  async changeRelations(changes: RelationChange[]): Promise<void> {
+    await this.db.$transaction(
+      changes.map(({ ownerId, buddyId, state, group }) =>
+        state === null
+          ? this.db.buddy.deleteMany({ where: { ownerId, buddyId } })
+          : this.db.buddy.upsert({
+              where: { ownerId_buddyId: { ownerId, buddyId } },
+              create: { ownerId, buddyId, state, groupName: group ?? null },
+              update: {
+                state,
+                ...(group !== undefined ? { groupName: group } : {}),
+              },
+            }),
+      ),
+    );
+  }
+
+  async renameGroup(ownerId: string, from: string, to: string): Promise<number> {
+    const { count } = await this.db.buddy.updateMany({
+      where: { ownerId, groupName: from },
+      data: { groupName: to },
+    });
+    return count;
+  }
+
+  async areMutualBuddies(a: string, b: string): Promise<boolean> {
+    const count = await this.db.buddy.count({
+      where: {
+        state: 'accepted',
+        OR: [
+          { ownerId: a, buddyId: b },
+          { ownerId: b, buddyId: a },
+        ],
+      },
+    });
+    return count === 2;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The hot path
+
+  /**
+   * Written as plain SQL through Prisma's raw queries: building a 100-row insert through the query
+   * builder costs tens of milliseconds, the raw statement about one. Rows go in chunks so no
+   * statement passes the drivers' parameter limits. A batch costs a fixed handful of statements
+   * whatever its size.
+   */
+  async append(batch: WriteItem[]): Promise<WriteResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.appendOnce(batch);
+      } catch (err) {
+        // Two nodes stored the same (senderId, clientId) at once (tabs on two nodes resending).
+        // PostgreSQL reports the clash only once the other transaction has committed, so the
+        // next attempt finds that message and answers this one as its duplicate.
+        if (attempt < 3 && isClientIdClash(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async appendOnce(batch: WriteItem[]): Promise<WriteResult[]> {
+    if (batch.length === 0) return [];
+    return this.db.$transaction(
+      async (tx) => {
+        const messages = batch.flatMap((item) => (item.type === 'message' ? [item.message] : []));
+        const receipts = batch.flatMap((item) => (item.type === 'receipt' ? [item.receipt] : []));
+
+        // 1. Decide what gets written: new messages (not resends) and receipts that move forward.
+        const known = await this.storedResends(tx, messages);
+        const resendKey = (m: { senderId: string; clientId: string }) => `${m.senderId}\u0000${m.clientId}`;
+        const markers = await this.currentMarkers(tx, receipts);
+        // Who is in each room now: the transaction fans room messages out to exactly these members.
+        const members = await this.currentMembers(tx, [
+          ...new Set(messages.flatMap((m) => (m.roomId !== undefined ? [m.roomId] : []))),
+        ]);
+        const markerKey = (r: { readerId: string; conversationId: string }) => `${r.readerId}\u0000${r.conversationId}`;
+
+        type Planned =
+          | {
+              type: 'message';
+              message: MessageRecord;
+              duplicate: boolean;
+              refused?: boolean;
+              owners: string[];
+            }
+          | {
+              type: 'receipt';
+              receipt: ReceiptRecord;
+              advanced: boolean;
+              owners: string[];
+            };
+        const plan: Planned[] = batch.map((item) => {
+          if (item.type === 'message') {
+            const m = item.message;
+            const stored = known.get(resendKey(m));
+            if (stored)
+              return {
+                type: 'message',
+                message: stored,
+                duplicate: true,
+                owners: [],
+              };
+            let owners = [m.senderId, m.recipientId];
+            if (m.roomId !== undefined) {
+              const inRoom = members.get(m.roomId) ?? [];
+              // Removed (or never a member): the message is refused, nothing is written.
+              if (!inRoom.includes(m.senderId)) {
+                return {
+                  type: 'message',
+                  message: m,
+                  duplicate: false,
+                  refused: true,
+                  owners: [],
+                };
+              }
+              owners = [m.senderId, ...inRoom.filter((id) => id !== m.senderId)];
+            }
+            known.set(resendKey(m), m); // a second copy within the batch is a duplicate of this one
+            return { type: 'message', message: m, duplicate: false, owners };
+          }
+          const r = item.receipt;
+          const marker = markers.get(markerKey(r)) ?? {
+            delivered: '',
+            read: '',
+          };
+          const current = r.kind === 'read' ? marker.read : marker.delivered;
+          if (r.upTo <= current) return { type: 'receipt', receipt: r, advanced: false, owners: [] };
+          if (r.kind === 'read') marker.read = r.upTo;
+          if (r.upTo > marker.delivered) marker.delivered = r.upTo; // reading implies receiving
+          markers.set(markerKey(r), marker);
+          // The reader's own other tabs learn about reads (unread counts); the peer about both.
+          // In a room (no peer) only the reader's tabs hear of it: room read marks are not fanned out.
+          const owners = (r.kind === 'read' ? [r.peerId, r.readerId] : [r.peerId]).filter((id) => id !== '');
+          return { type: 'receipt', receipt: r, advanced: true, owners };
+        });
+
+        // 2. Inbox positions for every owner, in one statement.
+        const need = new Map<string, number>();
+        for (const p of plan) for (const owner of p.owners) need.set(owner, (need.get(owner) ?? 0) + 1);
+        const next = need.size ? await this.reserveInboxSeqs(tx, need) : new Map<string, number>();
+        const entriesOf = plan.map((p): InboxRecord[] =>
+          p.owners.map((userId) => {
+            const seq = next.get(userId)! + 1;
+            next.set(userId, seq);
+            return p.type === 'message'
+              ? { userId, seq, kind: 'message', message: p.message }
+              : { userId, seq, kind: 'receipt', receipt: p.receipt };
+          }),
+        );
+
+        // 3. The writes.
+        await this.insertMessages(
+          tx,
+          plan.flatMap((p) => (p.type === 'message' && !p.duplicate && !p.refused ? [p.message] : [])),
+        );
+        await this.upsertMarkers(
+          tx,
+          plan.flatMap((p) => (p.type === 'receipt' && p.advanced ? [p.receipt] : [])),
+        );
+        await this.insertEntries(tx, entriesOf.flat());
+
+        return plan.map((p, i): WriteResult =>
+          p.type === 'message'
+            ? ({
+                type: 'message',
+                message: p.message,
+                duplicate: p.duplicate,
+                entries: entriesOf[i]!,
+                ...(p.refused ? { refused: true } : {}),
+              } as AppendedMessage)
+            : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
+        );
+      },
+      // A batch waits for other nodes' batches that lock the same users; under load that can take
+      // longer than Prisma's default 5 s.
+      { maxWait: 10_000, timeout: 30_000 },
+    );
+  }
+
+  private async storedResends(tx: Tx, messages: NewMessage[]): Promise<Map<string, MessageRecord>> {
+    const found = new Map<string, MessageRecord>();
+    for (const part of chunks(messages, ROWS_PER_STATEMENT)) {
+      const q = this.sql();
+      const pairs = part.map((m) => `(${q.p(m.senderId)}, ${q.p(m.clientId)})`).join(', ');
+      const rows = await tx.$queryRawUnsafe<RawMessageRow[]>(
+        `SELECT ${MESSAGE_COLUMNS} FROM "Message" WHERE ("senderId", "clientId") IN (VALUES ${pairs})`,
+        ...q.params,
+      );
+      for (const row of rows) found.set(`${row.senderId}\u0000${row.clientId}`, toMessage(row));
+    }
+    return found;
+  }
+
+  private async currentMarkers(
+    tx: Tx,
+    receipts: ReceiptRecord[],
+  ): Promise<Map<string, { delivered: string; read: string }>> {
+    const found = new Map<string, { delivered: string; read: string }>();
+    for (const part of chunks(receipts, ROWS_PER_STATEMENT)) {
+      const q = this.sql();
+      const pairs = part.map((r) => `(${q.p(r.readerId)}, ${q.p(r.conversationId)})`).join(', ');
+      const rows = await tx.$queryRawUnsafe<
+        {
+          userId: string;
+          conversationId: string;
+          deliveredUpTo: string | null;
+          readUpTo: string | null;
+        }[]
+      >(
+        `SELECT "userId", "conversationId", "deliveredUpTo", "readUpTo" FROM "ReadMarker" ` +
+          `WHERE ("userId", "conversationId") IN (VALUES ${pairs})`,
+        ...q.params,
+      );
+      for (const row of rows) {
+        found.set(`${row.userId}\u0000${row.conversationId}`, {
+          delivered: row.deliveredUpTo ?? '',
+          read: row.readUpTo ?? '',
+        });
+      }
+    }
+    return found;
+  }
+
+  /** Members (not invitees) of each room, in one statement; on PostgreSQL the rows stay locked against removal until commit. */
+  private async currentMembers(tx: Tx, roomIds: string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (roomIds.length === 0) return found;
+    const q = this.sql();
+    const ids = roomIds.map((id) => q.p(id)).join(', ');
+    const rows = await tx.$queryRawUnsafe<{ roomId: string; userId: string }[]>(
+      `SELECT "roomId", "userId" FROM "RoomMember" WHERE "roomId" IN (${ids}) AND "role" <> 'invited' ` +
+        `ORDER BY "roomId", "createdAt"${this.kind === 'postgres' ? ' FOR SHARE' : ''}`,
+      ...q.params,
+    );
+    for (const row of rows) {
+      const list = found.get(row.roomId) ?? [];
+      list.push(row.userId);
+      found.set(row.roomId, list);
+    }
+    return found;
+  }
+
+  private async insertMessages(tx: Tx, messages: MessageRecord[]): Promise<void> {
+    for (const part of chunks(messages, ROWS_PER_STATEMENT)) {
+      const q = this.sql();
+      const values = part
+        .map(
+          (m) =>
+            `(${q.p(m.id)}, ${q.p(m.siteId)}, ${q.p(m.senderId)}, ${q.p(m.conversationId)}, ` +
+            `${m.recipientId ? q.p(m.recipientId) : 'NULL'}, ${q.p(m.clientId)}, ${q.p(m.body)}, ` +
+            `${m.mentions?.length ? q.p(JSON.stringify(m.mentions)) : 'NULL'}, ${q.time(m.createdAt)})`,
+        )
+        .join(', ');
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "createdAt") VALUES ${values}`,
+        ...q.params,
+      );
+    }
+  }
+
+  /** Markers only move forward, also against a concurrent writer on another node. */
+  private async upsertMarkers(tx: Tx, receipts: ReceiptRecord[]): Promise<void> {
+    for (const part of chunks(receipts, ROWS_PER_STATEMENT)) {
+      const q = this.sql();
+      const values = part
+        .map(
+          (r) =>
+            `(${q.p(r.readerId)}, ${q.p(r.conversationId)}, ${q.p(r.upTo)}, ` +
+            `${r.kind === 'read' ? q.p(r.upTo) : 'NULL'}, ${q.time(r.at)})`,
+        )
+        .join(', ');
+      const forward = (column: string) =>
+        `"${column}" = CASE WHEN excluded."${column}" IS NOT NULL AND ` +
+        `(${'"ReadMarker"'}."${column}" IS NULL OR excluded."${column}" > "ReadMarker"."${column}") ` +
+        `THEN excluded."${column}" ELSE "ReadMarker"."${column}" END`;
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "ReadMarker" ("userId", "conversationId", "deliveredUpTo", "readUpTo", "updatedAt") VALUES ${values} ` +
+          `ON CONFLICT ("userId", "conversationId") DO UPDATE SET ${forward('deliveredUpTo')}, ${forward('readUpTo')}, ` +
+          `"updatedAt" = excluded."updatedAt"`,
+        ...q.params,
+      );
+    }
+  }
+
+  private async insertEntries(tx: Tx, entries: InboxRecord[]): Promise<void> {
+    for (const part of chunks(entries, ENTRY_ROWS_PER_STATEMENT)) {
+      const q = this.sql();
+      const values = part
+        .map((e) => {
+          if (e.kind === 'message') {
+            return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, 'message', ${q.p(e.message.id)}, NULL, ${q.time(e.message.createdAt)})`;
+          }
+          const data: ReceiptData = {
+            ...e.receipt,
+            at: e.receipt.at.toISOString(),
+          };
+          return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, 'receipt', NULL, ${q.p(JSON.stringify(data))}, ${q.time(e.receipt.at)})`;
+        })
+        .join(', ');
+      await tx.$executeRawUnsafe(
+        `INSERT INTO "InboxEntry" ("userId", "seq", "kind", "messageId", "data", "createdAt") VALUES ${values}`,
+        ...q.params,
+      );
+    }
+  }
+
+  /**
+   * Adds the needed count to each owner's inbox counter in one UPDATE ... RETURNING and returns,
+   * per owner, the position just before its reserved block. The row lock the UPDATE takes orders
+   * concurrent writers (PostgreSQL cluster), so positions commit in sequence.
+   */
+  private async reserveInboxSeqs(tx: Tx, need: Map<string, number>): Promise<Map<string, number>> {
+    const q = this.sql();
+    const cases = [...need].map(([userId, n]) => `WHEN ${q.p(userId)} THEN ${q.p(n, '::integer')}`).join(' ');
+    const ids = [...need.keys()].map((userId) => q.p(userId)).join(', ');
+    // On PostgreSQL several nodes write at once: rows are locked in id order (the sorted
+    // FOR UPDATE sub-select), or two batches naming the same users in another order deadlock.
+    // SQLite has one writer at a time and needs no order.
+    const sql =
+      this.kind === 'postgres'
+        ? `UPDATE "User" u SET "inboxSeq" = u."inboxSeq" + CASE u."id" ${cases} ELSE 0 END ` +
+          `FROM (SELECT "id" FROM "User" WHERE "id" IN (${ids}) ORDER BY "id" FOR UPDATE) locked ` +
+          `WHERE u."id" = locked."id" RETURNING u."id", u."inboxSeq"`
+        : `UPDATE "User" SET "inboxSeq" = "inboxSeq" + CASE "id" ${cases} ELSE 0 END ` +
+          `WHERE "id" IN (${ids}) RETURNING "id", "inboxSeq"`;
+    const rows = await tx.$queryRawUnsafe<{ id: string; inboxSeq: number | bigint }[]>(sql, ...q.params);
+    if (rows.length !== need.size) throw new Error('append: an inbox owner does not exist');
+    return new Map(rows.map((r) => [r.id, Number(r.inboxSeq) - need.get(r.id)!]));
+  }
+
+  /**
+   * A `contains` filter that ignores ASCII case on both providers: SQLite's LIKE does already,
+   * PostgreSQL's only when asked (the SQLite client's types do not know the option, hence the cast).
+   */
+  private containsIgnoringCase(query: string): { contains: string } {
+    return (this.kind === 'postgres' ? { contains: query, mode: 'insensitive' } : { contains: query }) as {
+      contains: string;
+    };
+  }
+
+  /** Placeholders in the provider's style ($1 on PostgreSQL, ? on SQLite) and their values. */
+  private sql() {
+    const pg = this.kind === 'postgres';
+    const params: (string | number)[] = [];
+    const p = (value: string | number, pgCast = '') => {
+      params.push(value);
+      return pg ? `$${params.length}${pgCast}` : '?';
+    };
+    // Prisma keeps SQLite DateTimes as ISO text with an explicit offset; match it exactly.
+    const time = (d: Date) => (pg ? p(d.toISOString(), '::timestamp') : p(d.toISOString().replace('Z', '+00:00')));
+    // SQLite keeps booleans as 0/1.
+    const bool = (b: boolean) => (pg ? (b ? 'TRUE' : 'FALSE') : b ? '1' : '0');
+    return { params, p, time, bool };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading
+
+  async readInbox(userId: string, after: number, limit: number): Promise<InboxRecord[]> {
+    const rows = await this.db.inboxEntry.findMany({
+      where: { userId, seq: { gt: after } },
+      orderBy: { seq: 'asc' },
+      take: limit,
+      include: { message: true },
+    });
+    return rows.flatMap((row): InboxRecord[] => {
+      if (row.kind === 'message' && row.message) {
+        return [
+          {
+            userId: row.userId,
+            seq: row.seq,
+            kind: 'message',
+            message: toMessage(row.message),
+          },
+        ];
+      }
+      if (row.kind === 'receipt' && row.data) {
+        return [
+          {
+            userId: row.userId,
+            seq: row.seq,
+            kind: 'receipt',
+            receipt: toReceipt(row.data),
+          },
+        ];
+      }
+      return [];
+    });
+  }
+
+  async inboxHead(userId: string): Promise<number> {
+    const row = await this.db.user.findUnique({
+      where: { id: userId },
+      select: { inboxSeq: true },
+    });
+    return row?.inboxSeq ?? 0;
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | null> {
+    const row = await this.db.message.findUnique({ where: { id } });
+    return row && toMessage(row);
+  }
+
+  async history(conversationId: string, before: string | undefined, limit: number): Promise<MessageRecord[]> {
+    const rows = await this.db.message.findMany({
+      where: { conversationId, ...(before ? { id: { lt: before } } : {}) },
+      orderBy: { id: 'desc' },
+      take: limit,
+    });
+    return rows.map(toMessage);
+  }
+
+  async conversations(userId: string, limit: number): Promise<ConversationRow[]> {
+    const q = this.sql();
+    const me = q.p(userId);
+    const me2 = q.p(userId);
+    const me3 = q.p(userId);
+    const me4 = q.p(userId);
+    const lim = q.p(limit, '::integer');
+    const rows = await this.db.$queryRawUnsafe<
+      {
+        conversationId: string;
+        lastId: string;
+        unread: number | bigint | string;
+      }[]
+    >(
+      `SELECT m."conversationId", MAX(m."id") AS "lastId", ` +
+        `SUM(CASE WHEN m."senderId" <> ${me} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "unread" ` +
+        `FROM "Message" m LEFT JOIN "ReadMarker" r ON r."userId" = ${me2} AND r."conversationId" = m."conversationId" ` +
+        `WHERE (m."senderId" = ${me3} AND m."recipientId" IS NOT NULL) OR m."recipientId" = ${me4} ` +
+        `GROUP BY m."conversationId" ORDER BY "lastId" DESC LIMIT ${lim}`,
+      ...q.params,
+    );
+    if (rows.length === 0) return [];
+    const [last, peerMarkers] = await Promise.all([
+      this.db.message.findMany({
+        where: { id: { in: rows.map((r) => r.lastId) } },
+      }),
+      this.db.readMarker.findMany({
+        where: {
+          conversationId: { in: rows.map((r) => r.conversationId) },
+          userId: { not: userId },
+        },
+      }),
+    ]);
+    const lastById = new Map(last.map((m) => [m.id, toMessage(m)]));
+    const markerOf = new Map(peerMarkers.map((m) => [m.conversationId, m]));
+    return rows.flatMap((row) => {
+      const lastMessage = lastById.get(row.lastId);
+      if (!lastMessage) return [];
+      const peerId = lastMessage.senderId === userId ? lastMessage.recipientId : lastMessage.senderId;
+      const marker = markerOf.get(row.conversationId);
+      return [
+        {
+          conversationId: row.conversationId,
+          peerId,
+          lastMessage,
+          unread: Number(row.unread),
+          peerReadUpTo: marker?.readUpTo ?? null,
+          peerDeliveredUpTo: marker?.deliveredUpTo ?? null,
+        },
+      ];
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rooms
+
+  async createRoom(
+    room: RoomRecord,
+    members: { userId: string; role: RoomRole; invitedBy: string | null }[],
+  ): Promise<void> {
+    await this.db.$transaction([
+      this.db.room.create({ data: room }),
+      this.db.roomMember.createMany({
+        data: members.map((m) => ({ roomId: room.id, ...m })),
+      }),
+    ]);
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const row = await this.db.room.findUnique({ where: { id } });
+    return row && toRoom(row);
+  }
+
+  async updateRoom(id: string, patch: Partial<Pick<RoomRecord, 'name' | 'ownerId' | 'closedAt'>>): Promise<RoomRecord> {
+    return toRoom(await this.db.room.update({ where: { id }, data: patch }));
+  }
+
+  async roomMembers(roomId: string): Promise<RoomMemberRecord[]> {
+    const rows = await this.db.roomMember.findMany({
+      where: { roomId },
+      include: { user: true },
+      orderBy: [{ createdAt: 'asc' }, { userId: 'asc' }],
+    });
+    return rows.map(toMember);
+  }
+
+  async roomRole(roomId: string, userId: string): Promise<RoomRole | null> {
+    const row = await this.db.roomMember.findUnique({
+      where: { roomId_userId: { roomId, userId } },
+      select: { role: true },
+    });
+    return (row?.role as RoomRole | undefined) ?? null;
+  }
+
+  async setRoomMember(roomId: string, userId: string, role: RoomRole, invitedBy: string | null = null): Promise<void> {
+    await this.db.roomMember.upsert({
+      where: { roomId_userId: { roomId, userId } },
+      create: { roomId, userId, role, invitedBy },
+      update: { role },
+    });
+  }
+
+  async removeRoomMember(roomId: string, userId: string): Promise<boolean> {
+    const { count } = await this.db.roomMember.deleteMany({
+      where: { roomId, userId },
+    });
+    return count > 0;
+  }
+
+  async closeRoom(roomId: string, at: Date): Promise<void> {
+    await this.db.$transaction([
+      this.db.room.update({ where: { id: roomId }, data: { closedAt: at } }),
+      this.db.roomMember.deleteMany({ where: { roomId } }),
+    ]);
+  }
+
+  async roomsOf(userId: string): Promise<{ room: RoomRecord; role: RoomRole }[]> {
+    const rows = await this.db.roomMember.findMany({
+      where: { userId, room: { closedAt: null } },
+      include: { room: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map((row) => ({
+      room: toRoom(row.room),
+      role: row.role as RoomRole,
+    }));
+  }
+
+  async searchPublicRooms(
+    siteId: string,
+    query: string,
+    limit: number,
+  ): Promise<{ room: RoomRecord; members: number }[]> {
+    const rows = await this.db.room.findMany({
+      where: {
+        siteId,
+        public: true,
+        closedAt: null,
+        ...(query ? { name: this.containsIgnoringCase(query) } : {}),
+      },
+      include: {
+        _count: {
+          select: { members: { where: { role: { not: 'invited' } } } },
+        },
+      },
+      orderBy: { createdAt: 'desc' },
+      take: limit,
+    });
+    return rows.map(({ _count, ...row }) => ({
+      room: toRoom(row),
+      members: _count.members,
+    }));
+  }
+
+  async roomPeers(userId: string): Promise<string[]> {
+    const q = this.sql();
+    const rows = await this.db.$queryRawUnsafe<{ userId: string }[]>(
+      `SELECT DISTINCT o."userId" FROM "RoomMember" me JOIN "RoomMember" o ON o."roomId" = me."roomId" ` +
+        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)}`,
+      ...q.params,
+    );
+    return rows.map((r) => r.userId);
+  }
+
+  async roomActivity(userId: string, roomIds: string[]): Promise<Map<string, RoomActivity>> {
+    const out = new Map<string, RoomActivity>();
+    if (roomIds.length === 0) return out;
+    const conversations = roomIds.map(roomConversationId);
+    const q = this.sql();
+    const me = q.p(userId);
+    const mention = q.p(`%"${userId}"%`);
+    const me2 = q.p(userId);
+    const list = conversations.map((c) => q.p(c)).join(', ');
+    const rows = await this.db.$queryRawUnsafe<
+      {
+        conversationId: string;
+        lastId: string;
+        unread: number | bigint | string | null;
+        mentions: number | bigint | string | null;
+      }[]
+    >(
+      `SELECT m."conversationId", MAX(m."id") AS "lastId", ` +
+        `SUM(CASE WHEN m."senderId" <> ${me} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "unread", ` +
+        `SUM(CASE WHEN m."mentions" LIKE ${mention} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "mentions" ` +
+        `FROM "Message" m LEFT JOIN "ReadMarker" r ON r."userId" = ${me2} AND r."conversationId" = m."conversationId" ` +
+        `WHERE m."conversationId" IN (${list}) GROUP BY m."conversationId"`,
+      ...q.params,
+    );
+    const [last, markers] = await Promise.all([
+      this.db.message.findMany({
+        where: { id: { in: rows.map((r) => r.lastId) } },
+      }),
+      this.db.readMarker.findMany({
+        where: { userId, conversationId: { in: conversations } },
+      }),
+    ]);
+    const lastById = new Map(last.map((m) => [m.id, toMessage(m)]));
+    const markerOf = new Map(markers.map((m) => [m.conversationId, m.readUpTo]));
+    const rowOf = new Map(rows.map((r) => [r.conversationId, r]));
+    for (const roomId of roomIds) {
+      const conversationId = roomConversationId(roomId);
+      const row = rowOf.get(conversationId);
+      out.set(roomId, {
+        lastMessage: (row && lastById.get(row.lastId)) ?? null,
+        unread: Number(row?.unread ?? 0),
+        mentions: Number(row?.mentions ?? 0),
+        readUpTo: markerOf.get(conversationId) ?? null,
+      });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Digests
+
+  /**
+   * Waiting messages are found through the user's inbox (room messages and one-to-one alike), so
+   * a removed member's old room messages still count only until read, and never new ones.
+   */
+  private waitingSql(q: ReturnType<PrismaStore['sql']>, cutoff: Date): string {
+    return (
+      `FROM "User" u JOIN "InboxEntry" e ON e."userId" = u."id" AND e."kind" = 'message' ` +
+      `JOIN "Message" m ON m."id" = e."messageId" ` +
+      `LEFT JOIN "ReadMarker" r ON r."userId" = u."id" AND r."conversationId" = m."conversationId" ` +
+      `WHERE m."senderId" <> u."id" AND e."createdAt" <= ${q.time(cutoff)} ` +
+      `AND (u."digestUpTo" IS NULL OR e."createdAt" > u."digestUpTo") ` +
+      `AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo")`
+    );
+  }
+
+  async digestCandidates(cutoff: Date, since: Date, limit: number): Promise<DigestCandidate[]> {
+    const q = this.sql();
+    const waiting = this.waitingSql(q, cutoff);
+    const rows = await this.db.$queryRawUnsafe<{ id: string; waiting: number | bigint | string }[]>(
+      `SELECT u."id", COUNT(*) AS "waiting" ${waiting} AND u."email" IS NOT NULL AND u."emailDigests" = ${q.bool(true)} ` +
+        `AND (u."digestUpTo" IS NULL OR u."digestUpTo" < ${q.time(since)}) ` +
+        `GROUP BY u."id" ORDER BY u."id" LIMIT ${q.p(limit, '::integer')}`,
+      ...q.params,
+    );
+    if (rows.length === 0) return [];
+    const users = await this.db.user.findMany({
+      where: { id: { in: rows.map((r) => r.id) } },
+    });
+    const byId = new Map(users.map((u) => [u.id, toUser(u)]));
+    return rows.flatMap((r) => {
+      const user = byId.get(r.id);
+      return user ? [{ user, waiting: Number(r.waiting) }] : [];
+    });
+  }
+
+  async waitingMessages(userId: string, cutoff: Date, limit: number): Promise<MessageRecord[]> {
+    const q = this.sql();
+    const waiting = this.waitingSql(q, cutoff);
+    const columns = MESSAGE_COLUMNS.split(', ')
+      .map((c) => `m.${c}`)
+      .join(', ');
+    const rows = await this.db.$queryRawUnsafe<RawMessageRow[]>(
+      `SELECT ${columns} ${waiting} AND u."id" = ${q.p(userId)} ORDER BY m."id" DESC LIMIT ${q.p(limit, '::integer')}`,
+      ...q.params,
+    );
+    return rows.map(toMessage);
+  }
+
+  async claimDigest(userId: string, previous: Date | null, upTo: Date | null): Promise<boolean> {
+    const { count } = await this.db.user.updateMany({
+      where: { id: userId, digestUpTo: previous },
+      data: { digestUpTo: upTo },
+    });
+    return count === 1;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.$queryRawUnsafe('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.db.$disconnect();
+  }
+}

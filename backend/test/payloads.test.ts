@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type ClientEventName } from '../src/protocol/index.js';
+import { schemas } from '../src/protocol/schemas.js';
+import { addUser, connectAs, login, startServer, TestClient, waitFor, type TestServer } from './support.js';
+
+/**
+ * Must show 8: every client event, given malformed payloads (wrong types, missing fields, huge
+ * strings, extra keys, `__proto__` keys, deep nesting), answers with an error code, stores
+ * nothing, and the server stays up.
+ */
+let server: TestServer;
+let client: TestClient;
+let bobId: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  client = await connectAs(server.url, 'alice');
+  bobId = (await server.app.store.findUserByUsername('demo', 'bob'))!.id;
+});
+afterAll(async () => {
+  client.close();
+  await server.close();
+});
+
+/** A valid payload per event; the compiler makes sure no event is left out. */
+const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
+  'message:send': { to: bobId, clientId: 'valid-1', body: 'hello' },
+  'inbox:sync': { after: 0, limit: 10 },
+  'message:history': { with: bobId, limit: 10 },
+  'conversation:list': {},
+  'receipt:send': { with: bobId, kind: 'read', upTo: 'some-message-id' },
+  'typing:set': { to: bobId, typing: true },
+  'presence:set': { state: 'away', status: 'out' },
+  'profile:update': {
+    displayName: 'Alice',
+    avatarUrl: 'https://img.example/a.png',
+    email: 'alice@example.com',
+    emailDigests: true,
+  },
+  'user:search': { query: 'bo' },
+  'roster:request': { userId: bobId, group: 'Friends' },
+  'roster:accept': { userId: bobId, group: 'Friends' },
+  'roster:decline': { userId: bobId },
+  'roster:cancel': { userId: bobId },
+  'roster:remove': { userId: bobId },
+  'roster:block': { userId: bobId },
+  'roster:unblock': { userId: bobId },
+  'roster:group': { userId: bobId, group: 'Friends' },
+  'roster:rename-group': { from: 'Friends', to: 'Pals' },
+  'room:create': { name: 'Book club', public: true, invite: [bobId] },
+  'room:list': {},
+  'room:search': { query: 'book' },
+  'room:join': { roomId: 'some-room-id' },
+  'room:invite': { roomId: 'some-room-id', userId: bobId },
+  'room:accept': { roomId: 'some-room-id' },
+  'room:decline': { roomId: 'some-room-id' },
+  'room:leave': { roomId: 'some-room-id' },
+  'room:remove': { roomId: 'some-room-id', userId: bobId },
+  'room:role': { roomId: 'some-room-id', userId: bobId, role: 'admin' },
+  'room:rename': { roomId: 'some-room-id', name: 'Readers' },
+  'room:close': { roomId: 'some-room-id' },
+  'room:send': { roomId: 'some-room-id', clientId: 'valid-2', body: 'hello room' },
+  'room:history': { roomId: 'some-room-id', limit: 10 },
+  'room:read': { roomId: 'some-room-id', upTo: 'some-message-id' },
+});
+
+function deep(levels: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+
+function wrongType(value: unknown): unknown[] {
+  if (typeof value === 'string') return [12345, true, null, [value], { value }];
+  if (typeof value === 'number') return ['1', -1, 1.5, Number.MAX_SAFE_INTEGER * 4, null];
+  if (typeof value === 'boolean') return ['yes', 1, null];
+  return [42, 'x'];
+}
+
+/** Malformed variants of a valid payload, each named for the failure message. */
+function variants(event: ClientEventName, base: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['number', 7],
+    ['string', 'payload'],
+    ['array', [base]],
+    ['extra key', { ...base, extra: 1 }],
+    [
+      '__proto__ key',
+      JSON.parse(JSON.stringify(base).replace(/^\{/, '{"__proto__":{"polluted":true},').replace(',}', '}')),
+    ],
+    ['constructor key', { ...base, constructor: { prototype: { polluted: true } } }],
+    ['deep nesting', { ...base, nested: deep(200) }],
+  ];
+  const shape = (schemas[event] as unknown as z.ZodObject<z.ZodRawShape>).shape;
+  const accepts = (key: string, value: unknown) => z.safeParse(shape[key]!, value).success;
+  for (const [key, value] of Object.entries(base)) {
+    for (const wrong of wrongType(value)) {
+      if (!accepts(key, wrong)) out.push([`${key} = ${JSON.stringify(wrong)}`, { ...base, [key]: wrong }]);
+    }
+    if (typeof value === 'string') out.push([`${key} huge`, { ...base, [key]: 'x'.repeat(20_000) }]);
+    if (!accepts(key, undefined)) {
+      const { [key]: _dropped, ...rest } = base;
+      out.push([`without ${key}`, rest]);
+    }
+  }
+  return out;
+}
+
+describe('malformed payloads', () => {
+  it('covers every event the protocol defines', () => {
+    expect(Object.keys(valid()).sort()).toEqual(Object.keys(schemas).sort());
+  });
+
+  it.each(Object.keys(schemas) as ClientEventName[])(
+    '%s answers every malformed payload with an error code',
+    async (event) => {
+      for (const [name, payload] of variants(event, valid()[event])) {
+        const result = await client.request(event, payload);
+        expect(result.ok, `${event} with ${name} was accepted`).toBe(false);
+        if (!result.ok) {
+          expect(Object.values(ErrorCode), `${event} with ${name}`).toContain(result.error.code);
+          expect(result.error.message).not.toMatch(/at .*\.ts:\d+|Error:/); // no stack or exception text
+        }
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+
+  it('stored nothing from any of it, and everything still works', async () => {
+    const history = await client.ok('message:history', { with: bobId, limit: 100 });
+    expect(history.messages).toEqual([]);
+    const roster = (await server.app.store.roster(client.ready.user.id)).map((r) => [r.buddy.username, r.state]);
+    expect(roster.sort()).toEqual([
+      ['bob', 'accepted'],
+      ['carol', 'accepted'],
+    ]);
+    const me = await server.app.store.getUser(client.ready.user.id);
+    expect(me).toMatchObject({ displayName: 'Alice Liddell', presenceState: 'online', statusText: '', email: null });
+    expect(await server.app.store.roomsOf(client.ready.user.id)).toEqual([]);
+    expect((await client.send(bobId, 'still here')).duplicate).toBe(false);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('closes a connection that sends an oversized frame, and only that one', async () => {
+    const victim = await connectAs(server.url, 'carol');
+    victim.socket.emit('message:send', { to: bobId, clientId: 'big', body: 'x'.repeat(200_000) }, () => {});
+    await waitFor(() => !victim.socket.connected, 5000, 'the oversized connection to close');
+    expect(client.socket.connected).toBe(true);
+    expect((await client.send(bobId, 'after the flood')).duplicate).toBe(false);
+    victim.close();
+  });
+
+  it('limits a flood of requests from one user with a clear code and keeps serving', async () => {
+    const limited = await startServer({ config: { actionRatePerSecond: 20 } });
+    try {
+      await addUser(limited, 'flooder', { buddies: ['bob'] });
+      const { token } = await login(limited.url, 'flooder', 'flooder-pass');
+      const flooder = await TestClient.connect(limited.url, token);
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => flooder.request('user:search', { query: `q${i}` })),
+      );
+      const passed = results.filter((r) => r.ok).length;
+      expect(passed).toBeGreaterThanOrEqual(40); // the burst, plus what refilled meanwhile
+      expect(passed).toBeLessThan(60);
+      expect(results.filter((r) => !r.ok && r.error.code === ErrorCode.RateLimited)).toHaveLength(300 - passed);
+      flooder.close();
+      expect((await fetch(`${limited.url}/healthz`)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

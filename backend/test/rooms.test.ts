@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../src/protocol/index.js';
+import { mentionedUsernames } from '../src/services/rooms.js';
+import { addUser, login, messagesOf, sleep, startServer, TestClient, waitFor, type TestServer } from './support.js';
+
+let server: TestServer;
+const open: TestClient[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  await server.app.store.createSite({
+    id: 'other',
+    name: 'Other site',
+    secret: 'other-secret',
+    origins: ['http://localhost:*'],
+    settings: {},
+  });
+});
+afterAll(async () => {
+  for (const c of open) c.close();
+  await server.close();
+});
+
+/** Fresh users (password `<name>-pass`), all mutual buddies of the first, so tests do not share state. */
+async function people(...names: string[]) {
+  const [first, ...rest] = names;
+  const ids: Record<string, string> = {};
+  ids[first!] = (await addUser(server, first!)).id;
+  for (const name of rest) ids[name] = (await addUser(server, name, { buddies: [first!] })).id;
+  return ids;
+}
+
+async function connect(name: string, site = 'demo'): Promise<TestClient> {
+  const { token } = await login(server.url, name, `${name}-pass`, site);
+  const client = await TestClient.connect(server.url, token, { site });
+  open.push(client);
+  return client;
+}
+
+const codeOf = async (promise: Promise<{ ok: boolean; error?: { code: string } }>) => {
+  const result = await promise;
+  return result.ok ? 'ok' : result.error!.code;
+};
+
+describe('Must show 1: rooms — create, invite, accept, decline, roles, remove, leave, close', () => {
+  it('runs a room through its life, telling every member each step', async () => {
+    const ids = await people('rla', 'rlb', 'rlc', 'rld');
+    await server.app.store.setBuddies(ids.rlb!, ids.rld!, 'accepted'); // bob invites dave below
+    const [a, b, c, d] = await Promise.all(['rla', 'rlb', 'rlc', 'rld'].map((n) => connect(n)));
+
+    const { room } = await a!.ok('room:create', { name: 'Book club', invite: [ids.rlb, ids.rlc] });
+    expect(room).toMatchObject({ name: 'Book club', public: false, ownerId: ids.rla });
+    expect(room.members.map((m) => [m.user.username, m.role])).toEqual([
+      ['rla', 'owner'],
+      ['rlb', 'invited'],
+      ['rlc', 'invited'],
+    ]);
+    // The invitees hear of it live and find it in their list; an invitee cannot read it yet.
+    await waitFor(() => b!.roomChanges.some((r) => r.id === room.id), 5000, 'the invitation');
+    expect((await b!.ok('room:list', {})).rooms.map((r) => r.room.id)).toEqual([room.id]);
+    expect(await codeOf(b!.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(b!.request('room:send', { roomId: room.id, clientId: 'x1', body: 'early' }))).toBe(
+      ErrorCode.NotFound,
+    );
+
+    // bob accepts, carol declines.
+    const accepted = await b!.ok('room:accept', { roomId: room.id });
+    expect(accepted.room.members.find((m) => m.user.id === ids.rlb)?.role).toBe('member');
+    await c!.ok('room:decline', { roomId: room.id });
+    await waitFor(() => c!.roomRemovals.some((r) => r.roomId === room.id && r.reason === 'declined'));
+    await waitFor(() => a!.roomChanges.at(-1)?.members.length === 2, 5000, 'the owner to see the decline');
+    // Members see each other's presence (they are online).
+    expect(accepted.room.members.every((m) => m.presence.state === 'online')).toBe(true);
+
+    // A member invites dave, who accepts through room:join.
+    await b!.ok('room:invite', { roomId: room.id, userId: ids.rld });
+    await d!.ok('room:join', { roomId: room.id });
+
+    // Only the owner names admins; admins rename and remove members but not the owner.
+    expect(await codeOf(b!.request('room:role', { roomId: room.id, userId: ids.rld, role: 'admin' }))).toBe(
+      ErrorCode.Forbidden,
+    );
+    expect(await codeOf(b!.request('room:rename', { roomId: room.id, name: 'Readers' }))).toBe(ErrorCode.Forbidden);
+    await a!.ok('room:role', { roomId: room.id, userId: ids.rlb, role: 'admin' });
+    expect((await b!.ok('room:rename', { roomId: room.id, name: 'Readers' })).room.name).toBe('Readers');
+    await waitFor(() => d!.roomChanges.some((r) => r.name === 'Readers'), 5000, 'the rename to reach dave');
+    expect(await codeOf(b!.request('room:remove', { roomId: room.id, userId: ids.rla }))).toBe(ErrorCode.Forbidden);
+    expect(await codeOf(b!.request('room:close', { roomId: room.id }))).toBe(ErrorCode.Forbidden);
+    expect(await codeOf(d!.request('room:remove', { roomId: room.id, userId: ids.rlb }))).toBe(ErrorCode.Forbidden);
+
+    // The admin removes dave; dave is told and the room is gone from his list.
+    await b!.ok('room:remove', { roomId: room.id, userId: ids.rld });
+    await waitFor(() => d!.roomRemovals.some((r) => r.roomId === room.id && r.reason === 'removed'));
+    expect((await d!.ok('room:list', {})).rooms).toEqual([]);
+
+    // The owner leaves: the admin becomes owner. Then the new owner closes the room.
+    await a!.ok('room:leave', { roomId: room.id });
+    const after = await waitFor(() => b!.roomChanges.findLast((r) => r.id === room.id && r.ownerId === ids.rlb));
+    expect(after.members.map((m) => [m.user.username, m.role])).toEqual([['rlb', 'owner']]);
+    expect((await a!.ok('room:list', {})).rooms).toEqual([]);
+    await b!.ok('room:close', { roomId: room.id });
+    await waitFor(() => b!.roomRemovals.some((r) => r.roomId === room.id && r.reason === 'closed'));
+    expect(await codeOf(b!.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
+  });
+
+  it('lets site members find and join public rooms; private and other sites’ rooms look missing', async () => {
+    const ids = await people('rpa', 'rpb');
+    await addUser(server, 'rpz', { site: 'other' });
+    const [a, b] = await Promise.all([connect('rpa'), connect('rpb')]);
+    const outsider = await connect('rpz', 'other');
+    const pub = (await a.ok('room:create', { name: 'Gardening open chat', public: true })).room;
+    const priv = (await a.ok('room:create', { name: 'Gardening council' })).room;
+
+    const found = (await b.ok('room:search', { query: 'Gardening' })).rooms;
+    expect(found.map((r) => r.name)).toEqual(['Gardening open chat']);
+    expect(found[0]!.members).toBe(1);
+    expect(await codeOf(b.request('room:join', { roomId: priv.id }))).toBe(ErrorCode.NotFound);
+    const joined = await b.ok('room:join', { roomId: pub.id });
+    expect(joined.room.members.map((m) => m.user.id)).toEqual([ids.rpa, ids.rpb]);
+
+    // Another site's user sees nothing of either room, whatever the event.
+    expect((await outsider.ok('room:search', { query: 'Gardening' })).rooms).toEqual([]);
+    for (const roomId of [pub.id, priv.id]) {
+      expect(await codeOf(outsider.request('room:join', { roomId }))).toBe(ErrorCode.NotFound);
+      expect(await codeOf(outsider.request('room:history', { roomId }))).toBe(ErrorCode.NotFound);
+      expect(await codeOf(outsider.request('room:send', { roomId, clientId: 'o1', body: 'hi' }))).toBe(
+        ErrorCode.NotFound,
+      );
+      expect(await codeOf(outsider.request('room:invite', { roomId, userId: ids.rpb }))).toBe(ErrorCode.NotFound);
+    }
+    // Nor can a member invite someone from another site.
+    const z = (await server.app.store.findUserByUsername('other', 'rpz'))!;
+    expect(await codeOf(a.request('room:invite', { roomId: priv.id, userId: z.id }))).toBe(ErrorCode.NotFound);
+  });
+});
+
+describe('Must show 1: room messages', () => {
+  it('300 room messages reach a member who was offline, in order, once; read markers per member', async () => {
+    const ids = await people('rma', 'rmb', 'rmc');
+    const [a, b] = await Promise.all([connect('rma'), connect('rmb')]);
+    const { room } = await a.ok('room:create', { name: 'Busy room', invite: [ids.rmb, ids.rmc] });
+    await b.ok('room:accept', { roomId: room.id });
+    const c0 = await connect('rmc');
+    await c0.ok('room:accept', { roomId: room.id });
+    const cursor = (await c0.ok('inbox:sync', { after: 0 })).head;
+    c0.close();
+
+    const acks = [];
+    for (let round = 0; round < 3; round++) {
+      // 100 in flight at a time: the writer batches them, fanning each out to three inboxes.
+      acks.push(
+        ...(await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            a.ok('room:send', { roomId: room.id, clientId: `rm-${round}-${i}`, body: `r${round * 100 + i}` }),
+          ),
+        )),
+      );
+    }
+    const senderOrder = [...acks].sort((x, y) => x.seq! - y.seq!).map((x) => x.message.id);
+
+    const c = await connect('rmc');
+    const entries = messagesOf(await c.syncAll(cursor));
+    expect(entries).toHaveLength(300);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => cursor + 1 + i));
+    expect(entries.map((e) => e.message.id)).toEqual(senderOrder);
+    expect(entries.every((e) => e.message.roomId === room.id && e.message.recipientId === '')).toBe(true);
+    await sleep(100);
+    expect(c.messages).toHaveLength(0); // nothing came live as well
+
+    // The member who stayed online got each one live, once, in the same order.
+    await waitFor(() => b.messages.length >= 300, 10_000, 'bob to get 300 live');
+    expect(b.messages.map((e) => e.message.id)).toEqual(senderOrder);
+
+    // A resend stores nothing.
+    const again = await a.ok('room:send', { roomId: room.id, clientId: 'rm-0-0', body: 'r0' });
+    expect(again.duplicate).toBe(true);
+    expect((await c.ok('room:history', { roomId: room.id, limit: 100 })).messages).toHaveLength(100);
+
+    // Read markers are per member: carol reads half, bob nothing.
+    const half = senderOrder[149]!;
+    expect(await c.ok('room:read', { roomId: room.id, upTo: half })).toEqual({ advanced: true });
+    const summary = async (client: TestClient) =>
+      (await client.ok('room:list', {})).rooms.find((r) => r.room.id === room.id)!;
+    expect(await summary(c)).toMatchObject({ unread: 150, readUpTo: half });
+    expect(await summary(b)).toMatchObject({ unread: 300, readUpTo: null });
+    expect(await summary(a)).toMatchObject({ unread: 0 });
+    expect(await c.ok('room:read', { roomId: room.id, upTo: senderOrder[10]! })).toEqual({ advanced: false });
+  }, 60_000);
+
+  it('a removed member receives nothing more and can no longer read new history', async () => {
+    const ids = await people('rra', 'rrb', 'rrc');
+    const [a, b, c] = await Promise.all([connect('rra'), connect('rrb'), connect('rrc')]);
+    const { room } = await a.ok('room:create', { name: 'Short stay', invite: [ids.rrb, ids.rrc] });
+    await b.ok('room:accept', { roomId: room.id });
+    await c.ok('room:accept', { roomId: room.id });
+    const before = await a.ok('room:send', { roomId: room.id, clientId: 'rr-1', body: 'before' });
+    await waitFor(() => c.messages.some((e) => e.message.id === before.message.id));
+
+    await a.ok('room:remove', { roomId: room.id, userId: ids.rrc });
+    await waitFor(() => c.roomRemovals.some((r) => r.roomId === room.id));
+    const cHead = (await c.ok('inbox:sync', { after: 0 })).head;
+    const after = await a.ok('room:send', { roomId: room.id, clientId: 'rr-2', body: 'after' });
+    await waitFor(() => b.messages.some((e) => e.message.id === after.message.id));
+    await sleep(200);
+
+    expect(c.messages.map((e) => e.message.body)).toEqual(['before']);
+    expect(messagesOf(await c.syncAll(cHead))).toEqual([]);
+    expect(await codeOf(c.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(c.request('room:read', { roomId: room.id, upTo: after.message.id }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(c.request('room:send', { roomId: room.id, clientId: 'rr-3', body: 'let me in' }))).toBe(
+      ErrorCode.NotFound,
+    );
+    expect(await codeOf(c.request('room:invite', { roomId: room.id, userId: ids.rra }))).toBe(ErrorCode.NotFound);
+    // Nothing the removed member tried was stored.
+    const history = await a.ok('room:history', { roomId: room.id });
+    expect(history.messages.map((m) => m.body)).toEqual(['after', 'before']);
+  });
+
+  it('a mention flags the message for the mentioned member and counts in their room list', async () => {
+    const ids = await people('rna', 'rnb', 'rnc');
+    const [a, b, c] = await Promise.all([connect('rna'), connect('rnb'), connect('rnc')]);
+    const { room } = await a.ok('room:create', { name: 'Mentions', invite: [ids.rnb, ids.rnc] });
+    await b.ok('room:accept', { roomId: room.id });
+    await c.ok('room:accept', { roomId: room.id });
+    const sent = await a.ok('room:send', { roomId: room.id, clientId: 'rn-1', body: 'Thanks @RNB. @nobody @rna' });
+    expect(sent.message.mentions).toEqual([ids.rnb]); // not the sender, not strangers
+    const seen = await waitFor(() => b.messages.find((e) => e.message.id === sent.message.id));
+    expect(seen.message.mentions).toEqual([ids.rnb]);
+    const mine = (await b.ok('room:list', {})).rooms.find((r) => r.room.id === room.id)!;
+    expect(mine).toMatchObject({ unread: 1, mentions: 1 });
+    expect((await c.ok('room:list', {})).rooms.find((r) => r.room.id === room.id)).toMatchObject({
+      unread: 1,
+      mentions: 0,
+    });
+  });
+});
+
+describe('mentions in text', () => {
+  it('finds @usernames, not e-mail addresses, without trailing punctuation', () => {
+    expect(mentionedUsernames('hi @bob, and @carol.d. mail me at x@y.z')).toEqual(['bob', 'carol.d']);
+    expect(mentionedUsernames('@Alice')).toEqual(['alice']);
+  });
+});
+
+describe('without SMTP_URL', () => {
+  it('sends no e-mail and raises no error', async () => {
+    expect(server.app.digests.enabled).toBe(false);
+    expect(await server.app.digests.scan()).toBe(0);
+  });
+});

@@ -1,0 +1,38 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration tests start real servers on random ports; each file gets its own database. The same
+// files run twice: on SQLite with everything in memory (`integration`), and on PostgreSQL in
+// cluster mode with Redis (`postgres`). `cluster` starts several node processes. The last two need
+// the services: run them through `npm run test:postgres` / `test:cluster` (scripts/with-services.mjs).
+const integration = {
+  include: ['test/*.test.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  fileParallelism: false,
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: 'unit', include: ['src/**/*.test.ts'] },
+      },
+      {
+        test: { name: 'integration', ...integration },
+      },
+      {
+        test: { name: 'postgres', ...integration, env: { PARLEY_TEST_DB: 'postgres', PARLEY_TEST_REDIS: '1' } },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/*.test.ts'],
+          env: { PARLEY_TEST_DB: 'postgres' },
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

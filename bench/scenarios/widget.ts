@@ -1,0 +1,199 @@
+// Scenario 7: the widget in Debian's Chromium (Playwright, the same flags as the e2e tests), on
+// the demo page the Parley server itself serves. An init script notes, on the page's own clock,
+// when the widget script starts running (its first read of window.Parley, the first thing the
+// loader does), when the launcher ("Open chat…", inside the widget's open shadow root) is first
+// visible on a frame, when the WebSocket opens and when session:ready arrives. Every script the
+// page loads is gzip-compressed (level 9) and summed.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { chromium, expect, type Browser, type Page } from '@playwright/test';
+import { median } from '../lib/util.ts';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface WidgetVisit {
+  /** ms from navigation start (the page's time origin). */
+  scriptStart: number;
+  launcherVisible: number;
+  wsOpen: number | null;
+  ready: number | null;
+}
+
+export interface WidgetResult {
+  chromium: string;
+  scripts: { url: string; bytes: number; gzip: number }[];
+  gzipTotal: number;
+  rawTotal: number;
+  /** Medians over the runs, ms. */
+  launcherAfterScriptStart: number;
+  launcherAfterScriptStartMax: number;
+  /** Returning visitor (signed in, token stored): script start to WebSocket open / session:ready. */
+  socketOpenAfterScriptStart: number;
+  readyAfterScriptStart: number;
+  /** First visit: click on "Sign in" to session:ready (argon2 check, session, socket). */
+  signInToReady: number;
+  runs: { fresh: WidgetVisit; signInToReady: number; returning: WidgetVisit }[];
+  error?: string;
+}
+
+const INIT = `(() => {
+  const b = (window.__bench = { scriptStart: null, launcherVisible: null, wsOpen: null, ready: null, click: null });
+  let stored;
+  Object.defineProperty(window, 'Parley', {
+    configurable: true,
+    get() { if (b.scriptStart === null) b.scriptStart = performance.now(); return stored; },
+    set(v) { stored = v; },
+  });
+  const W = window.WebSocket;
+  window.WebSocket = class extends W {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener('open', () => { if (b.wsOpen === null) b.wsOpen = performance.now(); });
+      this.addEventListener('message', (e) => {
+        if (b.ready === null && typeof e.data === 'string' && e.data.startsWith('42["session:ready"')) b.ready = performance.now();
+      });
+    }
+  };
+  document.addEventListener('click', () => { b.click = performance.now(); }, true);
+  const visible = () => {
+    const host = document.querySelector('[data-parley]');
+    const button = host && host.shadowRoot && host.shadowRoot.querySelector('button[aria-label^="Open chat"]');
+    if (!button) return false;
+    const r = button.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && button.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+  };
+  const frame = () => {
+    if (b.launcherVisible === null && visible()) b.launcherVisible = performance.now();
+    if (b.launcherVisible === null) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();`;
+
+interface Marks {
+  scriptStart: number | null;
+  launcherVisible: number | null;
+  wsOpen: number | null;
+  ready: number | null;
+  click: number | null;
+}
+
+const marks = (page: Page) => page.evaluate(() => (window as unknown as { __bench: Marks }).__bench);
+
+async function waitMarks(page: Page, want: (m: Marks) => boolean, timeoutMs = 15_000): Promise<Marks> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await marks(page);
+    if (want(m)) return m;
+    if (Date.now() > deadline) throw new Error(`widget marks incomplete: ${JSON.stringify(m)}`);
+    await page.waitForTimeout(20);
+  }
+}
+
+const launcher = (page: Page) => page.locator('[data-parley]').getByRole('button', { name: /^Open chat/ });
+
+function visit(m: Marks): WidgetVisit {
+  return { scriptStart: m.scriptStart!, launcherVisible: m.launcherVisible!, wsOpen: m.wsOpen, ready: m.ready };
+}
+
+export function ensureChromium(path: string, log: (m: string) => void): string | null {
+  if (existsSync(path)) return null;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !existsSync('/usr/bin/apt-get')) return `Chromium is not at ${path} and cannot be installed from here`;
+  log('installing Chromium with apt-get (once per machine)…');
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 300_000 });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+      stdio: 'ignore',
+      timeout: 600_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } catch (err) {
+    return `installing Chromium failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+  return existsSync(path) ? null : `apt-get ran but ${path} is missing`;
+}
+
+export async function runWidget(options: { url: string; runs: number; chromiumPath: string }): Promise<WidgetResult> {
+  let browser: Browser | undefined;
+  const runs: WidgetResult['runs'] = [];
+  let scripts: WidgetResult['scripts'] = [];
+  try {
+    browser = await chromium.launch({ executablePath: options.chromiumPath, args: CHROMIUM_ARGS });
+    for (let i = 0; i < options.runs; i++) {
+      const context = await browser.newContext({ locale: 'en-US' });
+      await context.addInitScript(INIT);
+      const page = await context.newPage();
+      const loaded: Promise<WidgetResult['scripts'][number]>[] = [];
+      page.on('response', (response) => {
+        if (response.request().resourceType() !== 'script' || response.status() >= 300) return;
+        loaded.push(
+          response
+            .body()
+            .then((body) => ({ url: response.url(), bytes: body.length, gzip: gzipSync(body, { level: 9 }).length })),
+        );
+      });
+      // First visit: nobody signed in.
+      await page.goto(options.url + '/');
+      const fresh = await waitMarks(page, (m) => m.launcherVisible !== null && m.scriptStart !== null);
+      await expect(launcher(page)).toBeVisible();
+      scripts = await Promise.all(loaded);
+      // Sign in through the widget's form.
+      await launcher(page).click();
+      const panel = page.getByRole('dialog', { name: 'Chat' });
+      await panel.getByLabel('Username').fill('alice');
+      await panel.getByLabel('Password').fill('alice-demo');
+      await panel.getByRole('button', { name: 'Sign in' }).click();
+      const signedIn = await waitMarks(page, (m) => m.ready !== null && m.click !== null);
+      await expect(panel.getByRole('navigation', { name: 'Buddies' })).toBeVisible();
+      // Returning visitor: the stored session connects as soon as the script runs.
+      await page.reload();
+      const returning = await waitMarks(page, (m) => m.launcherVisible !== null && m.ready !== null);
+      runs.push({ fresh: visit(fresh), signInToReady: signedIn.ready! - signedIn.click!, returning: visit(returning) });
+      await context.close();
+    }
+  } catch (err) {
+    return {
+      ...emptyWidget(options.chromiumPath),
+      scripts,
+      error: err instanceof Error ? err.message.split('\n')[0] : String(err),
+    };
+  } finally {
+    await browser?.close();
+  }
+  const version = browser?.version() ?? '';
+  return {
+    chromium: version,
+    scripts,
+    gzipTotal: scripts.reduce((a, s) => a + s.gzip, 0),
+    rawTotal: scripts.reduce((a, s) => a + s.bytes, 0),
+    launcherAfterScriptStart: median(runs.map((r) => r.fresh.launcherVisible - r.fresh.scriptStart)),
+    launcherAfterScriptStartMax: Math.max(...runs.map((r) => r.fresh.launcherVisible - r.fresh.scriptStart)),
+    socketOpenAfterScriptStart: median(runs.map((r) => (r.returning.wsOpen ?? NaN) - r.returning.scriptStart)),
+    readyAfterScriptStart: median(runs.map((r) => (r.returning.ready ?? NaN) - r.returning.scriptStart)),
+    signInToReady: median(runs.map((r) => r.signInToReady)),
+    runs,
+  };
+}
+
+function emptyWidget(chromiumPath: string): WidgetResult {
+  return {
+    chromium: chromiumPath,
+    scripts: [],
+    gzipTotal: NaN,
+    rawTotal: NaN,
+    launcherAfterScriptStart: NaN,
+    launcherAfterScriptStartMax: NaN,
+    socketOpenAfterScriptStart: NaN,
+    readyAfterScriptStart: NaN,
+    signInToReady: NaN,
+    runs: [],
+  };
+}

@@ -1,0 +1,156 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { HISTORY_SIZE } from '../seed.js';
+import { buddy, composer, messageBodies, openDemo, sendMessage, signIn } from './widget.js';
+
+const contexts: BrowserContext[] = [];
+test.afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close();
+});
+
+/** A new browser profile with `user` signed in; closed after the test, so nobody stays online. */
+async function fresh(browser: Browser, user: string): Promise<Page> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  await openDemo(page);
+  await signIn(page, user);
+  return page;
+}
+
+test('add a buddy by search; the other accepts; both see each other online', async ({ browser }) => {
+  const dave = await fresh(browser, 'dave');
+  const erin = await fresh(browser, 'erin');
+  await dave.getByRole('searchbox', { name: 'Search people' }).fill('eri');
+  await dave.getByRole('button', { name: 'Search', exact: true }).click();
+  await dave.getByRole('button', { name: 'Add Erin' }).click();
+  await expect(dave.getByRole('region', { name: 'Requests' })).toContainText('Request sent');
+
+  const requests = erin.getByRole('region', { name: 'Requests' });
+  await expect(requests).toContainText('Dave');
+  await requests.getByRole('button', { name: 'Accept Dave' }).click();
+  await expect(buddy(erin, 'Dave')).toContainText('Online');
+  await expect(buddy(dave, 'Erin')).toContainText('Online');
+  await expect(dave.getByRole('region', { name: 'Requests' })).toHaveCount(0);
+});
+
+test('chat with typing and read marks; status changes reach the buddy; sign out', async ({ browser }) => {
+  const alice = await fresh(browser, 'alice');
+  const carol = await fresh(browser, 'carol');
+  await buddy(alice, 'Carol Danvers').click();
+  await buddy(carol, 'Alice Liddell').click();
+
+  // Typing shows on the other side, then the message arrives and is marked read.
+  await composer(alice, 'Carol Danvers').pressSequentially('Are you com');
+  await expect(carol.getByRole('status').filter({ hasText: 'Alice Liddell is typing…' })).toBeVisible();
+  await composer(alice, 'Carol Danvers').pressSequentially('ing tonight?');
+  await composer(alice, 'Carol Danvers').press('Enter');
+  await expect(messageBodies(carol).last()).toHaveText('Are you coming tonight?');
+  await expect(alice.locator('li.message.mine').last()).toContainText('Read');
+
+  // Shift+Enter adds a line instead of sending.
+  const box = composer(carol, 'Alice Liddell');
+  await box.fill('Yes!');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('See you at 8');
+  await box.press('Enter');
+  await expect(messageBodies(alice).last()).toHaveText('Yes!\nSee you at 8');
+
+  // Status: Carol goes busy with a note; Alice sees it.
+  await carol.getByRole('button', { name: 'Status and settings' }).click();
+  await carol.getByRole('radio', { name: 'Busy' }).check();
+  await carol.getByRole('textbox', { name: 'Status message' }).fill('In a meeting');
+  await carol.getByRole('button', { name: 'Save' }).click();
+  await alice.getByRole('button', { name: 'Back', exact: true }).click();
+  await expect(buddy(alice, 'Carol Danvers')).toContainText('Busy · In a meeting');
+
+  // Sign out: back to the sign-in form, and Alice sees Carol leave.
+  await carol.getByRole('button', { name: 'Status and settings' }).click();
+  await carol.getByRole('button', { name: 'Sign out' }).click();
+  await expect(carol.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(buddy(alice, 'Carol Danvers')).toContainText('Offline');
+});
+
+test(`scroll back through ${HISTORY_SIZE} messages of history`, async ({ browser }) => {
+  const finn = await fresh(browser, 'finn');
+  await buddy(finn, 'Gwen').click();
+  const list = finn.getByRole('list', { name: 'Messages with Gwen' });
+  await expect(messageBodies(finn).last()).toHaveText(`history ${HISTORY_SIZE}`);
+  await expect(messageBodies(finn)).toHaveCount(50);
+  // Scrolling to the top loads the page before, until the first message is there.
+  for (let i = 0; i < 10 && (await messageBodies(finn).count()) < HISTORY_SIZE; i++) {
+    const before = await messageBodies(finn).count();
+    await list.evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect.poll(() => messageBodies(finn).count()).toBeGreaterThan(before);
+  }
+  await expect(messageBodies(finn)).toHaveCount(HISTORY_SIZE);
+  const bodies = await messageBodies(finn).allTextContents();
+  expect(bodies).toEqual(Array.from({ length: HISTORY_SIZE }, (_, i) => `history ${i + 1}`));
+  await list.evaluate((el) => el.scrollTo({ top: 0 }));
+  await expect(messageBodies(finn).first()).toBeInViewport();
+});
+
+test('two tabs of one user stay in sync on unread counts', async ({ browser }) => {
+  const bobContext = await browser.newContext();
+  const tab1 = await bobContext.newPage();
+  await openDemo(tab1);
+  await signIn(tab1, 'bob');
+  const tab2 = await bobContext.newPage();
+  await openDemo(tab2); // the same session, resumed
+  const alice = await fresh(browser, 'alice');
+  await tab1.getByRole('button', { name: 'Close chat' }).first().click();
+
+  await buddy(alice, 'Bob Marley').click();
+  await sendMessage(alice, 'Bob Marley', 'Unread in both tabs?');
+  for (const tab of [tab1, tab2]) await expect(tab.getByRole('button', { name: 'Open chat, 1 unread' })).toBeVisible();
+  await expect(tab2).toHaveTitle(/^\(1\) /);
+
+  await tab1.getByRole('button', { name: 'Open chat, 1 unread' }).click();
+  await buddy(tab1, 'Alice Liddell').click();
+  await expect(messageBodies(tab1).last()).toHaveText('Unread in both tabs?');
+  await expect(tab2.getByRole('button', { name: 'Open chat' })).toBeVisible();
+  await expect(tab2).not.toHaveTitle(/^\(\d+\) /);
+  await bobContext.close();
+});
+
+test('message text with HTML, scripts and javascript: links shows as text and runs nothing', async ({ browser }) => {
+  const hank = await fresh(browser, 'hank');
+  const iris = await fresh(browser, 'iris');
+  const hostile = [
+    '<img src=x onerror="window.__xss=1">',
+    '<script>window.__xss=2</script>',
+    '<a href="javascript:window.__xss=3">click</a>',
+    'javascript:window.__xss=4',
+    'data:text/html,<script>window.__xss=5</script>',
+    '<svg onload="window.__xss=6"></svg>',
+    'fine link https://example.org/page?q=1.',
+  ].join(' ');
+  await buddy(hank, 'Iris').click();
+  await sendMessage(hank, 'Iris', hostile);
+  await buddy(iris, 'Hank').click();
+  const shown = messageBodies(iris).last();
+  await expect(shown).toHaveText(hostile);
+  const inside = await shown.evaluate((el) => ({
+    elements: [...el.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+    links: [...el.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href'), rel: a.getAttribute('rel') })),
+  }));
+  expect(inside.elements).toEqual(['a']);
+  expect(inside.links).toEqual([{ href: 'https://example.org/page?q=1', rel: 'noopener noreferrer nofollow' }]);
+  for (const page of [hank, iris])
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+});
+
+test('the open panel has no serious or critical accessibility issues', async ({ browser }) => {
+  const alice = await fresh(browser, 'alice');
+  const scan = async () => {
+    const results = await new AxeBuilder({ page: alice }).include('[data-parley]').analyze();
+    return results.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  };
+  expect(await scan()).toEqual([]);
+  await buddy(alice, 'Bob Marley').click();
+  expect(await scan()).toEqual([]);
+  await alice.getByRole('button', { name: 'Status and settings' }).click();
+  expect(await scan()).toEqual([]);
+});

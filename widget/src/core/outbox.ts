@@ -1,0 +1,74 @@
+import { storage } from './storage.js';
+
+interface Queued {
+  clientId: string;
+  senderId: string;
+  /** "" for a room message. */
+  recipientId: string;
+  /** Set for a room message. */
+  roomId?: string;
+  body: string;
+  createdAt: string;
+  state: 'pending';
+}
+
+/**
+ * Messages the user wrote that the server has not acknowledged yet, saved in localStorage (per
+ * site and user) so a reload or a closed tab does not lose them. They are sent again, with the same
+ * client id, whenever the connection is back.
+ */
+export class Outbox {
+  private items: Queued[];
+
+  constructor(private readonly key: string) {
+    let items: Queued[] = [];
+    const raw = storage.get(key);
+    if (raw) {
+      try {
+        const parsed = JSON.parse(raw) as unknown;
+        if (Array.isArray(parsed)) items = parsed.filter(isQueued);
+      } catch {
+        storage.remove(key); // unreadable: nothing we can resend from it
+      }
+    }
+    this.items = items;
+  }
+
+  all(): (Queued & { id: null })[] {
+    return this.items.map((m) => ({ ...m, id: null }));
+  }
+
+  add(message: Omit<Queued, 'state'>): void {
+    const { clientId, senderId, recipientId, roomId, body, createdAt } = message;
+    this.items = [
+      ...this.items.filter((m) => m.clientId !== clientId),
+      { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), body, createdAt, state: 'pending' },
+    ];
+    this.save();
+  }
+
+  remove(clientId: string): void {
+    const before = this.items.length;
+    this.items = this.items.filter((m) => m.clientId !== clientId);
+    if (this.items.length !== before) this.save();
+  }
+
+  private save(): void {
+    if (this.items.length) storage.set(this.key, JSON.stringify(this.items));
+    else storage.remove(this.key);
+  }
+}
+
+function isQueued(value: unknown): value is Queued {
+  const v = value as Partial<Queued> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.clientId === 'string' &&
+    typeof v.senderId === 'string' &&
+    typeof v.recipientId === 'string' &&
+    (v.roomId === undefined || typeof v.roomId === 'string') &&
+    typeof v.body === 'string' &&
+    typeof v.createdAt === 'string'
+  );
+}

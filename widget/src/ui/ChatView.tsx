@@ -1,0 +1,270 @@
+import { Limits } from '@parley/backend/protocol';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { roomIdOf, type ShownMessage } from '../core/client.js';
+import { Avatar } from './Avatar.js';
+import { useWidget } from './context.js';
+import { MessageText } from './MessageText.js';
+import { PresenceLabel } from './PresenceLabel.js';
+import { RoomMembers } from './RoomMembers.js';
+
+const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
+
+function dayLabel(iso: string, t: ReturnType<typeof useWidget>['t']): string {
+  const day = new Date(iso);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86_400_000);
+  const same = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+  if (same(day, today)) return t('today');
+  if (same(day, yesterday)) return t('yesterday');
+  return day.toLocaleDateString(t.locale, { weekday: 'long', month: 'long', day: 'numeric' });
+}
+
+/** One conversation or room: history (older pages load as you scroll up), marks, typing, composer. */
+export function ChatView({ peerId, docked = false }: { peerId: string; docked?: boolean }) {
+  const { client, t } = useWidget();
+  const buddy = client.roster.value.find((r) => r.user.id === peerId);
+  const room = client.rooms.value.get(roomIdOf(peerId) ?? '');
+  const conversation = client.conversations.value.get(peerId);
+  const messages = conversation?.messages ?? [];
+  const me = client.me.value;
+  const name = room?.name ?? buddy?.user.displayName ?? '';
+  const [members, setMembers] = useState(false);
+  const nameOf = (userId: string) => room?.members.find((m) => m.user.id === userId)?.user.displayName ?? '';
+  const [draft, setDraft] = useState(() => client.takeDraft(peerId) ?? '');
+  const [emoji, setEmoji] = useState(false);
+  const list = useRef<HTMLOListElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const anchor = useRef<{ height: number; top: number } | null>(null);
+  const atBottom = useRef(true);
+
+  // A draft handed over by the host (openChat with { draft }) after this view was already open.
+  const pendingDraft = client.drafts.value.get(peerId);
+  useEffect(() => {
+    if (pendingDraft !== undefined) setDraft(client.takeDraft(peerId) ?? '');
+  }, [pendingDraft]);
+
+  // In view: history, unread cleared, receipt sent. Again whenever new messages arrive.
+  useEffect(() => client.viewed(peerId), [peerId, messages.length]);
+  useEffect(() => input.current?.focus(), [peerId]);
+
+  // Keep the reader's place: at the bottom for new messages, still when older ones are prepended.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (!el) return;
+    if (anchor.current) {
+      el.scrollTop = el.scrollHeight - anchor.current.height + anchor.current.top;
+      anchor.current = null;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [messages.length, conversation?.typing]);
+
+  // Grow the composer with its text, up to a limit.
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 120)}px`;
+  }, [draft]);
+
+  const onScroll = () => {
+    const el = list.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (el.scrollTop < 60 && conversation?.hasMoreHistory && !conversation.loadingHistory) {
+      anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+      void client.loadHistory(peerId, true);
+    }
+  };
+
+  const send = () => {
+    if (!draft.trim()) return;
+    client.send(peerId, draft);
+    client.typing(peerId, false);
+    setDraft('');
+    atBottom.current = true;
+  };
+
+  const mark = (m: ShownMessage): string => {
+    if (m.state === 'pending') return t('pending');
+    if (m.state === 'failed') return t('failed', { reason: m.error ?? '' });
+    if (m.id && conversation?.peerReadUpTo && m.id <= conversation.peerReadUpTo) return t('read');
+    if (m.id && conversation?.peerDeliveredUpTo && m.id <= conversation.peerDeliveredUpTo) return t('delivered');
+    return t('sent');
+  };
+
+  let lastDay = '';
+  return (
+    <div class="chat">
+      <div class="chat-header">
+        {docked ? null : (
+          <button type="button" class="icon" aria-label={t('back')} onClick={() => client.open(null)}>
+            ‹
+          </button>
+        )}
+        {room ? (
+          <span class="avatar room" aria-hidden="true">
+            #
+          </span>
+        ) : (
+          buddy && <Avatar user={buddy.user} />
+        )}
+        <span class="who">
+          <span class="name">{name}</span>
+          {buddy && <PresenceLabel presence={buddy.presence} />}
+          {room && (
+            <span class="presence">
+              {t('onlineOf', {
+                n: room.members.filter((m) => m.role !== 'invited' && m.presence.state !== 'offline').length,
+                total: room.members.filter((m) => m.role !== 'invited').length,
+              })}
+            </span>
+          )}
+        </span>
+        {room && (
+          <button type="button" class="small" aria-expanded={members} onClick={() => setMembers(!members)}>
+            {t('members')}
+          </button>
+        )}
+        {!docked && (
+          <button
+            type="button"
+            class="icon wide-only"
+            aria-label={t('openSideBySide')}
+            onClick={() => client.dock(peerId)}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path fill="none" stroke="currentColor" stroke-width="2" d="M9 4h11v11M15 9H4v11h11z" />
+            </svg>
+          </button>
+        )}
+        {docked && (
+          <button
+            type="button"
+            class="icon"
+            aria-label={t('closeWindow', { name })}
+            onClick={() => client.undock(peerId)}
+          >
+            ×
+          </button>
+        )}
+      </div>
+      {room && members && <RoomMembers room={room} />}
+      <ol
+        class="messages"
+        ref={list}
+        onScroll={onScroll}
+        aria-label={t('messages', { name })}
+        aria-live="polite"
+        aria-relevant="additions"
+      >
+        {conversation?.loadingHistory && conversation.historyLoaded && (
+          <li class="more">
+            <span role="status">{t('loadingOlder')}</span>
+          </li>
+        )}
+        {messages.length === 0 && conversation?.historyLoaded && <li class="empty">{t('noMessages')}</li>}
+        {messages.flatMap((m) => {
+          const day = new Date(m.createdAt).toDateString();
+          const mine = m.senderId === me?.id;
+          const mentionsMe = !mine && !!me && (m.mentions?.includes(me.id) ?? false);
+          const out = [];
+          if (day !== lastDay) {
+            lastDay = day;
+            out.push(
+              <li key={`day-${day}`} class="day">
+                {dayLabel(m.createdAt, t)}
+              </li>,
+            );
+          }
+          out.push(
+            <li
+              key={`${m.senderId}:${m.clientId}`}
+              class={`message ${mine ? 'mine' : 'theirs'} ${m.state}${mentionsMe ? ' mention' : ''}`}
+              part="message"
+              data-state={m.state}
+            >
+              {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
+              <MessageText text={m.body} />
+              <span class="meta">
+                <time dateTime={m.createdAt}>
+                  {new Date(m.createdAt).toLocaleTimeString(t.locale, { hour: '2-digit', minute: '2-digit' })}
+                </time>
+                {mine && !room && <span class="mark"> · {mark(m)}</span>}
+                {mine && room && m.state !== 'sent' && <span class="mark"> · {mark(m)}</span>}
+                {mentionsMe && <strong class="mark"> · {t('mentionedYou')}</strong>}
+                {m.state === 'failed' && (
+                  <button type="button" class="link" onClick={() => client.retry(peerId, m.clientId)}>
+                    {t('retry')}
+                  </button>
+                )}
+              </span>
+            </li>,
+          );
+          return out;
+        })}
+        {conversation?.typing && (
+          <li class="typing">
+            <span role="status">{t('typing', { name })}</span>
+          </li>
+        )}
+      </ol>
+      {emoji && (
+        <div class="emoji" role="group" aria-label={t('emoji')}>
+          {EMOJI.map((e) => (
+            <button
+              key={e}
+              type="button"
+              aria-label={e}
+              onClick={() => {
+                setDraft(draft + e);
+                setEmoji(false);
+                input.current?.focus();
+              }}
+            >
+              {e}
+            </button>
+          ))}
+        </div>
+      )}
+      <form
+        class="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
+        <button
+          type="button"
+          class="icon"
+          aria-label={t('emoji')}
+          aria-expanded={emoji}
+          onClick={() => setEmoji(!emoji)}
+        >
+          ☺
+        </button>
+        <textarea
+          ref={input}
+          aria-label={t('messageTo', { name })}
+          rows={1}
+          maxLength={Limits.messageBody}
+          value={draft}
+          onInput={(e) => {
+            setDraft(e.currentTarget.value);
+            client.typing(peerId, e.currentTarget.value.length > 0);
+          }}
+          onBlur={() => client.typing(peerId, false)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              send();
+            }
+          }}
+        />
+        <button type="submit" class="primary">
+          {t('send')}
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,23 @@
+import type { Signal } from '@preact/signals-core';
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { ParleyClient } from '../core/client.js';
+import { translator, type Translate } from '../i18n.js';
+import type { Theme } from '../theme.js';
+
+export interface WidgetContext {
+  client: ParleyClient;
+  locale: Signal<string>;
+  theme: Signal<Theme>;
+  /** The page opens Parley from its own button; no default launcher. */
+  hideLauncher: boolean;
+}
+
+export const Widget = createContext<WidgetContext | null>(null);
+
+/** The client, the translator for the current locale, and the theme; re-renders when they change. */
+export function useWidget(): WidgetContext & { t: Translate } {
+  const value = useContext(Widget);
+  if (!value) throw new Error('Parley UI rendered outside its provider');
+  return { ...value, t: translator(value.locale.value) };
+}
