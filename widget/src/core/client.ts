@@ -25,6 +25,7 @@ import {
 import { Emitter } from './emitter.js';
 import { InboxCursor } from './inbox-cursor.js';
 import { Outbox } from './outbox.js';
+import { ReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
 import { storage } from './storage.js';
 
 export type ConnectionStatus = 'signed-out' | 'connecting' | 'online' | 'offline';
@@ -161,7 +162,15 @@ export class ParleyClient {
   private identity: string | null = null;
   private readonly typingSent = new Map<string, number>();
   private readonly typingTimers = new Map<string, number>();
-  private readonly receiptTimers = new Map<string, { kind: 'delivered' | 'read'; upTo: string; timer: number }>();
+  private readonly receipts = new ReceiptThrottle((peerId, kind, upTo) => {
+    const roomId = roomIdOf(peerId);
+    (roomId
+      ? this.request('room:read', { roomId, upTo })
+      : this.request('receipt:send', { with: peerId, kind, upTo })
+    ).catch((err: unknown) => console.warn('[Parley] receipt not sent', err));
+  });
+  /** A tab being closed or hidden sends the receipts still waiting in the throttle. */
+  private readonly flushReceipts = () => this.receipts.flush();
 
   constructor(private readonly options: ClientOptions) {
     this.token = storage.get(this.tokenKey);
@@ -256,12 +265,15 @@ export class ParleyClient {
 
   /** Ends everything (the host called shutdown): no traffic afterwards. */
   disconnect(): void {
+    this.receipts.flush();
+    window.removeEventListener('pagehide', this.flushReceipts);
     this.socket?.disconnect();
     this.socket = null;
   }
 
   private connect(): void {
     this.socket?.disconnect();
+    window.addEventListener('pagehide', this.flushReceipts); // adding it twice is a no-op
     const auth: HandshakeAuth = this.identity
       ? { v: PROTOCOL_VERSION, site: this.options.site, identity: this.identity }
       : { v: PROTOCOL_VERSION, site: this.options.site, token: this.token ?? '' };
@@ -415,6 +427,7 @@ export class ParleyClient {
   }
 
   private reset(problem: ErrorBody | null = null): void {
+    this.receipts.clear();
     this.disconnect();
     this.token = null;
     this.identity = null;
@@ -707,32 +720,9 @@ export class ParleyClient {
     else if (c.last?.id && c.last.senderId === peerId) this.acknowledge(peerId, 'read', c.last.id);
   }
 
-  /**
-   * Tells the server how far this user has received or read a conversation. Throttled per
-   * conversation: the first receipt goes at once (a tab closed right after reading still counts),
-   * later ones within 250 ms are merged into one.
-   */
-  private acknowledge(peerId: string, kind: 'delivered' | 'read', upTo: string): void {
-    const roomId = roomIdOf(peerId);
-    const send = (k: 'delivered' | 'read', to: string) =>
-      (roomId
-        ? this.request('room:read', { roomId, upTo: to })
-        : this.request('receipt:send', { with: peerId, kind: k, upTo: to })
-      ).catch((err: unknown) => console.warn('[Parley] receipt not sent', err));
-    const pending = this.receiptTimers.get(peerId);
-    if (!pending) {
-      void send(kind, upTo);
-      const timer = window.setTimeout(() => {
-        const last = this.receiptTimers.get(peerId);
-        this.receiptTimers.delete(peerId);
-        if (last && last.upTo !== '') void send(last.kind, last.upTo);
-      }, 250);
-      this.receiptTimers.set(peerId, { kind: 'delivered', upTo: '', timer });
-      return;
-    }
-    // In the cooldown: remember the furthest point (and whether it was read) for its end.
-    if (upTo > pending.upTo) pending.upTo = upTo;
-    if (kind === 'read') pending.kind = 'read';
+  /** Tells the server how far this user has received or read a conversation (see ReceiptThrottle). */
+  private acknowledge(peerId: string, kind: ReceiptKind, upTo: string): void {
+    this.receipts.push(peerId, kind, upTo);
   }
 
   // -------------------------------------------------------------------------------------------
