@@ -1,15 +1,6 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
 import { baseUrl, buddy, fixturesUrl, messageBodies, sendMessage, signIn } from './widget.js';
-
-const contexts: BrowserContext[] = [];
-test.afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-});
-async function page(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const context = await browser.newContext(options);
-  contexts.push(context);
-  return context.newPage();
-}
 
 const launcher = (p: Page) => p.locator('button[part="launcher"]');
 /** Computed style of an element inside the widget's shadow root. */
@@ -23,9 +14,9 @@ const style = (p: Page, selector: string, property: string) =>
   );
 
 test('theme: the site default and the page overrides show in computed styles; setTheme is live; auto follows the colour scheme', async ({
-  browser,
+  openPage,
 }) => {
-  const p = await page(browser, { colorScheme: 'light' });
+  const p = await openPage({ colorScheme: 'light' });
   await p.goto(`${fixturesUrl()}/themed.html`);
   // The page's primary colour wins over the site's; the site's radius and title apply.
   await expect(launcher(p)).toHaveCSS('background-color', 'rgb(120, 0, 120)');
@@ -52,8 +43,10 @@ test('theme: the site default and the page overrides show in computed styles; se
   await expect.poll(() => style(p, '.panel', 'background-color')).toBe('rgb(255, 255, 255)');
 });
 
-test('a hostile host page cannot restyle the widget, and the widget does not restyle the page', async ({ browser }) => {
-  const plain = await page(browser);
+test('a hostile host page cannot restyle the widget, and the widget does not restyle the page', async ({
+  openPage,
+}) => {
+  const plain = await openPage();
   await plain.goto(`${fixturesUrl()}/plain.html`);
   await expect(launcher(plain)).toBeVisible();
   const reference = {
@@ -62,7 +55,7 @@ test('a hostile host page cannot restyle the widget, and the widget does not res
     font: await style(plain, '.launcher', 'font-size'),
   };
 
-  const hostile = await page(browser);
+  const hostile = await openPage();
   await hostile.goto(`${fixturesUrl()}/hostile.html`);
   await expect(launcher(hostile)).toBeVisible();
   expect(await style(hostile, '.launcher', 'background-color')).toBe(reference.background);
@@ -84,9 +77,9 @@ test('a hostile host page cannot restyle the widget, and the widget does not res
 });
 
 test('a page with a strict Content-Security-Policy runs the widget and chats with no violation', async ({
-  browser,
+  openPage,
 }) => {
-  const p = await page(browser);
+  const p = await openPage();
   const violations: string[] = [];
   await p.exposeFunction('reportViolation', (v: string) => violations.push(v));
   await p.addInitScript(() => {
@@ -106,8 +99,8 @@ test('a page with a strict Content-Security-Policy runs the widget and chats wit
   expect(violations).toEqual([]);
 });
 
-test('loaded twice (async and defer) it mounts once and adds no global but Parley', async ({ browser }) => {
-  const p = await page(browser);
+test('loaded twice (async and defer) it mounts once and adds no global but Parley', async ({ openPage }) => {
+  const p = await openPage();
   await p.goto(`${fixturesUrl()}/blank.html`);
   const before = await p.evaluate(() => Object.keys(window));
   await p.goto(`${fixturesUrl()}/twice.html`);
@@ -118,8 +111,10 @@ test('loaded twice (async and defer) it mounts once and adds no global but Parle
   expect(added).toEqual(['Parley']);
 });
 
-test('a page on an origin the site does not allow cannot connect, and says why in the console', async ({ browser }) => {
-  const p = await page(browser);
+test('a page on an origin the site does not allow cannot connect, and says why in the console', async ({
+  openPage,
+}) => {
+  const p = await openPage();
   const errors: string[] = [];
   p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await p.goto(`${fixturesUrl()}/strict-origin.html`);
@@ -134,8 +129,8 @@ test('a page on an origin the site does not allow cannot connect, and says why i
   await expect(p.getByRole('alert')).toContainText('is not allowed for this site');
 });
 
-test('the playground’s snippet, pasted into a blank page, gives the same computed theme', async ({ browser }) => {
-  const playground = await page(browser);
+test('the playground’s snippet, pasted into a blank page, gives the same computed theme', async ({ openPage }) => {
+  const playground = await openPage();
   await playground.goto(`${baseUrl()}/playground.html`);
   await expect(launcher(playground)).toBeVisible();
   await playground.getByLabel('Primary colour').fill('#0a7a55');
@@ -172,7 +167,7 @@ test('the playground’s snippet, pasted into a blank page, gives the same compu
   const expected = await read(playground);
   expect(expected).toMatchObject({ background: 'rgb(10, 122, 85)', text: 'Ask us', left: true, title: '聊天' });
 
-  const blank = await page(browser);
+  const blank = await openPage();
   await blank.goto(`${fixturesUrl()}/blank.html`);
   // Paste: the snippet's attributes on a new script element.
   await blank.evaluate((html) => {
@@ -185,8 +180,8 @@ test('the playground’s snippet, pasted into a blank page, gives the same compu
   expect(await read(blank)).toEqual(expected);
 });
 
-test('the identity-token demo page signs its user in without a Parley password', async ({ browser }) => {
-  const p = await page(browser);
+test('the identity-token demo page signs its user in without a Parley password', async ({ openPage }) => {
+  const p = await openPage();
   await p.goto(`${baseUrl()}/identity.html`);
   await p.getByRole('button', { name: 'I am Dana' }).click();
   await expect(p.getByRole('button', { name: 'Status and settings' })).toContainText('Dana Scully');

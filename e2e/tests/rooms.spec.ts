@@ -1,27 +1,14 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { composer, openDemo, sendMessage, signIn } from './widget.js';
-
-const contexts: BrowserContext[] = [];
-test.afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-});
-
-async function fresh(browser: Browser, user: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  await openDemo(page);
-  await signIn(page, user);
-  return page;
-}
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { composer, sendMessage } from './widget.js';
 
 const chatsTab = (page: Page) => page.getByRole('tab', { name: /^Chats/ });
 const roomMessages = (page: Page) => page.getByRole('list', { name: 'Messages with Trip planning' });
 
-test('three users chat in a room; a mention notifies the mentioned one', async ({ browser }) => {
-  const jack = await fresh(browser, 'jack');
-  const kate = await fresh(browser, 'kate');
-  const liam = await fresh(browser, 'liam');
+test('three users chat in a room; a mention notifies the mentioned one', async ({ signedIn }) => {
+  const jack = await signedIn('jack');
+  const kate = await signedIn('kate');
+  const liam = await signedIn('liam');
   // The host page listens for mentions through the host API.
   await liam.evaluate(() => {
     const seen: string[] = [];

@@ -1,26 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
 import { HISTORY_SIZE } from '../seed.js';
 import { buddy, composer, messageBodies, openDemo, sendMessage, signIn } from './widget.js';
 
-const contexts: BrowserContext[] = [];
-test.afterEach(async () => {
-  for (const c of contexts.splice(0)) await c.close();
-});
-
-/** A new browser profile with `user` signed in; closed after the test, so nobody stays online. */
-async function fresh(browser: Browser, user: string): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await context.newPage();
-  await openDemo(page);
-  await signIn(page, user);
-  return page;
-}
-
-test('add a buddy by search; the other accepts; both see each other online', async ({ browser }) => {
-  const dave = await fresh(browser, 'dave');
-  const erin = await fresh(browser, 'erin');
+test('add a buddy by search; the other accepts; both see each other online', async ({ signedIn }) => {
+  const dave = await signedIn('dave');
+  const erin = await signedIn('erin');
   await dave.getByRole('searchbox', { name: 'Search people' }).fill('eri');
   await dave.getByRole('button', { name: 'Search', exact: true }).click();
   await dave.getByRole('button', { name: 'Add Erin' }).click();
@@ -34,9 +19,9 @@ test('add a buddy by search; the other accepts; both see each other online', asy
   await expect(dave.getByRole('region', { name: 'Requests' })).toHaveCount(0);
 });
 
-test('chat with typing and read marks; status changes reach the buddy; sign out', async ({ browser }) => {
-  const alice = await fresh(browser, 'alice');
-  const carol = await fresh(browser, 'carol');
+test('chat with typing and read marks; status changes reach the buddy; sign out', async ({ signedIn }) => {
+  const alice = await signedIn('alice');
+  const carol = await signedIn('carol');
   await buddy(alice, 'Carol Danvers').click();
   await buddy(carol, 'Alice Liddell').click();
 
@@ -71,8 +56,8 @@ test('chat with typing and read marks; status changes reach the buddy; sign out'
   await expect(buddy(alice, 'Carol Danvers')).toContainText('Offline');
 });
 
-test(`scroll back through ${HISTORY_SIZE} messages of history`, async ({ browser }) => {
-  const finn = await fresh(browser, 'finn');
+test(`scroll back through ${HISTORY_SIZE} messages of history`, async ({ signedIn }) => {
+  const finn = await signedIn('finn');
   await buddy(finn, 'Gwen').click();
   const list = finn.getByRole('list', { name: 'Messages with Gwen' });
   await expect(messageBodies(finn).last()).toHaveText(`history ${HISTORY_SIZE}`);
@@ -90,14 +75,14 @@ test(`scroll back through ${HISTORY_SIZE} messages of history`, async ({ browser
   await expect(messageBodies(finn).first()).toBeInViewport();
 });
 
-test('two tabs of one user stay in sync on unread counts', async ({ browser }) => {
+test('two tabs of one user stay in sync on unread counts', async ({ browser, signedIn }) => {
   const bobContext = await browser.newContext();
   const tab1 = await bobContext.newPage();
   await openDemo(tab1);
   await signIn(tab1, 'bob');
   const tab2 = await bobContext.newPage();
   await openDemo(tab2); // the same session, resumed
-  const alice = await fresh(browser, 'alice');
+  const alice = await signedIn('alice');
   await tab1.getByRole('button', { name: 'Close chat' }).first().click();
 
   await buddy(alice, 'Bob Marley').click();
@@ -113,9 +98,9 @@ test('two tabs of one user stay in sync on unread counts', async ({ browser }) =
   await bobContext.close();
 });
 
-test('message text with HTML, scripts and javascript: links shows as text and runs nothing', async ({ browser }) => {
-  const hank = await fresh(browser, 'hank');
-  const iris = await fresh(browser, 'iris');
+test('message text with HTML, scripts and javascript: links shows as text and runs nothing', async ({ signedIn }) => {
+  const hank = await signedIn('hank');
+  const iris = await signedIn('iris');
   const hostile = [
     '<img src=x onerror="window.__xss=1">',
     '<script>window.__xss=2</script>',
@@ -140,8 +125,8 @@ test('message text with HTML, scripts and javascript: links shows as text and ru
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
 });
 
-test('the open panel has no serious or critical accessibility issues', async ({ browser }) => {
-  const alice = await fresh(browser, 'alice');
+test('the open panel has no serious or critical accessibility issues', async ({ signedIn }) => {
+  const alice = await signedIn('alice');
   const scan = async () => {
     const results = await new AxeBuilder({ page: alice }).include('[data-parley]').analyze();
     return results.violations
