@@ -1,6 +1,6 @@
 import { ErrorCode } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
-import type { SiteRecord, Store } from '../store/store.js';
+import type { RosterRow, SiteRecord, Store } from '../store/store.js';
 import { siteSettings } from './site-settings.js';
 
 /**
@@ -12,6 +12,8 @@ import { siteSettings } from './site-settings.js';
 export class Relations {
   private readonly mutual = new Map<string, Promise<Set<string>>>();
   private readonly audience = new Map<string, Promise<Set<string>>>();
+  /** Roster loads in flight, shared by the callers that ask meanwhile (a connect asks twice). */
+  private readonly loading = new Map<string, Promise<RosterRow[]>>();
   private listener: ((userIds: string[]) => void) | undefined;
 
   constructor(
@@ -35,13 +37,35 @@ export class Relations {
   }
 
   mutualBuddies(userId: string): Promise<Set<string>> {
-    let found = this.mutual.get(userId);
-    if (!found) {
-      found = this.store.roster(userId).then((rows) => new Set(rows.filter((r) => r.mutual).map((r) => r.buddy.id)));
-      found.catch(() => this.mutual.delete(userId));
-      this.mutual.set(userId, found);
-      if (this.mutual.size > this.maxCached) this.mutual.delete(this.mutual.keys().next().value!);
+    return this.mutual.get(userId) ?? this.cacheMutual(userId, this.roster(userId));
+  }
+
+  /**
+   * The user's roster rows, fresh from the store (a load already in flight is shared), and the
+   * mutual buddies cached from them on the way: the roster a connecting client is sent and the
+   * presence fan-out of its connect cost one query, not two.
+   */
+  roster(userId: string): Promise<RosterRow[]> {
+    let rows = this.loading.get(userId);
+    if (!rows) {
+      rows = this.store.roster(userId);
+      this.loading.set(userId, rows);
+      const done = () => {
+        if (this.loading.get(userId) === rows) this.loading.delete(userId);
+      };
+      rows.then(done, done);
+      if (!this.mutual.has(userId)) this.cacheMutual(userId, rows);
     }
+    return rows;
+  }
+
+  private cacheMutual(userId: string, rows: Promise<RosterRow[]>): Promise<Set<string>> {
+    const found = rows.then((all) => new Set(all.filter((r) => r.mutual).map((r) => r.buddy.id)));
+    found.catch(() => {
+      if (this.mutual.get(userId) === found) this.mutual.delete(userId);
+    });
+    this.mutual.set(userId, found);
+    if (this.mutual.size > this.maxCached) this.mutual.delete(this.mutual.keys().next().value!);
     return found;
   }
 
@@ -79,12 +103,14 @@ export class Relations {
     for (const id of userIds) {
       this.mutual.delete(id);
       this.audience.delete(id);
+      this.loading.delete(id); // a load started before the change may miss it
     }
   }
 
   forgetAll(): void {
     this.mutual.clear();
     this.audience.clear();
+    this.loading.clear();
   }
 
   /** Called with the users of every `changed` on this node (cluster mode passes them on). */

@@ -25,7 +25,7 @@ export class RosterService {
   ) {}
 
   async view(user: UserRecord): Promise<RosterEntry[]> {
-    return (await this.entries(await this.store.roster(user.id))).filter((e) => e !== null);
+    return (await this.entries(await this.relations.roster(user.id))).filter((e) => e !== null);
   }
 
   async search(user: UserRecord, query: string): Promise<UserSummary[]> {
