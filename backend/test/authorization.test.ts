@@ -266,6 +266,7 @@ const matrix: Row[] = [
   roomRow('room:send', () => ({ clientId: `authz-room-${Math.random()}`, body: 'let me in' })),
   roomRow('room:history', () => ({})),
   roomRow('room:read', () => ({ upTo: fredInRoom })),
+  roomRow('room:typing', () => ({ typing: true })),
 ];
 
 describe('authorisation matrix: sockets', () => {

@@ -188,6 +188,7 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
     limit: optional(fc.integer({ min: 1, max: 100 })),
   }),
   'room:read': fc.record({ roomId: room(), upTo: text(1, 64) }),
+  'room:typing': fc.record({ roomId: room(), typing: fc.boolean() }),
 });
 /**
  * Per event: near-valid payloads (handlers run), objects with the event's own keys holding any

@@ -63,6 +63,7 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
   'room:send': { roomId: 'some-room-id', clientId: 'valid-2', body: 'hello room' },
   'room:history': { roomId: 'some-room-id', limit: 10 },
   'room:read': { roomId: 'some-room-id', upTo: 'some-message-id' },
+  'room:typing': { roomId: 'some-room-id', typing: true },
 });
 
 function deep(levels: number): unknown {

@@ -235,6 +235,32 @@ describe('Must show 1: room messages', () => {
   });
 });
 
+describe('typing in a room', () => {
+  it('reaches the joined members but not the typer, an invitee or anyone outside', async () => {
+    const ids = await people('rta', 'rtb', 'rtc', 'rtd');
+    const [a, b, c, d] = await Promise.all(['rta', 'rtb', 'rtc', 'rtd'].map((n) => connect(n)));
+    const { room } = await a!.ok('room:create', { name: 'Typing', invite: [ids.rtb, ids.rtc] });
+    await waitFor(() => b!.roomChanges.some((r) => r.id === room.id), 5000, 'the invitation');
+    await b!.ok('room:accept', { roomId: room.id }); // rtc stays invited; rtd was never asked
+
+    expect(await b!.ok('room:typing', { roomId: room.id, typing: true })).toEqual({});
+    await waitFor(() => a!.typing.some((t) => t.userId === ids.rtb && t.typing), 5000, 'typing to the owner');
+    expect(a!.typing.filter((t) => t.userId === ids.rtb)).toEqual([{ userId: ids.rtb, typing: true, roomId: room.id }]);
+    await b!.ok('room:typing', { roomId: room.id, typing: false });
+    await waitFor(() => a!.typing.some((t) => t.userId === ids.rtb && !t.typing), 5000, 'the stop');
+    await sleep(200);
+    expect(b!.typing).toEqual([]);
+    expect(c!.typing).toEqual([]);
+    expect(d!.typing).toEqual([]);
+
+    // Neither the invitee nor an outsider can type into it; the room looks missing to them.
+    expect(await codeOf(c!.request('room:typing', { roomId: room.id, typing: true }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(d!.request('room:typing', { roomId: room.id, typing: true }))).toBe(ErrorCode.NotFound);
+    await sleep(200);
+    expect(a!.typing.filter((t) => t.userId !== ids.rtb)).toEqual([]);
+  });
+});
+
 describe('mentions in text', () => {
   it('finds @usernames, not e-mail addresses, without trailing punctuation', () => {
     expect(mentionedUsernames('hi @bob, and @carol.d. mail me at x@y.z')).toEqual(['bob', 'carol.d']);

@@ -78,7 +78,7 @@ export function renderReport(r: BenchResults): string {
   );
   out.push(
     'One Parley process (`backend/src/main.ts`) on SQLite (WAL, synchronous=FULL: every message is on disk before its ' +
-      'acknowledgement), per-user rate limit raised; load generators are separate processes on the same machine, ' +
+      'acknowledgement), per-user message rate and per-address sign-in limits raised; load generators are separate processes on the same machine, ' +
       'over loopback.\n',
   );
 

@@ -187,6 +187,8 @@ export function startParley(options: ParleyOptions): Promise<ServerProcess> {
     env: {
       DATABASE_URL: `file:${options.dbPath}`,
       MESSAGE_RATE: '1000000',
+      // The sign-in sample comes from one loopback address, as a whole office behind one NAT would.
+      LOGIN_RATE_ADDRESS: '1000000',
       PRESENCE_GRACE_MS: '5000',
       // info only when the listening line is needed: it also logs each refused connection.
       LOG_LEVEL: options.readyOnListen ? 'info' : 'warn',

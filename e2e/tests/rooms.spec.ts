@@ -49,6 +49,17 @@ test('three users chat in a room; a mention notifies the mentioned one', async (
   await expect(roomMessages(jack).locator('li.message .body').last()).toHaveText('Hi from <b>Kate</b>');
   await expect(roomMessages(liam).locator('li.message .body').last()).toHaveText('Hi from <b>Kate</b>');
 
+  // Typing shows in the room with the typer's name, for one or several, and ends with the message.
+  await composer(kate, 'Trip planning').fill('Shall we');
+  await expect(liam.locator('li.typing')).toHaveText('Kate is typing…');
+  await expect(kate.locator('li.typing')).toHaveCount(0);
+  await composer(jack, 'Trip planning').fill('Maybe');
+  await expect(liam.locator('li.typing')).toHaveText('Kate, Jack are typing…');
+  await composer(kate, 'Trip planning').press('Enter');
+  await expect(liam.locator('li.typing')).toHaveText('Jack is typing…');
+  await composer(jack, 'Trip planning').fill('');
+  await expect(liam.locator('li.typing')).toHaveCount(0);
+
   // Liam steps back to the list; Jack mentions him.
   await liam.getByRole('button', { name: 'Back', exact: true }).click();
   await chatsTab(liam).click();

@@ -19,7 +19,7 @@ test('add a buddy by search; the other accepts; both see each other online', asy
   await expect(dave.getByRole('region', { name: 'Requests' })).toHaveCount(0);
 });
 
-test('chat with typing and read marks; status changes reach the buddy; sign out', async ({ signedIn }) => {
+test('chat with typing and read marks; status and profile changes reach the buddy; sign out', async ({ signedIn }) => {
   const alice = await signedIn('alice');
   const carol = await signedIn('carol');
   await buddy(alice, 'Carol Danvers').click();
@@ -49,11 +49,29 @@ test('chat with typing and read marks; status changes reach the buddy; sign out'
   await alice.getByRole('button', { name: 'Back', exact: true }).click();
   await expect(buddy(alice, 'Carol Danvers')).toContainText('Busy · In a meeting');
 
+  // Profile: a new name and picture reach Alice's list live; a picture that is not https is refused.
+  await carol.getByRole('button', { name: 'Status and settings' }).click();
+  const profile = carol.getByRole('group', { name: 'Profile' });
+  await profile.getByRole('textbox', { name: 'Display name' }).fill('Captain Carol');
+  await profile.getByRole('textbox', { name: /^Picture/ }).fill('http://pictures.example/carol.png');
+  await profile.getByRole('button', { name: 'Update profile' }).click();
+  await expect(profile.getByRole('status')).toContainText('https://');
+  await expect(buddy(alice, 'Carol Danvers')).toBeVisible();
+  await profile.getByRole('textbox', { name: /^Picture/ }).fill('https://pictures.example/carol.png');
+  await profile.getByRole('button', { name: 'Update profile' }).click();
+  await expect(profile.getByRole('status')).toHaveText('Saved');
+  await expect(buddy(alice, 'Captain Carol')).toContainText('Busy · In a meeting');
+  await expect(buddy(alice, 'Captain Carol').locator('img')).toHaveAttribute(
+    'src',
+    'https://pictures.example/carol.png',
+  );
+  await carol.getByRole('button', { name: 'Status and settings' }).click();
+
   // Sign out: back to the sign-in form, and Alice sees Carol leave.
   await carol.getByRole('button', { name: 'Status and settings' }).click();
   await carol.getByRole('button', { name: 'Sign out' }).click();
   await expect(carol.getByRole('button', { name: 'Sign in' })).toBeVisible();
-  await expect(buddy(alice, 'Carol Danvers')).toContainText('Offline');
+  await expect(buddy(alice, 'Captain Carol')).toContainText('Offline');
 });
 
 test(`scroll back through ${HISTORY_SIZE} messages of history`, async ({ signedIn }) => {

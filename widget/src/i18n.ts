@@ -50,6 +50,7 @@ const en = {
   delivered: 'Delivered',
   read: 'Read',
   typing: '{name} is typing…',
+  typingSeveral: '{names} are typing…',
   connecting: 'Connecting…',
   offlineBanner: 'Offline. Messages will be sent when the connection is back.',
   noMessages: 'No messages yet. Say hello!',
@@ -99,6 +100,10 @@ const en = {
   emailDigests: 'E-mail me when messages wait unread',
   saved: 'Saved',
   saveEmail: 'Update e-mail settings',
+  profile: 'Profile',
+  yourName: 'Display name',
+  avatarUrl: 'Picture (https:// address)',
+  saveProfile: 'Update profile',
 };
 export type StringKey = keyof typeof en;
 
@@ -153,6 +158,7 @@ const zh: Record<StringKey, string> = {
   delivered: '已送达',
   read: '已读',
   typing: '{name} 正在输入…',
+  typingSeveral: '{names} 正在输入…',
   connecting: '正在连接…',
   offlineBanner: '已离线。连接恢复后将发送消息。',
   noMessages: '还没有消息。打个招呼吧！',
@@ -202,6 +208,10 @@ const zh: Record<StringKey, string> = {
   emailDigests: '有未读消息时给我发邮件',
   saved: '已保存',
   saveEmail: '更新电子邮件设置',
+  profile: '个人资料',
+  yourName: '显示名称',
+  avatarUrl: '头像（https:// 地址）',
+  saveProfile: '更新个人资料',
 };
 
 const tables: Record<string, Partial<Record<StringKey, string>>> = { en, 'zh-CN': zh };

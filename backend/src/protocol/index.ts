@@ -232,6 +232,8 @@ export type RosterChanged = { entry: RosterEntry } | { removed: string };
 export interface TypingChanged {
   userId: string;
   typing: boolean;
+  /** Set when the typing is in a room (to its other members); absent in a one-to-one chat. */
+  roomId?: string;
 }
 
 /** The user is no longer in a room (nor invited to it). */
@@ -311,6 +313,7 @@ export interface ReplyData {
   'room:send': ReplyData['message:send'];
   'room:history': ReplyData['message:history'];
   'room:read': { advanced: boolean };
+  'room:typing': Record<string, never>;
 }
 
 /** Events the widget emits. Socket.IO's typed-events maps: `Server<ClientToServerEvents, ...>`. */

@@ -106,6 +106,7 @@ export const schemas = {
     limit: z.number().int().min(1).max(Limits.historyPage).optional(),
   }),
   'room:read': z.strictObject({ roomId: id, upTo: id }),
+  'room:typing': z.strictObject({ roomId: id, typing: z.boolean() }),
 } as const;
 
 export type ClientEventName = keyof typeof schemas;

@@ -270,6 +270,18 @@ export class RoomService {
     return { advanced: result.advanced };
   }
 
+  /** Live only, never stored: the room's other members who are joined see "typing…" while it lasts. */
+  async typing(user: UserRecord, input: Payload<'room:typing'>): Promise<ReplyData['room:typing']> {
+    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
+    const others = (await this.store.roomMembers(room.id))
+      .filter((m) => m.role !== 'invited' && m.user.id !== user.id)
+      .map((m) => m.user.id);
+    if (others.length > 0) {
+      this.notify.toUsers(others, 'typing:changed', { userId: user.id, typing: input.typing, roomId: room.id });
+    }
+    return {};
+  }
+
   // -------------------------------------------------------------------------------------------
   // Helpers
 

@@ -50,8 +50,8 @@ export interface Conversation {
   /** How far the peer has received and read this user's messages (message ids). */
   peerDeliveredUpTo: string | null;
   peerReadUpTo: string | null;
-  /** The peer is typing (live only; clears itself). */
-  typing: boolean;
+  /** Who is typing here now, by user id: the peer, or members of a room (live only; clears itself). */
+  typing: string[];
   /** The newest message, for the list of recent conversations (also when not loaded). */
   last: ShownMessage | null;
   /** Unread messages that mention this user (rooms). */
@@ -106,7 +106,7 @@ function emptyConversation(peerId: string): Conversation {
     loadingHistory: false,
     peerDeliveredUpTo: null,
     peerReadUpTo: null,
-    typing: false,
+    typing: [],
     last: null,
     mentioned: 0,
   };
@@ -395,7 +395,9 @@ export class ParleyClient {
       if (user.id === this.me.value?.id) this.me.value = user;
       this.roster.value = this.roster.value.map((r) => (r.user.id === user.id ? { ...r, user } : r));
     });
-    socket.on('typing:changed', ({ userId, typing }) => this.showTyping(userId, typing));
+    socket.on('typing:changed', ({ userId, typing, roomId }) =>
+      this.showTyping(roomId ? roomKey(roomId) : userId, userId, typing),
+    );
     socket.on('room:changed', ({ room }) => {
       const known = this.rooms.value.has(room.id);
       this.patchRooms((r) => r, room);
@@ -681,7 +683,7 @@ export class ParleyClient {
     if (!fromPeer) this.outbox?.remove(m.clientId);
     const added = this.upsertMessages(peerId, [{ ...m, state: 'sent' }], {}, fromPeer && !visible ? 1 : 0);
     if (fromPeer && added) {
-      this.showTyping(peerId, false);
+      this.showTyping(peerId, peerId, false);
       this.acknowledge(peerId, visible ? 'read' : 'delivered', m.id);
       const from = this.roster.value.find((r) => r.user.id === peerId)?.user ?? null;
       this.events.emit('message', { from, message: m });
@@ -696,6 +698,7 @@ export class ParleyClient {
     const mentioned = fromOther && (m.mentions?.includes(me.id) ?? false);
     const added = this.upsertMessages(key, [{ ...m, state: 'sent' }], {}, fromOther && !visible ? 1 : 0);
     if (!fromOther || !added) return;
+    this.showTyping(key, m.senderId, false);
     if (mentioned && !visible)
       this.patchConversation(key, { mentioned: (this.conversations.value.get(key)?.mentioned ?? 0) + 1 });
     if (visible) this.acknowledge(key, 'read', m.id);
@@ -728,28 +731,35 @@ export class ParleyClient {
   // -------------------------------------------------------------------------------------------
   // Typing
 
-  /** The user typed in the composer: tell the peer, at most every few seconds. */
+  /** The user typed in the composer: tell the peer (or the room), at most every few seconds. */
   typing(peerId: string, active: boolean): void {
-    if (roomIdOf(peerId)) return; // typing is shown in one-to-one chats only
     const now = Date.now();
     const last = this.typingSent.get(peerId);
     if (active && last !== undefined && now - last < TYPING_SEND_EVERY_MS) return;
     if (!active && last === undefined) return;
     if (active) this.typingSent.set(peerId, now);
     else this.typingSent.delete(peerId);
-    this.request('typing:set', { to: peerId, typing: active }).catch(() => undefined); // live only; losing one is harmless
+    const roomId = roomIdOf(peerId);
+    (roomId
+      ? this.request('room:typing', { roomId, typing: active })
+      : this.request('typing:set', { to: peerId, typing: active })
+    ).catch(() => undefined); // live only; losing one is harmless
   }
 
-  private showTyping(peerId: string, typing: boolean): void {
-    const timer = this.typingTimers.get(peerId);
-    if (timer) clearTimeout(timer);
-    if (typing)
+  /** `userId` is typing (or stopped) in conversation `key`; a typer not heard of again clears itself. */
+  private showTyping(key: string, userId: string, typing: boolean): void {
+    const timerKey = `${key}\u0000${userId}`;
+    clearTimeout(this.typingTimers.get(timerKey));
+    this.typingTimers.delete(timerKey);
+    if (typing) {
       this.typingTimers.set(
-        peerId,
-        window.setTimeout(() => this.showTyping(peerId, false), TYPING_SHOWN_MS),
+        timerKey,
+        window.setTimeout(() => this.showTyping(key, userId, false), TYPING_SHOWN_MS),
       );
-    const c = this.conversations.value.get(peerId);
-    if ((c?.typing ?? false) !== typing) this.patchConversation(peerId, { typing });
+    }
+    const now = this.conversations.value.get(key)?.typing ?? [];
+    if (now.includes(userId) === typing) return;
+    this.patchConversation(key, { typing: typing ? [...now, userId] : now.filter((id) => id !== userId) });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -759,10 +769,13 @@ export class ParleyClient {
     return this.request('presence:set', { state, status });
   }
 
-  /** Saves the e-mail address and digest choice on the server. */
-  async updateSettings(patch: Partial<UserSettings>): Promise<void> {
-    const { settings } = await this.request('profile:update', patch);
-    this.settings.value = settings;
+  /** Saves the display name, avatar, e-mail address or digest choice on the server (other tabs hear of it). */
+  async updateProfile(patch: Payload<'profile:update'>): Promise<void> {
+    const { user, settings } = await this.request('profile:update', patch);
+    batch(() => {
+      this.me.value = user;
+      this.settings.value = settings;
+    });
   }
 
   setPrefs(patch: Partial<Prefs>): void {

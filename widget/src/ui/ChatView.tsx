@@ -30,6 +30,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const name = room?.name ?? buddy?.user.displayName ?? '';
   const [members, setMembers] = useState(false);
   const nameOf = (userId: string) => room?.members.find((m) => m.user.id === userId)?.user.displayName ?? '';
+  const typers = (conversation?.typing ?? []).map((id) => (room ? nameOf(id) : name)).filter((n) => n !== '');
   const [draft, setDraft] = useState(() => client.takeDraft(peerId) ?? '');
   const [emoji, setEmoji] = useState(false);
   const list = useRef<HTMLOListElement>(null);
@@ -203,9 +204,13 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           );
           return out;
         })}
-        {conversation?.typing && (
+        {typers.length > 0 && (
           <li class="typing">
-            <span role="status">{t('typing', { name })}</span>
+            <span role="status">
+              {typers.length === 1
+                ? t('typing', { name: typers[0]! })
+                : t('typingSeveral', { names: typers.join(', ') })}
+            </span>
           </li>
         )}
       </ol>

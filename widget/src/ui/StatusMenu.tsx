@@ -1,9 +1,9 @@
-import type { ChosenPresence } from '@parley/backend/protocol';
+import { Limits, type ChosenPresence } from '@parley/backend/protocol';
 import { useState } from 'preact/hooks';
 import { askNotificationPermission } from './attention.js';
 import { useWidget } from './context.js';
 
-/** Presence state, status text, notification settings and sign-out. */
+/** Presence state, status text, notification settings, profile, e-mail and sign-out. */
 export function StatusMenu({ onDone }: { onDone: () => void }) {
   const { client, t } = useWidget();
   const mine = client.myPresence.value;
@@ -63,6 +63,7 @@ export function StatusMenu({ onDone }: { onDone: () => void }) {
           {t('notifications')}
         </label>
       </fieldset>
+      <ProfileSettings />
       <EmailSettings />
       <button
         type="button"
@@ -78,21 +79,61 @@ export function StatusMenu({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** Runs a save and shows its outcome beside the button: "Saved", or the server's reason. */
+function useSave() {
+  const { t } = useWidget();
+  const [note, setNote] = useState('');
+  const save = (task: () => Promise<unknown>) =>
+    task().then(
+      () => setNote(t('saved')),
+      (err: unknown) => setNote((err as Error).message),
+    );
+  return [note, save] as const;
+}
+
+/** The name buddies see and the picture beside it. */
+function ProfileSettings() {
+  const { client, t } = useWidget();
+  const me = client.me.value;
+  const [name, setName] = useState(me?.displayName ?? '');
+  const [avatar, setAvatar] = useState(me?.avatarUrl ?? '');
+  const [note, save] = useSave();
+  return (
+    <fieldset>
+      <legend>{t('profile')}</legend>
+      <label>
+        {t('yourName')}
+        <input value={name} maxLength={Limits.displayNameMax} onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <label>
+        {t('avatarUrl')}
+        <input
+          type="url"
+          placeholder="https://"
+          value={avatar}
+          maxLength={Limits.avatarUrl}
+          onInput={(e) => setAvatar(e.currentTarget.value)}
+        />
+      </label>
+      <button
+        type="button"
+        class="small"
+        onClick={() => save(() => client.updateProfile({ displayName: name.trim(), avatarUrl: avatar.trim() || null }))}
+      >
+        {t('saveProfile')}
+      </button>
+      {note && <span role="status"> {note}</span>}
+    </fieldset>
+  );
+}
+
 /** The address for digest e-mails and whether to send them; saved on the server. */
 function EmailSettings() {
   const { client, t } = useWidget();
   const settings = client.settings.value;
   const [email, setEmail] = useState(settings.email ?? '');
   const [digests, setDigests] = useState(settings.emailDigests);
-  const [note, setNote] = useState('');
-  const save = async () => {
-    try {
-      await client.updateSettings({ email: email.trim() || null, emailDigests: digests });
-      setNote(t('saved'));
-    } catch (err) {
-      setNote((err as Error).message);
-    }
-  };
+  const [note, save] = useSave();
   return (
     <fieldset>
       <legend>{t('email')}</legend>
@@ -104,7 +145,11 @@ function EmailSettings() {
         <input type="checkbox" checked={digests} onChange={(e) => setDigests(e.currentTarget.checked)} />
         {t('emailDigests')}
       </label>
-      <button type="button" class="small" onClick={save}>
+      <button
+        type="button"
+        class="small"
+        onClick={() => save(() => client.updateProfile({ email: email.trim() || null, emailDigests: digests }))}
+      >
         {t('saveEmail')}
       </button>
       {note && <span role="status"> {note}</span>}
