@@ -20,6 +20,8 @@ export const E2E_USERS = [
   'jack',
   'kate',
   'liam',
+  'mona',
+  'nico',
 ] as const;
 export const HISTORY_SIZE = 200;
 
@@ -44,6 +46,8 @@ export async function seed(databaseFile: string): Promise<void> {
     await store.setBuddies(ids.hank!, ids.iris!, 'accepted');
     // jade and kyle are buddies, for the embedding tests (hostile page, strict CSP).
     await store.setBuddies(ids.jade!, ids.kyle!, 'accepted');
+    // mona and nico are buddies, for going away when idle.
+    await store.setBuddies(ids.mona!, ids.nico!, 'accepted');
     // A site with a default theme, for the theming tests, and one that allows no local origin.
     await store.createSite({
       id: 'themed',

@@ -221,6 +221,15 @@ const matrix: Row[] = [
     },
   },
   {
+    event: 'presence:idle',
+    payload: () => ({ idle: true }),
+    cells: {
+      otherSite: { own: () => undefined },
+      stranger: { own: () => undefined },
+      blocked: { own: () => undefined },
+    },
+  },
+  {
     event: 'profile:update',
     payload: () => ({ displayName: 'Vic' }),
     // Names are not unique and not identities; the change is to the caller's own profile.
@@ -277,7 +286,7 @@ describe('authorisation matrix: sockets', () => {
   it('self-only events take no user to act on, so they cannot name Vic', () => {
     const userKeys = /^(to|with|userId)$/;
     // (roster:rename-group's `from` and `to` are the caller's own group names.)
-    for (const event of ['inbox:sync', 'conversation:list', 'presence:set', 'profile:update']) {
+    for (const event of ['inbox:sync', 'conversation:list', 'presence:set', 'presence:idle', 'profile:update']) {
       const keys = Object.keys((schemas[event as ClientEventName] as unknown as { shape: object }).shape);
       expect(
         keys.filter((k) => userKeys.test(k)),

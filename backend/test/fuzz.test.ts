@@ -141,6 +141,7 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
     state: fc.constantFrom('online', 'away', 'busy', 'invisible'),
     status: optional(text(0, 140)),
   }),
+  'presence:idle': fc.record({ idle: fc.boolean() }),
   'profile:update': fc.record(
     {
       displayName: text(1, 64),

@@ -32,6 +32,7 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
   'receipt:send': { with: bobId, kind: 'read', upTo: 'some-message-id' },
   'typing:set': { to: bobId, typing: true },
   'presence:set': { state: 'away', status: 'out' },
+  'presence:idle': { idle: true },
   'profile:update': {
     displayName: 'Alice',
     avatarUrl: 'https://img.example/a.png',

@@ -144,10 +144,48 @@ describe('presence', () => {
     const fayAgain = await fay.connect();
     expect(fayAgain.ready.roster.find((e) => e.user.id === eve.id)?.presence.state).toBe('offline');
     const eveAgain = await eve.connect();
-    expect(eveAgain.ready.presence).toEqual({ state: 'invisible', status: 'secret' });
+    expect(eveAgain.ready.presence).toEqual({ state: 'invisible', status: 'secret', idle: false });
 
     await eveTab.ok('presence:set', { state: 'online' });
     await waitFor(() => latest()?.state === 'online');
+  });
+
+  it('an idle user shows as away while online, keeps a chosen busy, and is back on activity', async () => {
+    const ida = await user('ida');
+    const jay = await user('jay', ['ida']);
+    const idaTab = await ida.connect();
+    const idaTab2 = await ida.connect();
+    const jayTab = await jay.connect();
+    const seen = () => jayTab.presence.filter((p) => p.userId === ida.id).map((p) => p.presence.state);
+    await idaTab.ok('presence:set', { state: 'online', status: 'Reading' });
+    await waitFor(() => seen().at(-1) === 'online');
+    const before = seen().length;
+
+    // Idle: Jay sees away with her text; her other tab learns she is idle; a new tab starts from it.
+    expect(await idaTab.ok('presence:idle', { idle: true })).toEqual({
+      presence: { state: 'online', status: 'Reading', idle: true },
+    });
+    await waitFor(() => seen().at(-1) === 'away');
+    expect(jayTab.presence.at(-1)?.presence).toMatchObject({ state: 'away', status: 'Reading' });
+    await waitFor(() => idaTab2.presence.some((p) => p.userId === ida.id && p.chosen?.idle === true));
+    expect((await ida.connect()).ready.presence).toEqual({ state: 'online', status: 'Reading', idle: true });
+    // Saying it twice changes nothing and tells nobody.
+    await idaTab2.ok('presence:idle', { idle: true });
+
+    // Back: online again.
+    await idaTab2.ok('presence:idle', { idle: false });
+    await waitFor(() => seen().at(-1) === 'online');
+    expect(seen().slice(before)).toEqual(['away', 'online']);
+
+    // Busy stays busy while idle (no event); picking a state ends idleness.
+    await idaTab.ok('presence:set', { state: 'busy', status: '' });
+    await waitFor(() => seen().at(-1) === 'busy');
+    const busyEvents = seen().length;
+    await idaTab.ok('presence:idle', { idle: true });
+    await sleep(150);
+    expect(seen().length).toBe(busyEvents);
+    expect((await idaTab.ok('presence:set', { state: 'online', status: '' })).presence.idle).toBe(false);
+    await waitFor(() => seen().at(-1) === 'online');
   });
 
   it('records last seen when a user goes offline', async () => {

@@ -157,3 +157,30 @@ test('the open panel has no serious or critical accessibility issues', async ({ 
   await alice.getByRole('button', { name: 'Status and settings' }).click();
   expect(await scan()).toEqual([]);
 });
+
+test('a visitor who leaves the page alone shows as away to buddies, and online again on return', async ({
+  openPage,
+  signedIn,
+}) => {
+  const nico = await signedIn('nico');
+  const mona = await openPage();
+  // Away after about two seconds instead of five minutes.
+  await mona.addInitScript(() => {
+    (window as { ParleySettings?: object }).ParleySettings = { awayAfterMinutes: 0.03 };
+  });
+  await openDemo(mona);
+  await signIn(mona, 'mona');
+  await expect(buddy(nico, 'Mona')).toContainText('Online');
+  // Nobody touches Mona's page: Nico sees her away, without a status she did not choose.
+  await expect(buddy(nico, 'Mona')).toContainText('Away', { timeout: 10_000 });
+  // She comes back and presses a key: online again.
+  await mona.keyboard.press('Shift');
+  await expect(buddy(nico, 'Mona')).toContainText('Online');
+  // A state she chose herself is not overridden by idleness: busy stays busy.
+  await mona.getByRole('button', { name: 'Status and settings' }).click();
+  await mona.getByRole('radio', { name: 'Busy' }).check();
+  await mona.getByRole('button', { name: 'Save' }).click();
+  await expect(buddy(nico, 'Mona')).toContainText('Busy');
+  await mona.waitForTimeout(3000);
+  await expect(buddy(nico, 'Mona')).toContainText('Busy');
+});

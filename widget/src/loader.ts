@@ -29,6 +29,11 @@ export interface ParleySettings {
   identityToken?: string;
   /** Hide the default launcher; the page opens Parley from its own button (`Parley('open')`). */
   hideLauncher?: boolean;
+  /**
+   * Minutes without input in any of the visitor's tabs after which buddies see them as away (when
+   * they chose online). Default 5; 0 never.
+   */
+  awayAfterMinutes?: number;
 }
 
 /**
@@ -71,7 +76,7 @@ declare global {
 const warn = (message: string) => console.warn(`[Parley] ${message}`);
 const hostEvents: (keyof HostEvents)[] = ['ready', 'message', 'mention', 'unread', 'presence', 'open', 'close'];
 
-/** Settings from the script tag: data-site, data-server, data-locale, data-theme (JSON), data-token. */
+/** Settings from the script tag: data-site, data-server, data-locale, data-theme (JSON), data-token, data-hide-launcher, data-away-after-minutes. */
 function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings> {
   if (!script) return {};
   const d = script.dataset;
@@ -81,6 +86,7 @@ function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings
   if (d.locale) out.locale = d.locale;
   if (d.token) out.identityToken = d.token;
   if (d.hideLauncher !== undefined) out.hideLauncher = d.hideLauncher !== 'false';
+  if (d.awayAfterMinutes !== undefined) out.awayAfterMinutes = Number(d.awayAfterMinutes);
   if (d.theme) {
     try {
       out.theme = JSON.parse(d.theme) as Theme;
@@ -131,7 +137,12 @@ function boot(): void {
     document.body.appendChild(host);
 
     pageLocale.value = settings.locale ?? null;
-    const client = new ParleyClient({ server: settings.server ?? location.origin, site: settings.site });
+    const away = settings.awayAfterMinutes;
+    const client = new ParleyClient({
+      server: settings.server ?? location.origin,
+      site: settings.site,
+      ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
+    });
     for (const [event, handler] of pendingHandlers.splice(0)) client.events.on(event, handler as never);
     // The site's default theme (from the server) under the page's keys; re-applied when either changes.
     const stop = effect(() => {

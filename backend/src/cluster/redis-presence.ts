@@ -14,7 +14,8 @@ import { LUA_NOW_MS, runScript } from './redis.js';
 /**
  * Presence for a cluster, kept in Redis. All times are the Redis server's clock.
  *
- *   presence:user:<id>    hash  n:<node> → connections on that node, total, online (0/1), state, status
+ *   presence:user:<id>    hash  n:<node> → connections on that node, total, online (0/1), state, status,
+ *                               idle (0/1: every tab of the user is idle)
  *   presence:node:<node>  set   users with connections on that node (to clean up after it)
  *   presence:leaving      zset  user → end of their grace period (their last connection closed)
  *   presence:nodes        zset  node → heartbeat deadline
@@ -39,9 +40,9 @@ redis.call('HSETNX', KEYS[1], 'state', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'status', ARGV[4])
 local was = redis.call('HGET', KEYS[1], 'online')
 redis.call('HSET', KEYS[1], 'online', '1')
-local chosen = redis.call('HMGET', KEYS[1], 'state', 'status')
-if was == '1' then return { 0, chosen[1], chosen[2] } end
-return { 1, chosen[1], chosen[2] }
+local chosen = redis.call('HMGET', KEYS[1], 'state', 'status', 'idle')
+if was == '1' then return { 0, chosen[1], chosen[2], chosen[3] } end
+return { 1, chosen[1], chosen[2], chosen[3] }
 `;
 
 const DISCONNECT = `${LUA_NOW_MS}
@@ -81,9 +82,9 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumb
 `;
 
 const CHOOSE = `
--- KEYS: user   ARGV: state, status
+-- KEYS: user   ARGV: state, status, idle
 if redis.call('HGET', KEYS[1], 'online') ~= '1' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2], 'idle', ARGV[3])
 return 1
 `;
 
@@ -128,10 +129,11 @@ return 1
 `;
 
 const chosenStates = new Set<string>(['online', 'away', 'busy', 'invisible'] satisfies ChosenPresence[]);
-function toChosen(state: unknown, status: unknown): Chosen {
+function toChosen(state: unknown, status: unknown, idle?: unknown): Chosen {
   return {
     state: typeof state === 'string' && chosenStates.has(state) ? (state as ChosenPresence) : 'online',
     status: typeof status === 'string' ? status : '',
+    idle: idle === '1',
   };
 }
 
@@ -216,8 +218,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       CONNECT,
       [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
       [node, userId, initial.state, initial.status, count],
-    )) as [number, string | null, string | null];
-    const chosen = toChosen(result[1], result[2]);
+    )) as [number, string | null, string | null, string | null];
+    const chosen = toChosen(result[1], result[2], result[3]);
     if (result[0] === 1) this.transitions.online(userId, chosen);
     return chosen;
   }
@@ -262,12 +264,12 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     const found = new Map<string, Chosen>();
     if (userIds.length === 0) return found;
     const pipeline = this.redis.pipeline();
-    for (const id of userIds) pipeline.hmget(this.key.user(id), 'online', 'state', 'status');
+    for (const id of userIds) pipeline.hmget(this.key.user(id), 'online', 'state', 'status', 'idle');
     const results = (await pipeline.exec()) ?? [];
     results.forEach(([err, value], i) => {
       if (err) throw err;
-      const [online, state, status] = value as (string | null)[];
-      if (online === '1') found.set(userIds[i]!, toChosen(state, status));
+      const [online, state, status, idle] = value as (string | null)[];
+      if (online === '1') found.set(userIds[i]!, toChosen(state, status, idle));
     });
     return found;
   }
@@ -275,7 +277,12 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   async choose(userId: string, chosen: Chosen): Promise<void> {
     const mine = this.local.get(userId);
     if (mine) mine.chosen = chosen;
-    await runScript(this.redis, CHOOSE, [this.key.user(userId)], [chosen.state, chosen.status]);
+    await runScript(
+      this.redis,
+      CHOOSE,
+      [this.key.user(userId)],
+      [chosen.state, chosen.status, chosen.idle ? '1' : '0'],
+    );
   }
 
   /**

@@ -7,7 +7,7 @@ import type { RosterService } from '../services/roster.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 
-/** presence:set and profile:update. */
+/** presence:set, presence:idle and profile:update. */
 export function registerProfileHandlers(
   socket: ParleySocket,
   deps: {
@@ -27,6 +27,13 @@ export function registerProfileHandlers(
     logger,
     'presence:set',
     async (p) => ({ presence: await presence.choose(socket.data.user, p.state, p.status ?? '') }),
+    limit,
+  );
+  handle(
+    socket,
+    logger,
+    'presence:idle',
+    async (p) => ({ presence: await presence.setIdle(socket.data.user, p.idle) }),
     limit,
   );
   handle(

@@ -84,6 +84,16 @@ export type PresenceState = 'online' | 'away' | 'busy' | 'offline';
 /** What a user can choose; `invisible` appears offline to others but can still chat. */
 export type ChosenPresence = 'online' | 'away' | 'busy' | 'invisible';
 
+/**
+ * A user's own presence as the server keeps it: the state and text they chose, and whether every
+ * tab they have is idle (`idle`: an `online` user then shows as `away` to others).
+ */
+export interface OwnPresence {
+  state: ChosenPresence;
+  status: string;
+  idle: boolean;
+}
+
 export interface Presence {
   state: PresenceState;
   /** Free text the user chose, "" when none. */
@@ -208,8 +218,8 @@ export interface UserSettings {
 export interface SessionReady {
   protocol: typeof PROTOCOL_VERSION;
   user: UserSummary;
-  /** The presence the user chose, as saved on the server. */
-  presence: { state: ChosenPresence; status: string };
+  /** The presence the user chose, as saved on the server, and whether they are idle. */
+  presence: OwnPresence;
   /** A session created by this connection (sign-in with a host identity token): keep it to reconnect. */
   session: { token: string; expiresAt: string } | null;
   roster: RosterEntry[];
@@ -223,7 +233,7 @@ export interface PresenceChanged {
   userId: string;
   presence: Presence;
   /** Only when the change is the receiving user's own (from another tab): what they chose. */
-  chosen?: { state: ChosenPresence; status: string };
+  chosen?: OwnPresence;
 }
 
 /** A roster entry changed (`entry`), or the buddy left the roster (`removed`: their user id). */
@@ -286,7 +296,8 @@ export interface ReplyData {
   'conversation:list': { conversations: ConversationSummary[] };
   'receipt:send': { advanced: boolean };
   'typing:set': Record<string, never>;
-  'presence:set': { presence: { state: ChosenPresence; status: string } };
+  'presence:set': { presence: OwnPresence };
+  'presence:idle': { presence: OwnPresence };
   'profile:update': { user: UserSummary; settings: UserSettings };
   'user:search': { users: UserSummary[] };
   'roster:request': RosterReply;

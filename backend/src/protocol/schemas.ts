@@ -59,6 +59,7 @@ export const schemas = {
     state: z.enum(['online', 'away', 'busy', 'invisible']),
     status: line(Limits.statusText).optional(),
   }),
+  'presence:idle': z.strictObject({ idle: z.boolean() }),
   'profile:update': z
     .strictObject({
       displayName: displayName.optional(),

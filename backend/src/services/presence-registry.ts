@@ -1,11 +1,8 @@
-import type { ChosenPresence } from '../protocol/index.js';
+import type { OwnPresence } from '../protocol/index.js';
 import { PresenceTracker } from './presence-tracker.js';
 
-/** The state and status text a user chose. */
-export interface Chosen {
-  state: ChosenPresence;
-  status: string;
-}
+/** The state and status text a user chose, and whether all their tabs are idle (not stored). */
+export type Chosen = OwnPresence;
 
 /**
  * Transitions a registry reports. Each is reported once per transition, on one node: in cluster

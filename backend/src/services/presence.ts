@@ -11,11 +11,11 @@ export const offline = (lastSeen: Date | null): Presence => ({
   lastSeenAt: lastSeen?.toISOString() ?? null,
 });
 
-/** What others see of an online user who chose `chosen`. */
+/** What others see of an online user who chose `chosen`: idle and `online` shows as `away`. */
 function shown(chosen: Chosen, lastSeen: Date | null): Presence {
-  return chosen.state === 'invisible'
-    ? offline(lastSeen)
-    : { state: chosen.state, status: chosen.status, lastSeenAt: null };
+  if (chosen.state === 'invisible') return offline(lastSeen);
+  const state = chosen.state === 'online' && chosen.idle ? 'away' : chosen.state;
+  return { state, status: chosen.status, lastSeenAt: null };
 }
 
 /**
@@ -69,18 +69,36 @@ export class PresenceService {
 
   /** A connection of `user` opened; resolves with what the user has chosen (for session:ready). */
   connect(user: UserRecord): Promise<Chosen> {
-    return this.registry.connect(user.id, { state: user.presenceState, status: user.statusText });
+    return this.registry.connect(user.id, { state: user.presenceState, status: user.statusText, idle: false });
   }
 
   disconnect(userId: string): void {
     this.track(this.registry.disconnect(userId), userId, 'presence disconnect');
   }
 
-  /** The user picks a state and status text: saved, shown to buddies, echoed to their other tabs. */
+  /**
+   * The user picks a state and status text: saved, shown to buddies, echoed to their other tabs.
+   * Picking one is activity, so it also ends idleness.
+   */
   async choose(user: UserRecord, state: ChosenPresence, status: string): Promise<Chosen> {
-    const before = await this.visible(user);
     await this.store.updateUser(user.id, { presenceState: state, statusText: status });
-    const chosen = { state, status };
+    return this.update(user, { state, status, idle: false });
+  }
+
+  /**
+   * Every tab of the user went idle (no input for a while), or one is in use again. Not stored:
+   * a new connection starts active. An `online` user who is idle shows as `away`.
+   */
+  async setIdle(user: UserRecord, idle: boolean): Promise<Chosen> {
+    const current = (await this.registry.lookup([user.id])).get(user.id);
+    // Not online any more (the connection is closing): nothing to show.
+    if (!current) return { state: user.presenceState, status: user.statusText, idle };
+    if (current.idle === idle) return current;
+    return this.update(user, { ...current, idle });
+  }
+
+  private async update(user: UserRecord, chosen: Chosen): Promise<Chosen> {
+    const before = await this.visible(user);
     await this.registry.choose(user.id, chosen);
     const after = await this.visible({ id: user.id, lastSeenAt: new Date() });
     if (before.state !== after.state || before.status !== after.status) {

@@ -13,7 +13,7 @@ import { sleep, waitFor } from '../support.js';
  */
 const GRACE_MS = 200;
 const EXPIRY_MS = 1200;
-const online: Chosen = { state: 'online', status: '' };
+const online: Chosen = { state: 'online', status: '', idle: false };
 
 let redis: Redis;
 let prefix: string;
@@ -51,12 +51,15 @@ describe('RedisPresenceRegistry', () => {
     const events: string[] = [];
     const [a, b] = [await node('a', events), await node('b', events)];
     await a.connect('u1', online);
-    await b.connect('u1', { state: 'busy', status: 'ignored: already online' });
+    await b.connect('u1', { state: 'busy', status: 'ignored: already online', idle: false });
     expect(events).toEqual(['a online u1']);
     expect((await b.lookup(['u1', 'nobody'])).get('u1')).toEqual(online);
 
-    await a.choose('u1', { state: 'away', status: 'out' });
-    expect((await b.lookup(['u1'])).get('u1')).toEqual({ state: 'away', status: 'out' });
+    await a.choose('u1', { state: 'away', status: 'out', idle: false });
+    expect((await b.lookup(['u1'])).get('u1')).toEqual({ state: 'away', status: 'out', idle: false });
+    await b.choose('u1', { state: 'online', status: 'out', idle: true });
+    expect((await a.lookup(['u1'])).get('u1')).toEqual({ state: 'online', status: 'out', idle: true });
+    await a.choose('u1', { state: 'away', status: 'out', idle: false });
 
     await a.disconnect('u1');
     await sleep(GRACE_MS * 3);

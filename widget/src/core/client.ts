@@ -10,6 +10,7 @@ import {
   type HandshakeAuth,
   type InboxEntry,
   type LoginResponse,
+  type OwnPresence,
   type Payload,
   type PresenceChanged,
   type PublicRoom,
@@ -25,6 +26,7 @@ import {
 import { Emitter } from './emitter.js';
 import { InboxCursor } from './inbox-cursor.js';
 import { Outbox } from './outbox.js';
+import { IdleWatcher } from './idle.js';
 import { ReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
 import { storage } from './storage.js';
 
@@ -83,6 +85,8 @@ export interface ClientOptions {
   /** Origin of the Parley server (where parley.js came from). */
   server: string;
   site: string;
+  /** After this long without input in any tab, an `online` user shows as away; 0 never. */
+  awayAfterMs?: number;
 }
 
 /** 128 random bits. Not crypto.randomUUID: that exists only in secure contexts, and hosts may be http. */
@@ -94,6 +98,7 @@ function newClientId(): string {
 const keyOf = (m: { senderId: string; clientId: string }) => `${m.senderId}\u0000${m.clientId}`;
 const later = (a: string | null, b: string) => (a && a > b ? a : b);
 const TYPING_SEND_EVERY_MS = 3000;
+const DEFAULT_AWAY_AFTER_MS = 5 * 60_000;
 const TYPING_SHOWN_MS = 6000;
 
 function emptyConversation(peerId: string): Conversation {
@@ -129,7 +134,7 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export class ParleyClient {
   readonly status = signal<ConnectionStatus>('signed-out');
   readonly me = signal<UserSummary | null>(null);
-  readonly myPresence = signal<{ state: ChosenPresence; status: string }>({ state: 'online', status: '' });
+  readonly myPresence = signal<OwnPresence>({ state: 'online', status: '', idle: false });
   readonly roster = signal<RosterEntry[]>([]);
   /** Rooms the user is in or invited to, by room id. */
   readonly rooms = signal<ReadonlyMap<string, RoomInfo>>(new Map());
@@ -169,10 +174,16 @@ export class ParleyClient {
       : this.request('receipt:send', { with: peerId, kind, upTo })
     ).catch((err: unknown) => console.warn('[Parley] receipt not sent', err));
   });
+  /** Tells the server when every tab has gone idle and when the visitor is back (see IdleWatcher). */
+  private readonly idleWatcher: IdleWatcher;
   /** A tab being closed or hidden sends the receipts still waiting in the throttle. */
   private readonly flushReceipts = () => this.receipts.flush();
 
   constructor(private readonly options: ClientOptions) {
+    this.idleWatcher = new IdleWatcher(`parley:${options.site}:active`, options.awayAfterMs ?? DEFAULT_AWAY_AFTER_MS, {
+      active: () => this.setIdle(false),
+      idle: () => this.setIdle(true),
+    });
     this.token = storage.get(this.tokenKey);
     const saved = storage.get(`parley:${options.site}:prefs`);
     if (saved) {
@@ -265,6 +276,7 @@ export class ParleyClient {
 
   /** Ends everything (the host called shutdown): no traffic afterwards. */
   disconnect(): void {
+    this.idleWatcher.stop();
     this.receipts.flush();
     window.removeEventListener('pagehide', this.flushReceipts);
     this.socket?.disconnect();
@@ -348,6 +360,7 @@ export class ParleyClient {
         this.roster.value = ready.roster;
         this.settings.value = ready.settings;
         this.status.value = 'online';
+        this.idleWatcher.start();
         this.problem.value = null;
       });
       this.outbox = outbox;
@@ -767,6 +780,13 @@ export class ParleyClient {
 
   setPresence(state: ChosenPresence, status: string): Promise<unknown> {
     return this.request('presence:set', { state, status });
+  }
+
+  /** Tells the server the visitor went idle or is back, when that is news to it. */
+  private setIdle(idle: boolean): void {
+    if (this.status.value !== 'online' || this.myPresence.value.idle === idle) return;
+    this.myPresence.value = { ...this.myPresence.value, idle }; // at once, so input does not ask twice
+    this.request('presence:idle', { idle }).catch((err: unknown) => console.warn('[Parley] idle state not sent', err));
   }
 
   /** Saves the display name, avatar, e-mail address or digest choice on the server (other tabs hear of it). */
