@@ -25,6 +25,7 @@ import { migrate } from './store/migrate.js';
 import { PrismaStore } from './store/prisma-store.js';
 import type { Store } from './store/store.js';
 import { ClusterError } from './cluster/redis.js';
+import { Metrics } from './metrics.js';
 import { joinCluster, type Cluster } from './cluster/cluster.js';
 
 export interface ParleyApp {
@@ -36,6 +37,8 @@ export interface ParleyApp {
   digests: DigestMailer;
   /** Cluster mode (REDIS_URL) only: this node's part in the cluster. */
   cluster: Cluster | null;
+  /** What GET /metrics serves. */
+  metrics: Metrics;
   /** Listens on config.port (0 = any free port) and resolves with the port taken. */
   listen(): Promise<number>;
   /**
@@ -139,7 +142,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   if (cluster) await cluster.syncRelations(relations);
   const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
   const presence = new PresenceService(registry, store, relations, notify, logger);
-  const writer = new InboxWriter(store, logger);
+  const metrics = new Metrics();
+  const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, writer, relations, notify);
   const roster = new RosterService(store, relations, presence, notify);
   const rooms = new RoomService(store, writer, messaging, relations, presence, notify, logger.child({ part: 'rooms' }));
@@ -193,6 +197,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     },
     lifecycle,
     cluster,
+    metrics,
+    metricsToken: config.metricsToken,
   });
   attachGateway(io, {
     store,
@@ -206,6 +212,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     logger,
     lifecycle,
     maxConnectionsPerUser: config.maxConnectionsPerUser,
+    metrics,
   });
 
   const stopRetention = scheduleRetention(store, logger);
@@ -260,6 +267,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     logger,
     digests,
     cluster,
+    metrics,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const address = http.server.address();

@@ -50,6 +50,8 @@ export interface Config {
   publicUrl: string;
   /** PARLEY_SECRET: key that signs unsubscribe links. Unset: each site's own secret. */
   secret: string | null;
+  /** METRICS_TOKEN: bearer token a scraper must send to GET /metrics. Unset: /metrics is off. */
+  metricsToken: string | null;
   /**
    * REDIS_URL (+ REDIS_PREFIX, default "parley:"): cluster mode. Socket.IO fan-out between nodes,
    * presence and rate limits go through this Redis. Unset: one node, all of it in memory.
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     digestCheckMs: Math.max(1, int(env, 'DIGEST_CHECK_SECONDS', 60)) * 1000,
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     secret: env.PARLEY_SECRET || null,
+    metricsToken: env.METRICS_TOKEN || null,
     redis: cluster,
     presenceExpiryMs,
     transports: transports(env.TRANSPORTS, cluster !== null),

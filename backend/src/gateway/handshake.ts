@@ -25,7 +25,12 @@ export function authenticateHandshake(
   store: Store,
   accounts: Accounts,
   logger: Logger,
-  guard: { lifecycle: Lifecycle; tooManyConnections: (userId: string) => boolean },
+  guard: {
+    lifecycle: Lifecycle;
+    tooManyConnections: (userId: string) => boolean;
+    /** Told the code of each refusal (for metrics). */
+    refused?: (code: string) => void;
+  },
 ) {
   return async (socket: ParleySocket, next: (err?: ExtendedError) => void) => {
     try {
@@ -68,6 +73,7 @@ export function authenticateHandshake(
       next();
     } catch (err) {
       const body = toErrorBody(err);
+      guard.refused?.(body.code);
       if (body.code === ErrorCode.Internal) logger.error({ err, socket: socket.id }, 'handshake failed');
       else logger.info({ code: body.code, socket: socket.id }, 'connection refused');
       next(refusal(body));

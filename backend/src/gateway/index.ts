@@ -1,5 +1,6 @@
 import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../protocol/index.js';
 import type { Logger } from '../logger.js';
+import { Metrics } from '../metrics.js';
 import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
 import type { Messaging } from '../services/messaging.js';
 import type { Notifier } from '../services/notifier.js';
@@ -29,16 +30,18 @@ export interface GatewayDeps {
   lifecycle: Lifecycle;
   /** Open connections one user may hold on this node; the next handshake is refused. */
   maxConnectionsPerUser: number;
+  metrics: Metrics;
 }
 
 /** Wires the Socket.IO server: handshake authentication, then one handler module per event group. */
 export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
-  const { store, presence, roster, logger, lifecycle } = deps;
+  const { store, presence, roster, logger, lifecycle, metrics } = deps;
   const open = new Map<string, number>();
   io.use(
     authenticateHandshake(store, deps.accounts, logger, {
       lifecycle,
       tooManyConnections: (userId) => (open.get(userId) ?? 0) >= deps.maxConnectionsPerUser,
+      refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );
 
@@ -46,10 +49,18 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
     const { user } = socket.data;
     const log = logger.child({ user: user.id, socket: socket.id });
     open.set(user.id, (open.get(user.id) ?? 0) + 1);
+    metrics.connections.inc();
     socket.use((packet, next) => {
       const [event] = packet;
       const ack = packet.at(-1);
       if (typeof ack !== 'function') return next();
+      const label = Metrics.eventLabel(event);
+      if (label === 'unknown') {
+        // Already answered by refuseUnknownEvents (Socket.IO runs onAny listeners before this
+        // middleware), so it must not be counted as in flight: nothing would ever answer it here.
+        metrics.events.observe({ event: label, outcome: ErrorCode.BadRequest }, 0);
+        return next();
+      }
       if (lifecycle.closing) {
         // Shutting down: answer at once; the client resends after reconnecting to another node.
         const refusal: Result<never> = {
@@ -60,11 +71,17 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
         log.debug({ event }, 'event refused: shutting down');
         return;
       }
-      // Count the event as in flight until it is answered, so shutdown can wait for its answer.
+      // Count the event as in flight until it is answered, so shutdown can wait for its answer,
+      // and time it for /metrics.
       lifecycle.inFlight++;
       let answered = false;
+      const timer = metrics.events.startTimer({ event: label });
       packet[packet.length - 1] = (...reply: unknown[]) => {
-        if (!answered) lifecycle.inFlight--;
+        if (!answered) {
+          lifecycle.inFlight--;
+          const result = reply[0] as Result<unknown> | undefined;
+          timer({ outcome: result?.ok === false ? result.error.code : 'ok' });
+        }
         answered = true;
         (ack as (...a: unknown[]) => void)(...reply);
       };
@@ -83,6 +100,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
     const chosen = presence.connect(user);
     socket.on('disconnect', (reason) => {
       log.debug({ reason }, 'disconnected');
+      metrics.connections.dec();
       const left = (open.get(user.id) ?? 1) - 1;
       if (left > 0) open.set(user.id, left);
       else open.delete(user.id);

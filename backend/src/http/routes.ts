@@ -24,6 +24,7 @@ import { originAllowed } from '../services/site-origins.js';
 import type { SiteRecord, Store } from '../store/store.js';
 import { unsubscribeTokenValid } from '../services/unsubscribe.js';
 import { repoRoot } from '../paths.js';
+import { metricsAuthorized, type Metrics } from '../metrics.js';
 
 const statusOf: Record<string, number> = {
   [ErrorCode.BadRequest]: 400,
@@ -114,6 +115,9 @@ export interface RouteDeps {
   secret: string | null;
   /** Cluster mode: the health check also answers for Redis and names the node. */
   cluster?: { nodeId(): string; ping(): Promise<void> } | null;
+  metrics: Metrics;
+  /** METRICS_TOKEN: the bearer token /metrics asks for; null turns it off. */
+  metricsToken: string | null;
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -180,6 +184,22 @@ export async function registerRoutes(
     return sendError(reply, body);
   });
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: ErrorCode.NotFound, message: 'Not found.' }));
+
+  // Prometheus scrapes, with the operator's token. Off without one: the figures describe the
+  // server's load and its users' activity, which is nobody else's business.
+  app.get('/metrics', async (request, reply) => {
+    if (!deps.metricsToken) {
+      return sendError(reply, {
+        code: ErrorCode.NotFound,
+        message: 'Metrics are off. Set METRICS_TOKEN to turn them on.',
+      });
+    }
+    if (!metricsAuthorized(request.headers.authorization, deps.metricsToken)) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendError(reply, { code: ErrorCode.Unauthorized, message: 'Send the metrics token as a Bearer token.' });
+    }
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
 
   app.get('/healthz', async (_request, reply) => {
     try {

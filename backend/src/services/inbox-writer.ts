@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { Store, WriteItem, WriteResult } from '../store/store.js';
 
 interface Pending {
@@ -20,6 +21,7 @@ export class InboxWriter {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly metrics: Metrics | null = null,
     private readonly maxBatch = 500,
   ) {}
 
@@ -53,7 +55,9 @@ export class InboxWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
+      const started = performance.now();
       const results = await this.store.append(batch.map((p) => p.item));
+      this.count(batch.length, performance.now() - started, results);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       if (batch.length === 1) {
@@ -66,5 +70,19 @@ export class InboxWriter {
       this.logger.warn({ err, size: batch.length }, 'batch write failed; retrying items singly');
       for (const p of batch) await this.writeBatch([p]);
     }
+  }
+
+  private count(size: number, ms: number, results: WriteResult[]): void {
+    if (!this.metrics) return;
+    this.metrics.batchSize.observe(size);
+    this.metrics.batchSeconds.observe(ms / 1000);
+    let messages = 0;
+    let receipts = 0;
+    for (const r of results) {
+      if (r.type === 'message' && !r.duplicate && !r.refused) messages++;
+      else if (r.type === 'receipt' && r.advanced) receipts++;
+    }
+    if (messages > 0) this.metrics.stored.inc({ kind: 'message' }, messages);
+    if (receipts > 0) this.metrics.stored.inc({ kind: 'receipt' }, receipts);
   }
 }
