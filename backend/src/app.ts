@@ -23,6 +23,7 @@ import { RosterService } from './services/roster.js';
 import { scheduleRetention } from './services/retention.js';
 import { migrate } from './store/migrate.js';
 import { PrismaStore } from './store/prisma-store.js';
+import { SqliteCheckpointer } from './store/sqlite-checkpointer.js';
 import type { Store } from './store/store.js';
 import { ClusterError } from './cluster/redis.js';
 import { Metrics } from './metrics.js';
@@ -88,10 +89,24 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     throw new ClusterError('cluster mode (REDIS_URL) needs PostgreSQL: set DATABASE_URL to a postgres:// URL');
   }
   let store = given.store;
+  let checkpointer: SqliteCheckpointer | null = null;
+  const metrics = new Metrics();
   if (!store) {
     const applied = await migrate(config.database);
     if (applied.length) logger.info({ applied }, 'applied database migrations');
-    store = await PrismaStore.open(config.database);
+    const own = await PrismaStore.open(config.database);
+    if (config.database.kind === 'sqlite' && config.database.url !== ':memory:') {
+      checkpointer = await SqliteCheckpointer.start(
+        config.database.url,
+        (pages) => own.setWalAutocheckpoint(pages),
+        logger.child({ part: 'checkpoints' }),
+        (pages) => {
+          metrics.checkpoints.inc();
+          metrics.walPages.set(pages);
+        },
+      );
+    }
+    store = own;
   }
   if (config.demo) await seedDemo(store, logger);
 
@@ -142,7 +157,6 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   if (cluster) await cluster.syncRelations(relations);
   const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
   const presence = new PresenceService(registry, store, relations, notify, logger);
-  const metrics = new Metrics();
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, writer, relations, notify);
   const roster = new RosterService(store, relations, presence, notify);
@@ -256,6 +270,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     await http.close();
     await stopDigests;
     await cluster?.close();
+    await checkpointer?.stop();
     if (ownStore) await db.close();
     logger.info({ ms: Math.round(performance.now() - started) }, 'shut down');
   }

@@ -54,6 +54,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly checkpoints = new Counter({
+    name: 'parley_sqlite_checkpoints_total',
+    help: 'SQLite only: WAL checkpoints run by the checkpoint worker, off the event loop.',
+    registers: [this.registry],
+  });
+
+  readonly walPages = new Gauge({
+    name: 'parley_sqlite_wal_checkpointed_pages',
+    help: 'SQLite only: WAL pages in the database after the last checkpoint (the WAL restarts once all are).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
   }

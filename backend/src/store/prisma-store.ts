@@ -185,6 +185,12 @@ export class PrismaStore implements Store {
     return new PrismaStore(db, target);
   }
 
+  /** SQLite only: checkpoint the WAL automatically after this many pages, or never (0; see SqliteCheckpointer). */
+  async setWalAutocheckpoint(pages: number): Promise<void> {
+    if (this.kind !== 'sqlite') throw new Error('setWalAutocheckpoint is for SQLite stores');
+    await this.db.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
+  }
+
   /**
    * The durability settings in force on this connection (SQLite only): what the crash tests check,
    * so a change to them cannot slip by. `synchronous` 2 is FULL.
@@ -192,13 +198,17 @@ export class PrismaStore implements Store {
   async sqliteDurability(): Promise<{
     journalMode: string;
     synchronous: number;
+    walAutocheckpoint: number;
   }> {
     if (this.kind !== 'sqlite') throw new Error('sqliteDurability is for SQLite stores');
     const [mode] = await this.db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
     const [sync] = await this.db.$queryRawUnsafe<{ synchronous: number | bigint }[]>('PRAGMA synchronous');
+    const [auto] =
+      await this.db.$queryRawUnsafe<{ wal_autocheckpoint: number | bigint }[]>('PRAGMA wal_autocheckpoint');
     return {
       journalMode: String(mode?.journal_mode),
       synchronous: Number(sync?.synchronous),
+      walAutocheckpoint: Number(auto?.wal_autocheckpoint),
     };
   }
 
