@@ -22,6 +22,8 @@ export const E2E_USERS = [
   'liam',
   'mona',
   'nico',
+  'olga',
+  'pete',
 ] as const;
 export const HISTORY_SIZE = 200;
 
@@ -48,6 +50,8 @@ export async function seed(databaseFile: string): Promise<void> {
     await store.setBuddies(ids.jade!, ids.kyle!, 'accepted');
     // mona and nico are buddies, for going away when idle.
     await store.setBuddies(ids.mona!, ids.nico!, 'accepted');
+    // olga and pete are buddies, for desktop notifications and the phone layout.
+    await store.setBuddies(ids.olga!, ids.pete!, 'accepted');
     // A site with a default theme, for the theming tests, and one that allows no local origin.
     await store.createSite({
       id: 'themed',

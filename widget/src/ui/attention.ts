@@ -1,4 +1,5 @@
 import { useEffect } from 'preact/hooks';
+import type { ParleyClient } from '../core/client.js';
 import { useWidget } from './context.js';
 
 /**
@@ -24,21 +25,13 @@ export function useAttention(): void {
   useEffect(
     () =>
       client.events.on('message', ({ from, message }) => {
-        const prefs = client.prefs.value;
-        if (prefs.sound) chime();
-        if (prefs.notifications && document.visibilityState === 'hidden' && 'Notification' in window) {
-          if (Notification.permission === 'granted') {
-            const n = new Notification(t('newMessageFrom', { name: from?.displayName ?? '' }), {
-              body: message.body.slice(0, 140),
-              tag: `parley-${message.senderId}`,
-            });
-            n.onclick = () => {
-              window.focus();
-              client.open(message.senderId);
-              n.close();
-            };
-          }
-        }
+        if (client.prefs.value.sound) chime();
+        // A room message opens the room, not a chat with its sender.
+        const where = message.roomId ? `room:${message.roomId}` : message.senderId;
+        notifyHidden(client, t('newMessageFrom', { name: from?.displayName ?? '' }), message.body, {
+          tag: `parley-${where}`,
+          open: where,
+        });
       }),
     [client, t],
   );
@@ -46,33 +39,48 @@ export function useAttention(): void {
 
 /**
  * A mention is louder than a message: the chime plays twice, and the desktop notification (when
- * enabled and the tab is hidden) says who mentioned the user where.
+ * enabled and the tab is hidden) says who mentioned the user where, and stays until clicked.
  */
 export function useMentionAttention(): void {
   const { client, t } = useWidget();
   useEffect(
     () =>
       client.events.on('mention', ({ roomId, from, message }) => {
-        const prefs = client.prefs.value;
-        if (prefs.sound) setTimeout(chime, 400);
-        if (prefs.notifications && document.visibilityState === 'hidden' && 'Notification' in window) {
-          if (Notification.permission === 'granted') {
-            const room = client.rooms.value.get(roomId)?.name ?? '';
-            const n = new Notification(t('mentionIn', { name: from?.displayName ?? '', room }), {
-              body: message.body.slice(0, 140),
-              tag: `parley-room-${roomId}`,
-              requireInteraction: true,
-            });
-            n.onclick = () => {
-              window.focus();
-              client.open(`room:${roomId}`);
-              n.close();
-            };
-          }
-        }
+        if (client.prefs.value.sound) setTimeout(chime, 400);
+        const room = client.rooms.value.get(roomId)?.name ?? '';
+        notifyHidden(client, t('mentionIn', { name: from?.displayName ?? '', room }), message.body, {
+          tag: `parley-room:${roomId}`, // the same tag as the message's notification, which this one replaces
+          open: `room:${roomId}`,
+          requireInteraction: true,
+        });
       }),
     [client, t],
   );
+}
+
+/**
+ * A desktop notification, only when the user turned them on, the browser allows them and the tab
+ * is hidden (a visible tab shows the message itself). Clicking it brings the tab forward and opens
+ * the conversation (`open`: a peer id or `room:<id>`).
+ */
+function notifyHidden(
+  client: ParleyClient,
+  title: string,
+  body: string,
+  options: { tag: string; open: string; requireInteraction?: boolean },
+): void {
+  if (!client.prefs.value.notifications || document.visibilityState !== 'hidden') return;
+  if (!('Notification' in window) || Notification.permission !== 'granted') return;
+  const n = new Notification(title, {
+    body: body.slice(0, 140),
+    tag: options.tag,
+    requireInteraction: options.requireInteraction ?? false,
+  });
+  n.onclick = () => {
+    window.focus();
+    client.open(options.open);
+    n.close();
+  };
 }
 
 let audio: AudioContext | undefined;
