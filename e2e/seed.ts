@@ -24,6 +24,9 @@ export const E2E_USERS = [
   'nico',
   'olga',
   'pete',
+  'quin',
+  'rosa',
+  'sami',
 ] as const;
 export const HISTORY_SIZE = 200;
 
@@ -52,6 +55,9 @@ export async function seed(databaseFile: string): Promise<void> {
     await store.setBuddies(ids.mona!, ids.nico!, 'accepted');
     // olga and pete are buddies, for desktop notifications and the phone layout.
     await store.setBuddies(ids.olga!, ids.pete!, 'accepted');
+    // quin has two buddies, rosa and sami, to group, remove and block.
+    await store.setBuddies(ids.quin!, ids.rosa!, 'accepted');
+    await store.setBuddies(ids.quin!, ids.sami!, 'accepted');
     // A site with a default theme, for the theming tests, and one that allows no local origin.
     await store.createSite({
       id: 'themed',

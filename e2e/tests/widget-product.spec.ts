@@ -184,3 +184,41 @@ test('a visitor who leaves the page alone shows as away to buddies, and online a
   await mona.waitForTimeout(3000);
   await expect(buddy(nico, 'Mona')).toContainText('Busy');
 });
+
+test('group a buddy, remove one, block and unblock another, from the chat’s options', async ({ signedIn }) => {
+  const quin = await signedIn('quin');
+  const rosa = await signedIn('rosa');
+  const sami = await signedIn('sami');
+  const options = quin.getByRole('region', { name: 'Options' });
+  const back = () => quin.getByRole('button', { name: 'Back', exact: true }).click();
+
+  // Rosa goes into a new group.
+  await buddy(quin, 'Rosa').click();
+  await quin.getByRole('button', { name: 'Options' }).click();
+  await options.getByRole('combobox', { name: 'Group' }).fill('Climbing');
+  await options.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(options.getByRole('status')).toHaveText('Saved');
+  await back();
+  await expect(quin.getByRole('region', { name: 'Climbing' }).getByRole('button', { name: /^Rosa/ })).toBeVisible();
+
+  // Removing asks twice; then both lists lose each other.
+  await buddy(quin, 'Rosa').click();
+  await quin.getByRole('button', { name: 'Options' }).click();
+  await options.getByRole('button', { name: 'Remove buddy' }).click();
+  await options.getByRole('button', { name: 'Remove Rosa? Click again' }).click();
+  await expect(quin.getByRole('navigation', { name: 'Buddies' })).toBeVisible();
+  await expect(buddy(quin, 'Rosa')).toHaveCount(0);
+  await expect(buddy(rosa, 'Quin')).toHaveCount(0);
+
+  // Blocking Sami: she loses Quin, he sees her under Blocked, and can unblock her there.
+  await buddy(quin, 'Sami').click();
+  await quin.getByRole('button', { name: 'Options' }).click();
+  await options.getByRole('button', { name: 'Block', exact: true }).click();
+  await options.getByRole('button', { name: 'Block Sami? Click again' }).click();
+  const blocked = quin.getByRole('region', { name: 'Blocked' });
+  await expect(blocked).toContainText('Sami');
+  await expect(buddy(quin, 'Sami')).toHaveCount(0);
+  await expect(buddy(sami, 'Quin')).toHaveCount(0);
+  await blocked.getByRole('button', { name: 'Unblock Sami' }).click();
+  await expect(blocked).toHaveCount(0);
+});

@@ -104,6 +104,15 @@ const en = {
   yourName: 'Display name',
   avatarUrl: 'Picture (https:// address)',
   saveProfile: 'Update profile',
+  buddyOptions: 'Options',
+  group: 'Group',
+  moveToGroup: 'Move',
+  removeBuddy: 'Remove buddy',
+  confirmRemoveBuddy: 'Remove {name}? Click again',
+  block: 'Block',
+  confirmBlock: 'Block {name}? Click again',
+  blocked: 'Blocked',
+  unblock: 'Unblock',
 };
 export type StringKey = keyof typeof en;
 
@@ -212,6 +221,15 @@ const zh: Record<StringKey, string> = {
   yourName: '显示名称',
   avatarUrl: '头像（https:// 地址）',
   saveProfile: '更新个人资料',
+  buddyOptions: '选项',
+  group: '分组',
+  moveToGroup: '移动',
+  removeBuddy: '删除好友',
+  confirmRemoveBuddy: '删除 {name}？再点一次',
+  block: '屏蔽',
+  confirmBlock: '屏蔽 {name}？再点一次',
+  blocked: '已屏蔽',
+  unblock: '取消屏蔽',
 };
 
 const tables: Record<string, Partial<Record<StringKey, string>>> = { en, 'zh-CN': zh };

@@ -4,7 +4,7 @@ import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 import { PresenceLabel } from './PresenceLabel.js';
 
-/** Accepted buddies by group (online first), pending requests, and adding someone by search. */
+/** Accepted buddies by group (online first), pending requests, blocked users, and adding someone by search. */
 export function BuddyList() {
   const { client, t } = useWidget();
   const [filter, setFilter] = useState('');
@@ -27,7 +27,8 @@ export function BuddyList() {
     groups.set(name, [...(groups.get(name) ?? []), entry]);
   }
   const requests = roster.filter((e) => e.state === 'pending' || e.state === 'requested');
-  const act = (event: 'roster:accept' | 'roster:decline' | 'roster:cancel', userId: string) =>
+  const blocked = roster.filter((e) => e.state === 'blocked');
+  const act = (event: 'roster:accept' | 'roster:decline' | 'roster:cancel' | 'roster:unblock', userId: string) =>
     client.request(event, { userId }).catch((err: Error) => console.warn(`[Parley] ${event} failed: ${err.message}`));
 
   return (
@@ -116,6 +117,29 @@ export function BuddyList() {
           </ul>
         </section>
       ))}
+      {blocked.length > 0 && (
+        <section aria-label={t('blocked')}>
+          <h3 class="group">{t('blocked')}</h3>
+          <ul>
+            {blocked.map(({ user }) => (
+              <li key={user.id} class="request">
+                <Avatar user={user} />
+                <span class="who">
+                  <span class="name">{user.displayName}</span>
+                </span>
+                <button
+                  type="button"
+                  class="small"
+                  aria-label={`${t('unblock')} ${user.displayName}`}
+                  onClick={() => act('roster:unblock', user.id)}
+                >
+                  {t('unblock')}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <AddBuddy />
     </nav>
   );

@@ -5,6 +5,7 @@ import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 import { MessageText } from './MessageText.js';
 import { PresenceLabel } from './PresenceLabel.js';
+import { BuddyOptions } from './BuddyOptions.js';
 import { RoomMembers } from './RoomMembers.js';
 
 const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
@@ -28,7 +29,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const messages = conversation?.messages ?? [];
   const me = client.me.value;
   const name = room?.name ?? buddy?.user.displayName ?? '';
-  const [members, setMembers] = useState(false);
+  const [details, setDetails] = useState(false);
   const nameOf = (userId: string) => room?.members.find((m) => m.user.id === userId)?.user.displayName ?? '';
   const typers = (conversation?.typing ?? []).map((id) => (room ? nameOf(id) : name)).filter((n) => n !== '');
   const [draft, setDraft] = useState(() => client.takeDraft(peerId) ?? '');
@@ -123,8 +124,13 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           )}
         </span>
         {room && (
-          <button type="button" class="small" aria-expanded={members} onClick={() => setMembers(!members)}>
+          <button type="button" class="small" aria-expanded={details} onClick={() => setDetails(!details)}>
             {t('members')}
+          </button>
+        )}
+        {buddy?.state === 'accepted' && (
+          <button type="button" class="small" aria-expanded={details} onClick={() => setDetails(!details)}>
+            {t('buddyOptions')}
           </button>
         )}
         {!docked && (
@@ -150,7 +156,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           </button>
         )}
       </div>
-      {room && members && <RoomMembers room={room} />}
+      {room && details && <RoomMembers room={room} />}
+      {buddy?.state === 'accepted' && details && <BuddyOptions entry={buddy} />}
       <ol
         class="messages"
         ref={list}
