@@ -274,6 +274,11 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     return found;
   }
 
+  /** The user's `total` over every node (a dead node's count until the others subtract it). */
+  async connectionCount(userId: string): Promise<number> {
+    return Number((await this.redis.hget(this.key.user(userId), 'total')) ?? 0);
+  }
+
   async choose(userId: string, chosen: Chosen): Promise<void> {
     const mine = this.local.get(userId);
     if (mine) mine.chosen = chosen;

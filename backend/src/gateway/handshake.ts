@@ -27,7 +27,7 @@ export function authenticateHandshake(
   logger: Logger,
   guard: {
     lifecycle: Lifecycle;
-    tooManyConnections: (userId: string) => boolean;
+    tooManyConnections: (userId: string) => Promise<boolean>;
     /** Told the code of each refusal (for metrics). */
     refused?: (code: string) => void;
   },
@@ -66,7 +66,7 @@ export function authenticateHandshake(
         socket.data.sessionId = sessionId;
         socket.data.openedSession = null;
       }
-      if (guard.tooManyConnections(socket.data.user.id)) {
+      if (await guard.tooManyConnections(socket.data.user.id)) {
         throw new ParleyError(ErrorCode.RateLimited, 'Too many open connections for this user. Close some tabs.');
       }
       socket.data.site = site;

@@ -28,7 +28,7 @@ export interface GatewayDeps {
   limits: { message: Limiter; typing: Limiter; actions: Limiter; buddyRequests: Limiter };
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Open connections one user may hold on this node; the next handshake is refused. */
+  /** Open connections one user may hold (on all nodes together); the next handshake is refused. */
   maxConnectionsPerUser: number;
   metrics: Metrics;
 }
@@ -36,11 +36,12 @@ export interface GatewayDeps {
 /** Wires the Socket.IO server: handshake authentication, then one handler module per event group. */
 export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   const { store, presence, roster, logger, lifecycle, metrics } = deps;
-  const open = new Map<string, number>();
   io.use(
     authenticateHandshake(store, deps.accounts, logger, {
       lifecycle,
-      tooManyConnections: (userId) => (open.get(userId) ?? 0) >= deps.maxConnectionsPerUser,
+      // Counted by the presence registry: on every node in cluster mode. Two handshakes at the
+      // same moment may both pass at the limit; it bounds hoarding, not an exact number.
+      tooManyConnections: async (userId) => (await presence.connectionCount(userId)) >= deps.maxConnectionsPerUser,
       refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );
@@ -48,7 +49,6 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   io.on('connection', (socket: ParleySocket) => {
     const { user } = socket.data;
     const log = logger.child({ user: user.id, socket: socket.id });
-    open.set(user.id, (open.get(user.id) ?? 0) + 1);
     metrics.connections.inc();
     socket.use((packet, next) => {
       const [event] = packet;
@@ -101,9 +101,6 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
     socket.on('disconnect', (reason) => {
       log.debug({ reason }, 'disconnected');
       metrics.connections.dec();
-      const left = (open.get(user.id) ?? 1) - 1;
-      if (left > 0) open.set(user.id, left);
-      else open.delete(user.id);
       presence.disconnect(user.id);
     });
 

@@ -31,6 +31,8 @@ export interface PresenceRegistry {
   lookup(userIds: readonly string[]): Promise<Map<string, Chosen>>;
   /** Records a new choice of a connected user. */
   choose(userId: string, chosen: Chosen): Promise<void>;
+  /** Open connections of the user, on every node. */
+  connectionCount(userId: string): Promise<number>;
   /** Shutdown: stops timers and settles what this node still owes (see each implementation). */
   close(): Promise<void>;
 }
@@ -80,6 +82,10 @@ export class LocalPresenceRegistry implements PresenceRegistry {
 
   async choose(userId: string, chosen: Chosen): Promise<void> {
     this.chosen.set(userId, chosen);
+  }
+
+  async connectionCount(userId: string): Promise<number> {
+    return this.tracker.count(userId);
   }
 
   /** The node is going away with everyone on it: grace periods end now (users go offline). */

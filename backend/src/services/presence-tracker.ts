@@ -17,6 +17,11 @@ export class PresenceTracker {
     private readonly events: PresenceEvents,
   ) {}
 
+  /** Open connections of the user on this node. */
+  count(userId: string): number {
+    return this.connections.get(userId) ?? 0;
+  }
+
   isOnline(userId: string): boolean {
     return this.connections.has(userId) || this.leaving.has(userId);
   }

@@ -72,6 +72,11 @@ export class PresenceService {
     return this.registry.connect(user.id, { state: user.presenceState, status: user.statusText, idle: false });
   }
 
+  /** Open connections of the user, on every node (one node: this one). */
+  connectionCount(userId: string): Promise<number> {
+    return this.registry.connectionCount(userId);
+  }
+
   disconnect(userId: string): void {
     this.track(this.registry.disconnect(userId), userId, 'presence disconnect');
   }

@@ -20,6 +20,7 @@ import { addUser, login, messagesOf, sleep, spawnServer, TestClient, waitFor, ty
  */
 const EXPIRY_MS = 3000;
 const GRACE_MS = 300;
+const MAX_CONNECTIONS = 5;
 
 let database: TestDatabase;
 let prefix: string;
@@ -33,6 +34,7 @@ function startNode(): Promise<ServerProcess> {
     REDIS_PREFIX: prefix,
     PRESENCE_EXPIRY_MS: String(EXPIRY_MS),
     PRESENCE_GRACE_MS: String(GRACE_MS),
+    MAX_CONNECTIONS_PER_USER: String(MAX_CONNECTIONS),
   });
 }
 
@@ -183,6 +185,25 @@ describe('three nodes', () => {
     // One shared bucket lets through its burst plus what refilled; two separate ones, twice that.
     expect(allowed).toBeGreaterThanOrEqual(10);
     expect(allowed).toBeLessThanOrEqual(10 + Math.ceil(5 * seconds) + 1);
+  });
+});
+
+describe('connections per user', () => {
+  it('are counted over all nodes together', async () => {
+    const { tokens, connect } = await people('ivo');
+    const tabs = [];
+    for (let i = 0; i < MAX_CONNECTIONS; i++) tabs.push(await connect('ivo', nodes[i % 2]!));
+    const refusal = (node: ServerProcess) =>
+      TestClient.connect(node.url, tokens.ivo).then(
+        (c) => (open.push(c), 'connected'),
+        (err: { data?: { code: string } }) => err.data?.code,
+      );
+    // Three tabs on one node and two on another: the sixth is refused on the third node too.
+    expect(await refusal(nodes[2]!)).toBe(ErrorCode.RateLimited);
+    tabs[0]!.close();
+    expect(await waitFor(async () => ((await refusal(nodes[2]!)) === 'connected' ? 'connected' : undefined))).toBe(
+      'connected',
+    );
   });
 });
 
