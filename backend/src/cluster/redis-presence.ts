@@ -155,6 +155,12 @@ export class RedisPresenceRegistry implements PresenceRegistry {
   private ticker: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private closed = false;
+  /**
+   * A count this node wrote may be wrong in Redis (a write failed after ioredis's retries): the
+   * next tick rejoins, re-registering the local truth under a fresh id and retiring the old one,
+   * so nobody stays online (or offline) by mistake until the node restarts.
+   */
+  private dirty = false;
   private readonly redis: Redis;
   private readonly logger: Logger;
   private transitions: PresenceTransitions = ignoreTransitions;
@@ -203,7 +209,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     const mine = this.local.get(userId);
     if (mine) mine.count += 1;
     else this.local.set(userId, { count: 1, chosen: initial });
-    const chosen = await this.register(userId, initial, 1);
+    const chosen = await this.register(userId, initial, 1).catch((err: unknown) => this.failed(err));
     // (The connection may have closed meanwhile, taking the entry with it.)
     const entry = this.local.get(userId);
     if (entry) entry.chosen = chosen;
@@ -238,7 +244,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
         DISCONNECT,
         [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
         [node, userId, this.options.graceMs],
-      ),
+      ).catch((err: unknown) => this.failed(err)),
     );
     if (deadline > 0 && !this.closed) {
       // This node ends the grace period itself; the sweep of any node is the backstop.
@@ -306,6 +312,12 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     return dead;
   }
 
+  /** A connection count did not reach Redis: remember to set it right on the next tick, and throw. */
+  private failed(err: unknown): never {
+    this.dirty = true;
+    throw err;
+  }
+
   /** Registers every local connection under a fresh node id and hands the old id to the reapers. */
   private async rejoin(reason: string): Promise<void> {
     const old = this.nodeId;
@@ -321,6 +333,10 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     if (this.ticking || this.closed) return;
     this.ticking = (async () => {
       const dead = await this.heartbeat(true);
+      if (this.dirty) {
+        this.dirty = false;
+        await this.rejoin('a presence write failed').catch((err: unknown) => this.failed(err));
+      }
       for (const node of dead) if (node !== this.nodeId) await this.reap(node);
       await this.sweep();
     })()

@@ -30,10 +30,10 @@ afterAll(async () => {
   await dropRedisPrefix(prefix);
 });
 
-async function node(name: string, events: string[]) {
+async function node(name: string, events: string[], keyPrefix = prefix) {
   const registry = await RedisPresenceRegistry.start({
     redis,
-    prefix,
+    prefix: keyPrefix,
     graceMs: GRACE_MS,
     expiryMs: EXPIRY_MS,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'),
@@ -96,5 +96,37 @@ describe('RedisPresenceRegistry', () => {
     await waitFor(() => events.filter((e) => e.endsWith('offline u2')).length > offlineBefore, 5000, 'offline');
     await sleep(EXPIRY_MS);
     expect(events.filter((e) => e.endsWith('offline u2')).length).toBe(offlineBefore + 1);
+  });
+
+  it('sets its counts right after a write that failed, so nobody stays online by mistake', async () => {
+    // A cluster of its own (the other tests' nodes would reap and sweep this one's users too).
+    const events: string[] = [];
+    const own = `${prefix}own:`;
+    const [a, b] = [await node('a3', events, own), await node('b3', events, own)];
+    await a.connect('u3', online);
+    const before = a.nodeId;
+    // The next disconnect script fails, as after a Redis outage longer than ioredis's retries.
+    const real = redis.eval.bind(redis);
+    let failNext = true;
+    redis.eval = ((...args: Parameters<Redis['eval']>) => {
+      if (failNext && String(args[0]).includes('ARGV: node, userId, graceMs')) {
+        failNext = false;
+        return Promise.reject(new Error('injected: redis went away'));
+      }
+      return real(...args);
+    }) as Redis['eval'];
+    try {
+      await expect(a.disconnect('u3')).rejects.toThrow('injected');
+      // Redis still counts the closed connection…
+      expect((await b.lookup(['u3'])).has('u3')).toBe(true);
+      // …until a's next tick rejoins from what it knows (no connection of u3): offline, once.
+      await waitFor(() => events.some((e) => e.endsWith('offline u3')), EXPIRY_MS * 5, 'u3 to go offline');
+      expect(a.nodeId).not.toBe(before);
+      expect((await b.lookup(['u3'])).has('u3')).toBe(false);
+      await sleep(EXPIRY_MS);
+      expect(events.filter((e) => e.endsWith('u3'))).toEqual(['a3 online u3', expect.stringMatching(/offline u3$/)]);
+    } finally {
+      redis.eval = real;
+    }
   });
 });
