@@ -100,6 +100,48 @@ function toUser(row: UserRow): UserRecord {
   };
 }
 
+/** The user columns of a raw query, in the order `rawUser` reads them. */
+const USER_COLUMNS = [
+  'id',
+  'siteId',
+  'username',
+  'displayName',
+  'avatarUrl',
+  'passwordHash',
+  'externalId',
+  'presenceState',
+  'statusText',
+  'lastSeenAt',
+  'email',
+  'emailDigests',
+  'digestUpTo',
+] as const;
+type RawUserRow = Record<(typeof USER_COLUMNS)[number], unknown>;
+
+const rawDate = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : new Date(v as string | number | Date);
+/** Booleans come back as 0/1 from SQLite and as booleans from PostgreSQL. */
+const rawBool = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1';
+
+/** A user from a raw query's columns (see USER_COLUMNS), typed as Prisma would give it. */
+function rawUser(row: RawUserRow): UserRecord {
+  return toUser({
+    id: String(row.id),
+    siteId: String(row.siteId),
+    username: String(row.username),
+    displayName: String(row.displayName),
+    avatarUrl: (row.avatarUrl as string | null) ?? null,
+    passwordHash: (row.passwordHash as string | null) ?? null,
+    externalId: (row.externalId as string | null) ?? null,
+    presenceState: String(row.presenceState),
+    statusText: String(row.statusText),
+    lastSeenAt: rawDate(row.lastSeenAt),
+    email: (row.email as string | null) ?? null,
+    emailDigests: rawBool(row.emailDigests),
+    digestUpTo: rawDate(row.digestUpTo),
+  } as UserRow);
+}
+
 function toMessage(row: RawMessageRow): MessageRecord {
   const message: MessageRecord = {
     id: row.id,
@@ -350,23 +392,26 @@ export class PrismaStore implements Store {
     ]);
   }
 
+  /**
+   * One statement (every connect asks for it): the user's relations with the other user's record,
+   * and whether the other side accepted too. Through the query builder it took three.
+   */
   async roster(userId: string): Promise<RosterRow[]> {
-    const [mine, theirs] = await Promise.all([
-      this.db.buddy.findMany({
-        where: { ownerId: userId },
-        include: { buddy: true },
-      }),
-      this.db.buddy.findMany({
-        where: { buddyId: userId, state: 'accepted' },
-        select: { ownerId: true },
-      }),
-    ]);
-    const acceptedBy = new Set(theirs.map((r) => r.ownerId));
-    return mine.map((row) => ({
-      buddy: toUser(row.buddy),
+    const q = this.sql();
+    const rows = await this.db.$queryRawUnsafe<
+      (RawUserRow & { state: string; groupName: string | null; back: unknown })[]
+    >(
+      `SELECT b."state", b."groupName", ${USER_COLUMNS.map((c) => `u."${c}"`).join(', ')}, ` +
+        `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
+        `AND r."state" = 'accepted') AS "back" ` +
+        `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${q.p(userId)}`,
+      ...q.params,
+    );
+    return rows.map((row) => ({
+      buddy: rawUser(row),
       state: row.state as BuddyState,
       group: row.groupName,
-      mutual: row.state === 'accepted' && acceptedBy.has(row.buddyId),
+      mutual: row.state === 'accepted' && rawBool(row.back),
     }));
   }
 
