@@ -118,6 +118,9 @@ const USER_COLUMNS = [
 ] as const;
 type RawUserRow = Record<(typeof USER_COLUMNS)[number], unknown>;
 
+/** `u."id", u."siteId", …`: the user columns of a raw query, from table alias `u`. */
+const USER_SELECT = USER_COLUMNS.map((c) => `u."${c}"`).join(', ');
+
 const rawDate = (v: unknown): Date | null =>
   v === null || v === undefined ? null : new Date(v as string | number | Date);
 /** Booleans come back as 0/1 from SQLite and as booleans from PostgreSQL. */
@@ -354,14 +357,27 @@ export class PrismaStore implements Store {
     await this.db.session.create({ data: session });
   }
 
+  /** One statement, as every connect and every authenticated request asks for it. */
   async getSession(id: string): Promise<{ session: SessionRecord; user: UserRecord } | null> {
-    const row = await this.db.session.findUnique({
-      where: { id },
-      include: { user: true },
-    });
+    const q = this.sql();
+    const [row] = await this.db.$queryRawUnsafe<
+      (RawUserRow & { sessionId: unknown; expiresAt: unknown; revokedAt: unknown })[]
+    >(
+      `SELECT s."id" AS "sessionId", s."expiresAt", s."revokedAt", ${USER_SELECT} ` +
+        `FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${q.p(id)}`,
+      ...q.params,
+    );
     if (!row) return null;
-    const { user, ...session } = row;
-    return { session, user: toUser(user) };
+    const user = rawUser(row);
+    return {
+      session: {
+        id: String(row.sessionId),
+        userId: user.id,
+        expiresAt: rawDate(row.expiresAt)!,
+        revokedAt: rawDate(row.revokedAt),
+      },
+      user,
+    };
   }
 
   async revokeSession(id: string, at: Date): Promise<void> {
@@ -401,7 +417,7 @@ export class PrismaStore implements Store {
     const rows = await this.db.$queryRawUnsafe<
       (RawUserRow & { state: string; groupName: string | null; back: unknown })[]
     >(
-      `SELECT b."state", b."groupName", ${USER_COLUMNS.map((c) => `u."${c}"`).join(', ')}, ` +
+      `SELECT b."state", b."groupName", ${USER_SELECT}, ` +
         `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
         `AND r."state" = 'accepted') AS "back" ` +
         `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${q.p(userId)}`,
