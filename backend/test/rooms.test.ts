@@ -185,6 +185,17 @@ describe('Must show 1: room messages', () => {
     expect(await summary(b)).toMatchObject({ unread: 300, readUpTo: null });
     expect(await summary(a)).toMatchObject({ unread: 0 });
     expect(await c.ok('room:read', { roomId: room.id, upTo: senderOrder[10]! })).toEqual({ advanced: false });
+
+    // The other members see how far carol read, live (once: going back moved nothing) and with the
+    // history; carol's own tabs learn it from their inbox instead.
+    for (const other of [a, b]) {
+      await waitFor(() => other.roomSeen.length > 0, 5000, 'room:seen');
+      expect(other.roomSeen).toEqual([{ roomId: room.id, userId: ids.rmc, upTo: half }]);
+    }
+    expect(c.roomSeen).toEqual([]);
+    expect((await a.ok('room:history', { roomId: room.id, limit: 1 })).readBy).toEqual([
+      { roomId: room.id, userId: ids.rmc, upTo: half },
+    ]);
   }, 60_000);
 
   it('a removed member receives nothing more and can no longer read new history', async () => {

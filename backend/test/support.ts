@@ -23,6 +23,7 @@ import {
   type Receipt,
   type RoomInfo,
   type RoomRemoved,
+  type RoomSeen,
   type RosterChanged,
   type SessionEnded,
   type TypingChanged,
@@ -159,6 +160,7 @@ export class TestClient {
   /** Every room:changed, in arrival order. */
   readonly roomChanges: RoomInfo[] = [];
   readonly roomRemovals: RoomRemoved[] = [];
+  readonly roomSeen: RoomSeen[] = [];
 
   /** The message entries pushed live, in arrival order. */
   get messages(): MessageEntry[] {
@@ -181,6 +183,7 @@ export class TestClient {
     socket.on('session:ended', (e) => this.ended.push(e));
     socket.on('room:changed', ({ room }) => this.roomChanges.push(room));
     socket.on('room:removed', (r) => this.roomRemovals.push(r));
+    socket.on('room:seen', (s) => this.roomSeen.push(s));
   }
 
   static async connect(

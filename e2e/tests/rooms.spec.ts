@@ -45,6 +45,8 @@ test('three users chat in a room; a mention notifies the mentioned one', async (
   await sendMessage(jack, 'Trip planning', 'Hello everyone');
   await expect(roomMessages(kate).locator('li.message').last()).toContainText('JackHello everyone');
   await expect(roomMessages(liam).locator('li.message').last()).toContainText('JackHello everyone');
+  // Both have the room open, so both have read it: Jack sees who has seen his message.
+  await expect(roomMessages(jack).locator('li.message.mine').last()).toContainText(/Seen by (Kate, Liam|Liam, Kate)/);
   await sendMessage(kate, 'Trip planning', 'Hi from <b>Kate</b>');
   await expect(roomMessages(jack).locator('li.message .body').last()).toHaveText('Hi from <b>Kate</b>');
   await expect(roomMessages(liam).locator('li.message .body').last()).toHaveText('Hi from <b>Kate</b>');

@@ -246,6 +246,13 @@ export interface TypingChanged {
   roomId?: string;
 }
 
+/** How far a member has read a room: the newest message (id) they have seen in it. */
+export interface RoomSeen {
+  roomId: string;
+  userId: string;
+  upTo: string;
+}
+
 /** The user is no longer in a room (nor invited to it). */
 export interface RoomRemoved {
   roomId: string;
@@ -322,7 +329,7 @@ export interface ReplyData {
   'room:rename': RoomReply;
   'room:close': Record<string, never>;
   'room:send': ReplyData['message:send'];
-  'room:history': ReplyData['message:history'];
+  'room:history': ReplyData['message:history'] & { readBy: RoomSeen[] };
   'room:read': { advanced: boolean };
   'room:typing': Record<string, never>;
 }
@@ -344,6 +351,7 @@ export const serverEvents = [
   'server:shutdown',
   'room:changed',
   'room:removed',
+  'room:seen',
 ] as const;
 
 export interface ServerToClientEvents {
@@ -362,6 +370,8 @@ export interface ServerToClientEvents {
   'room:changed': (data: { room: RoomInfo }) => void;
   /** The user left, declined, was removed from, or lost by closing, a room. */
   'room:removed': (data: RoomRemoved) => void;
+  /** A member of one of the user's rooms read further in it. */
+  'room:seen': (data: RoomSeen) => void;
 }
 
 // Keeps the list above and the interface in step: each must name exactly the other's events.

@@ -249,11 +249,21 @@ export class RoomService {
   async history(user: UserRecord, input: Payload<'room:history'>): Promise<ReplyData['room:history']> {
     const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
     const limit = input.limit ?? 50;
-    const rows = await this.store.history(roomConversationId(room.id), input.before, limit + 1);
-    return { messages: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit };
+    const [rows, markers] = await Promise.all([
+      this.store.history(roomConversationId(room.id), input.before, limit + 1),
+      this.store.roomReadMarkers(room.id),
+    ]);
+    return {
+      messages: rows.slice(0, limit).map(toWireMessage),
+      hasMore: rows.length > limit,
+      readBy: markers.map((m) => ({ roomId: room.id, ...m })),
+    };
   }
 
-  /** Moves the caller's read marker in the room; only the caller's own tabs are told. */
+  /**
+   * Moves the caller's read marker in the room. The caller's own tabs learn it from their inbox
+   * (unread counts); the other members, live, as `room:seen` (who has seen what), not stored.
+   */
   async read(user: UserRecord, input: Payload<'room:read'>): Promise<ReplyData['room:read']> {
     const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
     const conversationId = roomConversationId(room.id);
@@ -267,6 +277,13 @@ export class RoomService {
     });
     if (result.type !== 'receipt') throw new Error('writer answered a receipt with a message');
     this.messaging.deliver(result.entries);
+    if (result.advanced) {
+      const others = (await this.store.roomMembers(room.id))
+        .filter((m) => m.role !== 'invited' && m.user.id !== user.id)
+        .map((m) => m.user.id);
+      if (others.length > 0)
+        this.notify.toUsers(others, 'room:seen', { roomId: room.id, userId: user.id, upTo: input.upTo });
+    }
     return { advanced: result.advanced };
   }
 

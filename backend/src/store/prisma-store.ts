@@ -1023,6 +1023,17 @@ export class PrismaStore implements Store {
     }));
   }
 
+  async roomReadMarkers(roomId: string): Promise<{ userId: string; upTo: string }[]> {
+    const q = this.sql();
+    const rows = await this.db.$queryRawUnsafe<{ userId: string; readUpTo: string }[]>(
+      `SELECT r."userId", r."readUpTo" FROM "ReadMarker" r ` +
+        `JOIN "RoomMember" m ON m."userId" = r."userId" AND m."roomId" = ${q.p(roomId)} AND m."role" <> 'invited' ` +
+        `WHERE r."conversationId" = ${q.p(roomConversationId(roomId))} AND r."readUpTo" IS NOT NULL`,
+      ...q.params,
+    );
+    return rows.map((r) => ({ userId: r.userId, upTo: r.readUpTo }));
+  }
+
   async roomPeers(userId: string): Promise<string[]> {
     const q = this.sql();
     const rows = await this.db.$queryRawUnsafe<{ userId: string }[]>(

@@ -239,6 +239,8 @@ export interface Store {
   roomMembers(roomId: string): Promise<RoomMemberRecord[]>;
   /** The user's role in the room, or null when they are neither member nor invited. */
   roomRole(roomId: string, userId: string): Promise<RoomRole | null>;
+  /** How far each member of the room has read it (members with no read marker are left out). */
+  roomReadMarkers(roomId: string): Promise<{ userId: string; upTo: string }[]>;
   /** Adds or changes a member (or invitation). */
   setRoomMember(roomId: string, userId: string, role: RoomRole, invitedBy?: string | null): Promise<void>;
   /** Removes the user from the room; false when they were not in it. */

@@ -17,6 +17,7 @@ import {
   type ReplyData,
   type Result,
   type RoomInfo,
+  type RoomSeen,
   type RosterEntry,
   type ServerToClientEvents,
   type SiteConfig,
@@ -58,6 +59,8 @@ export interface Conversation {
   last: ShownMessage | null;
   /** Unread messages that mention this user (rooms). */
   mentioned: number;
+  /** Rooms: how far each other member has read, by user id (message ids). */
+  seenBy: Readonly<Record<string, string>>;
 }
 
 /** Rooms share the conversations map with one-to-one chats under this key. */
@@ -114,6 +117,7 @@ function emptyConversation(peerId: string): Conversation {
     typing: [],
     last: null,
     mentioned: 0,
+    seenBy: {},
   };
 }
 
@@ -411,6 +415,7 @@ export class ParleyClient {
     socket.on('typing:changed', ({ userId, typing, roomId }) =>
       this.showTyping(roomId ? roomKey(roomId) : userId, userId, typing),
     );
+    socket.on('room:seen', (seen) => this.seen(seen));
     socket.on('room:changed', ({ room }) => {
       const known = this.rooms.value.has(room.id);
       this.patchRooms((r) => r, room);
@@ -596,7 +601,7 @@ export class ParleyClient {
     try {
       const roomId = roomIdOf(peerId);
       const before = older && oldest ? { before: oldest } : {};
-      const data = roomId
+      const data: ReplyData['message:history'] & { readBy?: RoomSeen[] } = roomId
         ? await this.request('room:history', { roomId, ...before, limit: 50 })
         : await this.request('message:history', { with: peerId, ...before, limit: 50 });
       this.upsertMessages(
@@ -604,6 +609,7 @@ export class ParleyClient {
         data.messages.map((m) => ({ ...m, state: 'sent' as const })),
         { historyLoaded: true, ...(older || !existing.historyLoaded ? { hasMoreHistory: data.hasMore } : {}) },
       );
+      for (const seen of data.readBy ?? []) this.seen(seen);
     } catch (err) {
       console.warn('[Parley] could not load history', err);
     } finally {
@@ -719,6 +725,15 @@ export class ParleyClient {
     const from = room?.members.find((x) => x.user.id === m.senderId)?.user ?? null;
     this.events.emit('message', { from, message: m });
     if (mentioned) this.events.emit('mention', { roomId: m.roomId!, from, message: m });
+  }
+
+  /** A room member has read up to a message: keep the furthest point per member. */
+  private seen({ roomId, userId, upTo }: RoomSeen): void {
+    if (userId === this.me.value?.id) return;
+    const key = roomKey(roomId);
+    const seenBy = this.conversations.value.get(key)?.seenBy ?? {};
+    if ((seenBy[userId] ?? '') >= upTo) return;
+    this.patchConversation(key, { seenBy: { ...seenBy, [userId]: upTo } });
   }
 
   private markRead(peerId: string): void {

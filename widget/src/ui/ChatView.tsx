@@ -31,6 +31,14 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const name = room?.name ?? buddy?.user.displayName ?? '';
   const [details, setDetails] = useState(false);
   const nameOf = (userId: string) => room?.members.find((m) => m.user.id === userId)?.user.displayName ?? '';
+  // Rooms: who has seen the user's latest message (shown under it, as group messengers do).
+  const lastMine = room ? [...messages].reverse().find((m) => m.senderId === me?.id && m.id) : undefined;
+  const seenBy = lastMine
+    ? Object.entries(conversation?.seenBy ?? {})
+        .filter(([, upTo]) => upTo >= lastMine.id!)
+        .map(([id]) => nameOf(id))
+        .filter((n) => n !== '')
+    : [];
   const typers = (conversation?.typing ?? []).map((id) => (room ? nameOf(id) : name)).filter((n) => n !== '');
   const [draft, setDraft] = useState(() => client.takeDraft(peerId) ?? '');
   const [emoji, setEmoji] = useState(false);
@@ -200,6 +208,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
                 </time>
                 {mine && !room && <span class="mark"> · {mark(m)}</span>}
                 {mine && room && m.state !== 'sent' && <span class="mark"> · {mark(m)}</span>}
+                {m === lastMine && seenBy.length > 0 && (
+                  <span class="mark"> · {t('seenBy', { names: seenBy.join(', ') })}</span>
+                )}
                 {mentionsMe && <strong class="mark"> · {t('mentionedYou')}</strong>}
                 {m.state === 'failed' && (
                   <button type="button" class="link" onClick={() => client.retry(peerId, m.clientId)}>
