@@ -39,10 +39,12 @@ describe.skipIf(usePostgres)('crash safety (SQLite)', () => {
       const body = 'x'.repeat(2000);
       const walSize = () => statSync(`${server.database.url.replace(/^file:/, '')}-wal`).size;
       let largest = 0;
-      for (let round = 0; round < 6; round++) {
+      // Rounds a little longer apart than the worker's checkpoints (every second): after each
+      // one the WAL is checkpointed, and SQLite writes the next round from its start again.
+      for (let round = 0; round < 5; round++) {
         await Promise.all(Array.from({ length: 200 }, () => a.send(ben.id, body)));
         largest = Math.max(largest, walSize());
-        await sleep(400);
+        await sleep(1300);
       }
       a.close();
       const checkpoints = await waitFor(async () => {
@@ -51,9 +53,10 @@ describe.skipIf(usePostgres)('crash safety (SQLite)', () => {
         return n >= 2 ? n : undefined;
       });
       expect(checkpoints).toBeGreaterThanOrEqual(2);
-      // 1,200 messages of 2 KB went through: without checkpoints the WAL grew to 7.5 MB here; the
-      // worker's checkpoints let SQLite reuse it, and it stayed near 2.5 MB.
-      expect(largest).toBeLessThan(5_000_000);
+      // 1,000 messages of 2 KB went through: without checkpoints the WAL grew by about 1.25 MB a
+      // round, to 6.3 MB; with them each round reused it and it stayed at 1.4 MB. Room for one
+      // checkpoint late on a busy machine, not for none.
+      expect(largest).toBeLessThan(4_000_000);
     } finally {
       await server.close();
     }
