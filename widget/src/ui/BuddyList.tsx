@@ -30,6 +30,22 @@ export function BuddyList() {
   const blocked = roster.filter((e) => e.state === 'blocked');
   const act = (event: 'roster:accept' | 'roster:decline' | 'roster:cancel' | 'roster:unblock', userId: string) =>
     client.request(event, { userId }).catch((err: Error) => console.warn(`[Parley] ${event} failed: ${err.message}`));
+  /** A small button for one person, named for screen readers with the action and the person. */
+  const action = (
+    event: 'roster:accept' | 'roster:decline' | 'roster:cancel' | 'roster:unblock',
+    label: 'accept' | 'decline' | 'cancelRequest' | 'unblock',
+    user: UserSummary,
+    primary = false,
+  ) => (
+    <button
+      type="button"
+      class={primary ? 'small primary' : 'small'}
+      aria-label={`${t(label)} ${user.displayName}`}
+      onClick={() => act(event, user.id)}
+    >
+      {t(label)}
+    </button>
+  );
 
   return (
     <nav class="buddies" aria-label={t('buddies')}>
@@ -46,32 +62,11 @@ export function BuddyList() {
                 </span>
                 {state === 'pending' ? (
                   <>
-                    <button
-                      type="button"
-                      class="small primary"
-                      aria-label={`${t('accept')} ${user.displayName}`}
-                      onClick={() => act('roster:accept', user.id)}
-                    >
-                      {t('accept')}
-                    </button>
-                    <button
-                      type="button"
-                      class="small"
-                      aria-label={`${t('decline')} ${user.displayName}`}
-                      onClick={() => act('roster:decline', user.id)}
-                    >
-                      {t('decline')}
-                    </button>
+                    {action('roster:accept', 'accept', user, true)}
+                    {action('roster:decline', 'decline', user)}
                   </>
                 ) : (
-                  <button
-                    type="button"
-                    class="small"
-                    aria-label={`${t('cancelRequest')} ${user.displayName}`}
-                    onClick={() => act('roster:cancel', user.id)}
-                  >
-                    {t('cancelRequest')}
-                  </button>
+                  action('roster:cancel', 'cancelRequest', user)
                 )}
               </li>
             ))}
@@ -127,14 +122,7 @@ export function BuddyList() {
                 <span class="who">
                   <span class="name">{user.displayName}</span>
                 </span>
-                <button
-                  type="button"
-                  class="small"
-                  aria-label={`${t('unblock')} ${user.displayName}`}
-                  onClick={() => act('roster:unblock', user.id)}
-                >
-                  {t('unblock')}
-                </button>
+                {action('roster:unblock', 'unblock', user)}
               </li>
             ))}
           </ul>
