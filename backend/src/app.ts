@@ -265,7 +265,13 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     );
     // 4. Close connections at the transport level, not with a Socket.IO disconnect: clients see
     //    "transport close" and reconnect by themselves. Engine.IO sends what is buffered first.
+    //    io.close() also closes the HTTP server, which waits for every HTTP connection: one that was
+    //    busy when the listening socket closed and idle since would hold it for its keep-alive
+    //    timeout (72 s). Idle ones go now; whatever is left, after a second (all is answered).
+    http.server.closeIdleConnections();
+    const lingering = setTimeout(() => http.server.closeAllConnections(), 1000);
     await new Promise<void>((resolve) => io.close(() => resolve()));
+    clearTimeout(lingering);
     await presence.close();
     await http.close();
     await stopDigests;
