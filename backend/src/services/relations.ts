@@ -37,7 +37,10 @@ export class Relations {
   }
 
   mutualBuddies(userId: string): Promise<Set<string>> {
-    return this.mutual.get(userId) ?? this.cacheMutual(userId, this.roster(userId));
+    const cached = this.mutual.get(userId);
+    if (cached) return cached;
+    void this.roster(userId); // caches the mutual buddies from the rows it loads
+    return this.mutual.get(userId)!;
   }
 
   /**
@@ -54,19 +57,18 @@ export class Relations {
         if (this.loading.get(userId) === rows) this.loading.delete(userId);
       };
       rows.then(done, done);
-      if (!this.mutual.has(userId)) this.cacheMutual(userId, rows);
     }
+    if (!this.mutual.has(userId)) this.cacheMutual(userId, rows);
     return rows;
   }
 
-  private cacheMutual(userId: string, rows: Promise<RosterRow[]>): Promise<Set<string>> {
+  private cacheMutual(userId: string, rows: Promise<RosterRow[]>): void {
     const found = rows.then((all) => new Set(all.filter((r) => r.mutual).map((r) => r.buddy.id)));
     found.catch(() => {
       if (this.mutual.get(userId) === found) this.mutual.delete(userId);
     });
     this.mutual.set(userId, found);
     if (this.mutual.size > this.maxCached) this.mutual.delete(this.mutual.keys().next().value!);
-    return found;
   }
 
   /**
