@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { seedDemo } from './demo-seed.js';
 import { attachGateway, endSessions } from './gateway/index.js';
+import { watchSessions } from './gateway/session-watch.js';
 import { userRoom, type Lifecycle, type ParleyServer } from './gateway/types.js';
 import { registerDemoRoutes } from './http/demo-routes.js';
 import { frameworkError, registerRoutes } from './http/routes.js';
@@ -112,9 +113,21 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
 
   // Fastify logs every request at info; keep those for debug runs only.
   const httpLogger = logger.child({ part: 'http' }, { level: logger.isLevelEnabled('debug') ? logger.level : 'warn' });
+  // Timeouts against clients that hold a request open by sending it slowly. Node checks them on
+  // an interval: a quarter of the shorter one, so a request is cut within 1.25× its limit.
+  const requestTimeout = Math.max(config.httpRequestTimeoutMs, config.httpHeadersTimeoutMs);
   const http = Fastify({
     loggerInstance: httpLogger,
     bodyLimit: 64 * 1024,
+    requestTimeout,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(5000, Math.floor(Math.min(requestTimeout, config.httpHeadersTimeoutMs) / 4)),
+      ),
+    },
     // Per-address limits count the client, which is the proxy's X-Forwarded-For only when trusted.
     frameworkErrors: frameworkError,
     trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
@@ -165,7 +178,14 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const limiter = (name: string, rate: number, burst: number): Limiter =>
     cluster ? cluster.limiter(name, rate, burst) : new RateLimiter(rate, burst);
   const rate = config.messageRatePerSecond;
+  // Sign-ins per address: one bucket for the HTTP routes and identity handshakes on the socket.
+  const loginPerAddress = limiter(
+    'loginPerAddress',
+    config.loginPerAddressPerMinute / 60,
+    config.loginPerAddressPerMinute,
+  );
   const limits = {
+    signInPerAddress: loginPerAddress,
     message: limiter('message', rate, rate * 2),
     typing: limiter('typing', 5, 10),
     actions: limiter('actions', config.actionRatePerSecond, config.actionRatePerSecond * 2),
@@ -173,7 +193,15 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   };
   const lifecycle: Lifecycle = { closing: false, inFlight: 0 };
 
-  if (config.demo) registerDemoRoutes(http, store);
+  if (config.demo) {
+    registerDemoRoutes(http, store, config.demoOpen);
+    logger.warn(
+      { open: config.demoOpen },
+      config.demoOpen
+        ? 'the demo site is on and open to every address (PARLEY_DEMO=1): its passwords are public'
+        : 'the demo site is on for clients on this machine only; set PARLEY_DEMO=0 to turn it off',
+    );
+  }
   const digests = new DigestMailer(
     store,
     {
@@ -198,11 +226,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
         config.loginPerAccountPerMinute / 60,
         config.loginPerAccountPerMinute,
       ),
-      loginPerAddress: limiter(
-        'loginPerAddress',
-        config.loginPerAddressPerMinute / 60,
-        config.loginPerAddressPerMinute,
-      ),
+      loginPerAddress,
       registerPerAddress: limiter(
         'registerPerAddress',
         config.registerPerAddressPerHour / 3600,
@@ -213,6 +237,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     cluster,
     metrics,
     metricsToken: config.metricsToken,
+    demoOpen: config.demoOpen,
   });
   attachGateway(io, {
     store,
@@ -226,16 +251,22 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     logger,
     lifecycle,
     maxConnectionsPerUser: config.maxConnectionsPerUser,
+    trustProxyHops: config.trustProxyHops,
+    demoOpen: config.demoOpen,
     metrics,
   });
 
   const stopRetention = scheduleRetention(store, logger);
+  const stopSessionWatch = watchSessions(io, store, logger.child({ part: 'sessions' }), {
+    everyMs: config.sessionCheckMs,
+  });
   const ownStore = !given.store;
   const db = store;
   let closed: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     lifecycle.closing = true;
     stopRetention();
+    stopSessionWatch();
     const stopDigests = digests.stop(); // a digest being sent finishes before the database closes
     const started = performance.now();
     // 1. No new connections: the listening socket closes (a load balancer moves on to other nodes),

@@ -1,5 +1,6 @@
 import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
 import { repoRoot } from './paths.js';
+import { withoutTrailing } from './text.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -13,8 +14,13 @@ export interface Config {
   presenceGraceMs: number;
   /** SESSION_TTL_HOURS: lifetime of a sign-in. Default 720 (30 days). */
   sessionTtlMs: number;
-  /** PARLEY_DEMO: "0" skips creating the demo site and users. Default on. */
+  /**
+   * PARLEY_DEMO: "0" skips creating the demo site and users. Default on, answering only clients on
+   * this machine (loopback); "1" turns it on for clients anywhere (a public demo server).
+   */
   demo: boolean;
+  /** PARLEY_DEMO=1: the demo site answers clients from any address, not only loopback. */
+  demoOpen: boolean;
   /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
   logLevel: string;
   /** MESSAGE_RATE: messages a user may send per second, sustained (burst is twice). Default 20. */
@@ -36,6 +42,20 @@ export interface Config {
    * client address that per-address limits count). Default 0: the TCP peer is the client.
    */
   trustProxyHops: number;
+  /**
+   * HTTP_REQUEST_TIMEOUT_MS: a request whose headers and body have not all arrived this long after
+   * it began is answered 408 and its connection closed (slow-body attacks). Default 30000.
+   */
+  httpRequestTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS: the same for the request's headers alone. Default 10000. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP_KEEP_ALIVE_TIMEOUT_MS: how long an idle kept-alive connection stays open. Default 72000. */
+  httpKeepAliveTimeoutMs: number;
+  /**
+   * SESSION_CHECK_SECONDS: how often open connections are checked against their session's expiry
+   * and their site's current settings and origins. Default 5.
+   */
+  sessionCheckMs: number;
   /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM may take to hand clients off and flush writes. Default 10000. */
   shutdownTimeoutMs: number;
   /** SMTP_URL: where digest e-mails are sent (smtp:// or smtps://, with credentials). Unset: no e-mail. */
@@ -81,6 +101,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+/** An integer of at least 1 (a timeout of 0 would turn the protection off). */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = int(env, name, fallback);
+  if (value < 1) throw new Error(`${name} must be at least 1`);
+  return value;
+}
+
 function transports(raw: string | undefined, cluster: boolean): Transport[] {
   if (raw === undefined || raw.trim() === '') return cluster ? ['websocket'] : ['websocket', 'polling'];
   const list = raw.split(',').map((t) => t.trim());
@@ -114,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     presenceGraceMs: int(env, 'PRESENCE_GRACE_MS', 5000),
     sessionTtlMs: int(env, 'SESSION_TTL_HOURS', 720) * 3_600_000,
     demo: env.PARLEY_DEMO !== '0',
+    demoOpen: env.PARLEY_DEMO === '1',
     logLevel: env.LOG_LEVEL || 'info',
     messageRatePerSecond: int(env, 'MESSAGE_RATE', 20),
     actionRatePerSecond: int(env, 'ACTION_RATE', 20),
@@ -124,11 +152,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
     trustProxyHops: int(env, 'TRUST_PROXY', 0),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000),
+    sessionCheckMs: positive(env, 'SESSION_CHECK_SECONDS', 5) * 1000,
+    httpRequestTimeoutMs: positive(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000),
+    httpHeadersTimeoutMs: positive(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
+    httpKeepAliveTimeoutMs: positive(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000),
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || 'Parley <parley@localhost>',
     digestDelayMs: int(env, 'DIGEST_DELAY_MINUTES', 30) * 60_000,
     digestCheckMs: Math.max(1, int(env, 'DIGEST_CHECK_SECONDS', 60)) * 1000,
-    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: withoutTrailing(env.PUBLIC_URL || `http://localhost:${port}`, '/'),
     secret: env.PARLEY_SECRET || null,
     metricsToken: env.METRICS_TOKEN || null,
     redis: cluster,

@@ -234,11 +234,16 @@ const zh: Record<StringKey, string> = {
   unblock: '取消屏蔽',
 };
 
-const tables: Record<string, Partial<Record<StringKey, string>>> = { en, 'zh-CN': zh };
+/** A Map, not an object: a locale named `constructor` or `__proto__` must not find Object's members. */
+const tables = new Map<string, Partial<Record<StringKey, string>>>([
+  ['en', en],
+  ['zh-CN', zh],
+]);
 
 /** The supported locale closest to what was asked ("zh", "zh-Hans-CN" → "zh-CN"; unknown → "en"). */
-export function resolveLocale(requested: string): string {
-  if (tables[requested]) return requested;
+export function resolveLocale(requested: unknown): string {
+  if (typeof requested !== 'string') return 'en';
+  if (tables.has(requested)) return requested;
   const language = requested.toLowerCase().split(/[-_]/)[0];
   if (language === 'zh') return 'zh-CN';
   return 'en';
@@ -252,7 +257,7 @@ export function translator(locale: string): Translate {
   const resolved = resolveLocale(locale);
   let t = cache.get(resolved);
   if (!t) {
-    const table = tables[resolved] ?? en;
+    const table = tables.get(resolved) ?? en;
     t = Object.assign(
       (key: StringKey, params?: Record<string, string | number>) => {
         const text = table[key] ?? en[key];

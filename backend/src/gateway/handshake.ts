@@ -3,10 +3,30 @@ import { ErrorCode, PROTOCOL_VERSION, type ErrorBody } from '../protocol/index.j
 import { containsNul, handshakeSchema } from '../protocol/schemas.js';
 import { ParleyError, toErrorBody } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Accounts } from '../services/accounts.js';
+import { sessionIdOf, type Accounts } from '../services/accounts.js';
+import { assertDemoReachable } from '../services/demo-access.js';
 import { originAllowed } from '../services/site-origins.js';
 import type { Store } from '../store/store.js';
 import type { Lifecycle, ParleySocket } from './types.js';
+
+/**
+ * The client's address as the HTTP routes see it (Fastify's trustProxy with `hop < hops`): the TCP
+ * peer, or with `hops` trusted proxies in front, the X-Forwarded-For entry that many steps back.
+ */
+export function clientAddress(handshake: Pick<ParleySocket['handshake'], 'headers' | 'address'>, hops: number): string {
+  const forwarded = handshake.headers['x-forwarded-for'];
+  const chain = [
+    handshake.address,
+    ...(typeof forwarded === 'string'
+      ? forwarded
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+          .reverse()
+      : []),
+  ];
+  return chain[Math.min(hops, chain.length - 1)]!;
+}
 
 function refusal(body: ErrorBody): ExtendedError {
   const err = new Error(body.message) as ExtendedError;
@@ -28,6 +48,12 @@ export function authenticateHandshake(
   guard: {
     lifecycle: Lifecycle;
     tooManyConnections: (userId: string) => Promise<boolean>;
+    /** Takes one identity sign-in from the client's address (LOGIN_RATE_ADDRESS); false when over. */
+    signInAllowed: (address: string) => Promise<boolean>;
+    /** TRUST_PROXY: reverse proxies whose X-Forwarded-For names the client. */
+    trustProxyHops: number;
+    /** PARLEY_DEMO=1: the demo site answers any address (else loopback only). */
+    demoOpen: boolean;
     /** Told the code of each refusal (for metrics). */
     refused?: (code: string) => void;
   },
@@ -48,27 +74,41 @@ export function authenticateHandshake(
       }
       const site = await store.getSite(auth.site);
       if (!site) throw new ParleyError(ErrorCode.NotFound, 'Unknown site.');
+      const address = clientAddress(socket.handshake, guard.trustProxyHops);
+      assertDemoReachable(site.id, address, guard.demoOpen);
       const origin = socket.handshake.headers.origin;
       if (origin !== undefined && !originAllowed(origin, site.origins)) {
         throw new ParleyError(ErrorCode.OriginNotAllowed, `Origin ${origin} is not allowed for this site.`);
       }
+      const capped = async (userId: string) => {
+        if (await guard.tooManyConnections(userId)) {
+          throw new ParleyError(ErrorCode.RateLimited, 'Too many open connections for this user. Close some tabs.');
+        }
+      };
       if ('identity' in auth) {
-        // Silent sign-in with the host site's signed token: the connection opens a session and
-        // hands it over in session:ready, so reconnects do not need a fresh token from the host.
-        const opened = await accounts.loginWithIdentity(site, auth.identity);
-        const { user, sessionId } = await accounts.authenticate(site.id, opened.token);
+        // Silent sign-in with the host site's signed token: counted against the address like the
+        // HTTP sign-in route, and the connection cap is checked before a session is opened, so a
+        // refused handshake leaves nothing behind. The session is handed over in session:ready, so
+        // reconnects do not need a fresh token from the host.
+        if (!(await guard.signInAllowed(address))) {
+          throw new ParleyError(ErrorCode.RateLimited, 'Too many sign-in attempts. Wait a minute and try again.');
+        }
+        const user = await accounts.identify(site, auth.identity);
+        await capped(user.id);
+        const opened = await accounts.openSession(user);
         socket.data.user = user;
-        socket.data.sessionId = sessionId;
+        socket.data.sessionId = sessionIdOf(opened.token);
+        socket.data.sessionExpiresAt = new Date(opened.expiresAt);
         socket.data.openedSession = { token: opened.token, expiresAt: opened.expiresAt };
       } else {
-        const { user, sessionId } = await accounts.authenticate(site.id, auth.token);
+        const { user, session } = await accounts.authenticate(site.id, auth.token);
+        await capped(user.id);
         socket.data.user = user;
-        socket.data.sessionId = sessionId;
+        socket.data.sessionId = session.id;
+        socket.data.sessionExpiresAt = session.expiresAt;
         socket.data.openedSession = null;
       }
-      if (await guard.tooManyConnections(socket.data.user.id)) {
-        throw new ParleyError(ErrorCode.RateLimited, 'Too many open connections for this user. Close some tabs.');
-      }
+      socket.data.origin = origin ?? null;
       socket.data.site = site;
       next();
     } catch (err) {

@@ -25,7 +25,18 @@ export interface GatewayDeps {
   rooms: RoomService;
   presence: PresenceService;
   notify: Notifier;
-  limits: { message: Limiter; typing: Limiter; actions: Limiter; buddyRequests: Limiter };
+  limits: {
+    message: Limiter;
+    typing: Limiter;
+    actions: Limiter;
+    buddyRequests: Limiter;
+    /** Identity sign-ins per client address: the same bucket as the HTTP sign-in routes. */
+    signInPerAddress: Limiter;
+  };
+  /** TRUST_PROXY: proxies whose X-Forwarded-For names the client, as for HTTP. */
+  trustProxyHops: number;
+  /** PARLEY_DEMO=1: the demo site answers clients from anywhere, not only this machine. */
+  demoOpen: boolean;
   logger: Logger;
   lifecycle: Lifecycle;
   /** Open connections one user may hold (on all nodes together); the next handshake is refused. */
@@ -42,6 +53,9 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
       // Counted by the presence registry: on every node in cluster mode. Two handshakes at the
       // same moment may both pass at the limit; it bounds hoarding, not an exact number.
       tooManyConnections: async (userId) => (await presence.connectionCount(userId)) >= deps.maxConnectionsPerUser,
+      signInAllowed: async (address) => deps.limits.signInPerAddress.take(address),
+      trustProxyHops: deps.trustProxyHops,
+      demoOpen: deps.demoOpen,
       refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );

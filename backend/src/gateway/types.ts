@@ -7,6 +7,10 @@ export interface SocketData {
   user: UserRecord;
   site: SiteRecord;
   sessionId: string;
+  /** When the session ends: the connection is closed then (see session-watch.ts). */
+  sessionExpiresAt: Date;
+  /** The Origin the browser sent (null for non-browser clients); re-checked when the site changes. */
+  origin: string | null;
   /** Set when this connection signed in with a host identity token and so created the session. */
   openedSession: { token: string; expiresAt: string } | null;
 }

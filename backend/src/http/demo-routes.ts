@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
 import { DEMO_SITE } from '../demo-seed.js';
+import { assertDemoReachable } from '../services/demo-access.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 
@@ -21,8 +22,10 @@ export const DEMO_HOST_USERS = {
 export function registerDemoRoutes(
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>,
   store: Store,
+  demoOpen: boolean,
 ): void {
   app.get('/demo/identity-token', async (request) => {
+    assertDemoReachable(DEMO_SITE, request.ip, demoOpen);
     const user = (request.query as { user?: unknown }).user;
     if (typeof user !== 'string' || !Object.hasOwn(DEMO_HOST_USERS, user)) {
       throw new ParleyError(ErrorCode.BadRequest, `user must be one of ${Object.keys(DEMO_HOST_USERS).join(', ')}`);

@@ -20,6 +20,7 @@ import { siteSettings } from '../services/site-settings.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { Lifecycle } from '../gateway/types.js';
 import type { SessionEnded, SiteConfig } from '../protocol/index.js';
+import { assertDemoReachable } from '../services/demo-access.js';
 import { originAllowed } from '../services/site-origins.js';
 import type { SiteRecord, Store } from '../store/store.js';
 import { unsubscribeTokenValid } from '../services/unsubscribe.js';
@@ -64,10 +65,16 @@ export function frameworkError(err: { code?: string }, _request: FastifyRequest,
  * Resolves the site named in the path and applies its origin policy: a browser request (one with
  * an Origin header) must come from an origin the site allows, and gets CORS headers for it.
  */
-async function siteFor(store: Store, request: FastifyRequest, reply: FastifyReply): Promise<SiteRecord> {
+async function siteFor(
+  store: Store,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  demoOpen = false,
+): Promise<SiteRecord> {
   const siteId = (request.params as { site?: unknown }).site;
   const site = typeof siteId === 'string' && siteId.length <= 64 ? await store.getSite(siteId) : null;
   if (!site) throw new ParleyError(ErrorCode.NotFound, 'Unknown site.');
+  assertDemoReachable(site.id, request.ip, demoOpen);
   const origin = request.headers.origin;
   if (origin !== undefined) {
     if (!originAllowed(origin, site.origins)) {
@@ -118,6 +125,8 @@ export interface RouteDeps {
   metrics: Metrics;
   /** METRICS_TOKEN: the bearer token /metrics asks for; null turns it off. */
   metricsToken: string | null;
+  /** PARLEY_DEMO=1: the demo site answers clients from anywhere, not only this machine. */
+  demoOpen: boolean;
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -235,7 +244,7 @@ export async function registerRoutes(
   // A refused origin still gets a proper preflight answer, so that the real request can reach
   // siteFor and come back with a readable origin_not_allowed instead of a bare network error.
   app.options('/api/v1/sites/:site/*', async (request, reply) => {
-    await siteFor(store, request, reply).catch((err: unknown) => {
+    await siteFor(store, request, reply, deps.demoOpen).catch((err: unknown) => {
       if (!(err instanceof ParleyError && err.code === ErrorCode.OriginNotAllowed)) throw err;
     });
     return reply
@@ -248,7 +257,7 @@ export async function registerRoutes(
 
   /** What the widget needs to know about a site before anyone signs in. */
   app.get('/api/v1/sites/:site/config', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const settings = siteSettings(site);
     const data: SiteConfig = {
       site: site.id,
@@ -261,7 +270,7 @@ export async function registerRoutes(
 
   /** Sign in with a Parley account: returns a session token for the socket handshake. */
   app.post('/api/v1/sites/:site/sessions', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const body = parseBody(loginSchema, request.body);
     await limitLogin(request, site.id, body.username);
     const session = await accounts.login(site.id, body.username, body.password);
@@ -270,7 +279,7 @@ export async function registerRoutes(
 
   /** Sign in with a host identity token (the same check the socket handshake makes). */
   app.post('/api/v1/sites/:site/sessions/identity', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const body = parseBody(identityLoginSchema, request.body);
     await limitLogin(request, site.id, null);
     return reply.code(201).send({ ok: true, data: await accounts.loginWithIdentity(site, body.identity) });
@@ -278,7 +287,7 @@ export async function registerRoutes(
 
   /** Sign out: revokes the session named by the bearer token and closes its connections. */
   app.delete('/api/v1/sites/:site/sessions/current', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const { user, sessionId } = await accounts.authenticate(site.id, bearer(request));
     await accounts.logout(sessionId);
     await endSessions(user.id, 'logout', { only: sessionId });
@@ -287,7 +296,7 @@ export async function registerRoutes(
 
   /** Sign up, where the site allows it. */
   app.post('/api/v1/sites/:site/users', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const body = parseBody(registerSchema, request.body);
     if (!(await limits.registerPerAddress.take(request.ip))) throw tooMany('new accounts from your network');
     return reply.code(201).send({ ok: true, data: await accounts.register(site, body) });
@@ -295,7 +304,7 @@ export async function registerRoutes(
 
   /** Change password: ends every session of the user (closing their connections) and opens a new one. */
   app.post('/api/v1/sites/:site/password', async (request, reply) => {
-    const site = await siteFor(store, request, reply);
+    const site = await siteFor(store, request, reply, deps.demoOpen);
     const { user } = await accounts.authenticate(site.id, bearer(request));
     const body = parseBody(passwordChangeSchema, request.body);
     // A stolen session token must not become a way to guess the password behind it.

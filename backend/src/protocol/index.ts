@@ -259,8 +259,13 @@ export interface RoomRemoved {
   reason: 'left' | 'declined' | 'removed' | 'closed';
 }
 
+/**
+ * Why the server ended a connection's session: signed out (this tab or by the API), the password
+ * changed, the session expired while connected, or the site changed so that this connection is no
+ * longer allowed (its origin was removed, or the site deleted).
+ */
 export interface SessionEnded {
-  reason: 'logout' | 'password_changed';
+  reason: 'logout' | 'password_changed' | 'expired' | 'site_changed';
 }
 
 /**

@@ -3,9 +3,9 @@ import { hash, verify } from '@node-rs/argon2';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { ErrorCode, type UserSettings, type UserSummary } from '../protocol/index.js';
-import { avatarUrl as avatarUrlSchema, email as emailSchema } from '../protocol/schemas.js';
+import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
-import type { SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
+import type { SessionRecord, SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
 import { siteSettings } from './site-settings.js';
 
 /** OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane. */
@@ -13,6 +13,8 @@ const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, p
 
 /** Host identity tokens may live at most this long (exp − iat), and must carry both. */
 export const IDENTITY_MAX_AGE_S = 3600;
+/** Characters of a host identity token's `sub` (the host's user id); a longer one is refused. */
+export const IDENTITY_SUBJECT_MAX = 128;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2);
@@ -83,6 +85,14 @@ export class Accounts {
    * user on first sight and keeps name and avatar up to date after.
    */
   async loginWithIdentity(site: SiteRecord, token: string): Promise<OpenedSession> {
+    return this.openSession(await this.identify(site, token));
+  }
+
+  /**
+   * Checks a host identity token and returns its user, created or brought up to date, without
+   * opening a session (the socket handshake checks its connection cap in between).
+   */
+  async identify(site: SiteRecord, token: string): Promise<UserRecord> {
     let unverified: ReturnType<typeof decodeJwt>;
     try {
       unverified = decodeJwt(token);
@@ -114,9 +124,20 @@ export class Accounts {
     if (claims.exp! - claims.iat! > IDENTITY_MAX_AGE_S) {
       throw identityError(ErrorCode.IdentityInvalid, `The identity token lives longer than ${IDENTITY_MAX_AGE_S} s.`);
     }
-    const subject = String(claims.sub).slice(0, 128);
-    if (!subject.trim()) throw identityError(ErrorCode.IdentityInvalid, 'The identity token names no user.');
-    const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 64) : subject;
+    // The subject names the host's user: refused unless it is exactly a string Parley can keep
+    // whole. Cutting it would merge two users; stringifying `{}` or a number would invent one.
+    const subject = claims.sub;
+    if (typeof subject !== 'string' || !subject.trim()) {
+      throw identityError(ErrorCode.IdentityInvalid, 'The identity token’s `sub` must be a non-empty string.');
+    }
+    if (subject.length > IDENTITY_SUBJECT_MAX) {
+      throw identityError(
+        ErrorCode.IdentityInvalid,
+        `The identity token’s \`sub\` is longer than ${IDENTITY_SUBJECT_MAX} characters.`,
+      );
+    }
+    const given = typeof claims.name === 'string' ? stripControls(claims.name).trim().slice(0, 64) : '';
+    const name = given || stripControls(subject).slice(0, 64) || 'user';
     const avatar =
       typeof claims.avatar === 'string' && avatarUrlSchema.safeParse(claims.avatar).success ? claims.avatar : null;
     // The host knows its users' addresses; a claim that is not an address is ignored, not fatal.
@@ -156,7 +177,7 @@ export class Accounts {
         ...(email !== null ? { email } : {}),
       });
     }
-    return this.openSession(user);
+    return user;
   }
 
   async openSession(user: UserRecord): Promise<OpenedSession> {
@@ -167,7 +188,10 @@ export class Accounts {
   }
 
   /** The user a session token belongs to, if it is live and for this site. */
-  async authenticate(siteId: string, token: string): Promise<{ user: UserRecord; sessionId: string }> {
+  async authenticate(
+    siteId: string,
+    token: string,
+  ): Promise<{ user: UserRecord; sessionId: string; session: SessionRecord }> {
     const found = await this.store.getSession(sessionIdOf(token));
     if (
       !found ||
@@ -177,7 +201,7 @@ export class Accounts {
     ) {
       throw new ParleyError(ErrorCode.Unauthorized, 'Your session has ended. Please sign in again.');
     }
-    return { user: found.user, sessionId: found.session.id };
+    return { user: found.user, sessionId: found.session.id, session: found.session };
   }
 
   async logout(sessionId: string): Promise<void> {

@@ -19,10 +19,22 @@ export async function sweepRetention(store: Store, now: Date, logger: Logger): P
   return removed;
 }
 
+/** Deletes sessions that have expired or were revoked: nothing can use them again. */
+export async function sweepSessions(store: Store, now: Date, logger: Logger): Promise<number> {
+  const count = await store.deleteEndedSessions(now);
+  if (count > 0) logger.info({ count }, 'deleted ended sessions');
+  return count;
+}
+
 /** Sweeps at start and then every hour; returns a function that stops it. */
 export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_000): () => void {
   const run = () =>
-    sweepRetention(store, new Date(), logger).catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+    Promise.all([
+      sweepRetention(store, new Date(), logger).catch((err: unknown) =>
+        logger.error({ err }, 'retention sweep failed'),
+      ),
+      sweepSessions(store, new Date(), logger).catch((err: unknown) => logger.error({ err }, 'session sweep failed')),
+    ]);
   void run();
   const timer = setInterval(run, everyMs);
   timer.unref();

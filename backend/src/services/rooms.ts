@@ -10,6 +10,7 @@ import {
   type RoomSummary,
 } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
+import { withoutTrailing } from '../text.js';
 import type { Logger } from '../logger.js';
 import {
   roomConversationId,
@@ -39,7 +40,7 @@ const missing = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
 export function mentionedUsernames(body: string): string[] {
   const found = new Set<string>();
   for (const match of body.matchAll(/(?:^|[^\w@])@([a-z0-9][a-z0-9._-]{0,31})/gi)) {
-    found.add(match[1]!.toLowerCase().replace(/[.-]+$/, ''));
+    found.add(withoutTrailing(match[1]!.toLowerCase(), '.-'));
   }
   return [...found];
 }

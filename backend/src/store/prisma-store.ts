@@ -265,6 +265,10 @@ export class PrismaStore implements Store {
     return row && toSite(row);
   }
 
+  async getSites(ids: readonly string[]): Promise<SiteRecord[]> {
+    return (await this.db.site.findMany({ where: { id: { in: [...ids] } } })).map(toSite);
+  }
+
   async listSites(): Promise<SiteRecord[]> {
     return (await this.db.site.findMany({ orderBy: { createdAt: 'asc' } })).map(toSite);
   }
@@ -342,13 +346,19 @@ export class PrismaStore implements Store {
   }
 
   async searchUsers(siteId: string, query: string, limit: number): Promise<UserRecord[]> {
+    // The text is matched as text: LIKE (what Prisma's startsWith/contains become) would take `%`
+    // and `_` in the query as wildcards, and SQLite's LIKE has no default escape character.
+    const q = this.sql();
+    const ids = await this.db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM "User" WHERE "siteId" = ${q.p(siteId)} AND (` +
+        `${this.position('"username"', q.p(query.toLowerCase()))} = 1 OR ` +
+        `${this.position('lower("displayName")', `lower(${q.p(query)})`)} > 0) ` +
+        `ORDER BY "username" LIMIT ${q.p(limit, '::integer')}`,
+      ...q.params,
+    );
     const rows = await this.db.user.findMany({
-      where: {
-        siteId,
-        OR: [{ username: { startsWith: query.toLowerCase() } }, { displayName: this.containsIgnoringCase(query) }],
-      },
+      where: { id: { in: ids.map((r) => r.id) } },
       orderBy: { username: 'asc' },
-      take: limit,
     });
     return rows.map(toUser);
   }
@@ -396,6 +406,17 @@ export class PrismaStore implements Store {
       },
       data: { revokedAt: at },
     });
+  }
+
+  async sessionCount(userId: string, at = new Date()): Promise<number> {
+    return this.db.session.count({ where: { userId, revokedAt: null, expiresAt: { gt: at } } });
+  }
+
+  async deleteEndedSessions(before: Date): Promise<number> {
+    const { count } = await this.db.session.deleteMany({
+      where: { OR: [{ expiresAt: { lt: before } }, { revokedAt: { lt: before } }] },
+    });
+    return count;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -787,14 +808,9 @@ export class PrismaStore implements Store {
     return new Map(rows.map((r) => [r.id, Number(r.inboxSeq) - need.get(r.id)!]));
   }
 
-  /**
-   * A `contains` filter that ignores ASCII case on both providers: SQLite's LIKE does already,
-   * PostgreSQL's only when asked (the SQLite client's types do not know the option, hence the cast).
-   */
-  private containsIgnoringCase(query: string): { contains: string } {
-    return (this.kind === 'postgres' ? { contains: query, mode: 'insensitive' } : { contains: query }) as {
-      contains: string;
-    };
+  /** Where `needle` first occurs in `haystack`, from 1; 0 when it does not (SQL expressions). */
+  private position(haystack: string, needle: string): string {
+    return this.kind === 'postgres' ? `strpos(${haystack}, ${needle})` : `instr(${haystack}, ${needle})`;
   }
 
   /** Placeholders in the provider's style ($1 on PostgreSQL, ? on SQLite) and their values. */
@@ -1002,12 +1018,23 @@ export class PrismaStore implements Store {
     query: string,
     limit: number,
   ): Promise<{ room: RoomRecord; members: number }[]> {
+    // Matched as text, not as a LIKE pattern (see searchUsers).
+    let named: { id: string }[] | null = null;
+    if (query) {
+      const q = this.sql();
+      named = await this.db.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT "id" FROM "Room" WHERE "siteId" = ${q.p(siteId)} AND "public" = ${q.bool(true)} ` +
+          `AND "closedAt" IS NULL AND ${this.position('lower("name")', `lower(${q.p(query)})`)} > 0 ` +
+          `ORDER BY "createdAt" DESC LIMIT ${q.p(limit, '::integer')}`,
+        ...q.params,
+      );
+    }
     const rows = await this.db.room.findMany({
       where: {
         siteId,
         public: true,
         closedAt: null,
-        ...(query ? { name: this.containsIgnoringCase(query) } : {}),
+        ...(named ? { id: { in: named.map((r) => r.id) } } : {}),
       },
       include: {
         _count: {

@@ -180,6 +180,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
   getSite(id: string): Promise<SiteRecord | null>;
+  /** The sites of these ids that exist, in one query. */
+  getSites(ids: readonly string[]): Promise<SiteRecord[]>;
   createSite(site: SiteRecord): Promise<void>;
   listSites(): Promise<SiteRecord[]>;
   updateSite(id: string, patch: Partial<Omit<SiteRecord, 'id'>>): Promise<SiteRecord>;
@@ -202,6 +204,10 @@ export interface Store {
   revokeSession(id: string, at: Date): Promise<void>;
   /** Revokes every live session of a user but `exceptId`. */
   revokeUserSessions(userId: string, at: Date, exceptId?: string): Promise<void>;
+  /** Sessions of a user that are neither revoked nor expired at `at`. */
+  sessionCount(userId: string, at?: Date): Promise<number>;
+  /** Deletes sessions that expired, or were revoked, before `before`; returns how many. */
+  deleteEndedSessions(before: Date): Promise<number>;
 
   /** Sets both sides of a relation at once (used by the demo seed and, later, accept). */
   setBuddies(a: string, b: string, state: BuddyState, group?: string | null): Promise<void>;

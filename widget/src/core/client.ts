@@ -19,6 +19,7 @@ import {
   type RoomInfo,
   type RoomSeen,
   type RosterEntry,
+  type SessionEnded,
   type ServerToClientEvents,
   type SiteConfig,
   type UserSettings,
@@ -135,6 +136,14 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * The widget's headless core: session, socket, inbox cursor, outbox, roster and conversations, as
  * signals the UI reads. No JSX here; the UI and the host API call the actions.
  */
+/** What the user is told when the server ends their session. */
+const SESSION_ENDED: Record<SessionEnded['reason'], string> = {
+  logout: 'You were signed out.',
+  password_changed: 'Your password was changed. Please sign in again.',
+  expired: 'Your session has ended. Please sign in again.',
+  site_changed: 'This site’s chat settings changed. Please sign in again.',
+};
+
 export class ParleyClient {
   readonly status = signal<ConnectionStatus>('signed-out');
   readonly me = signal<UserSummary | null>(null);
@@ -340,8 +349,7 @@ export class ParleyClient {
     socket.on('session:ended', ({ reason }) => {
       this.reset({
         code: 'unauthorized',
-        message:
-          reason === 'password_changed' ? 'Your password was changed. Please sign in again.' : 'You were signed out.',
+        message: SESSION_ENDED[reason] ?? SESSION_ENDED.logout,
       });
     });
     socket.on('session:ready', (ready) => {

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
+import { deceptiveHost, hostAsTyped, withoutTrailing } from './links.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-
 /**
  * Message text as text: Preact renders strings as text nodes, never as HTML. Only http(s) URLs
  * become links, opened in a new tab without giving the page a handle on ours.
@@ -10,22 +10,24 @@ export function MessageText({ text }: { text: string }) {
   const parts: ComponentChildren[] = [];
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
-    let url = match[0];
-    // Sentence punctuation after a link is not part of it.
-    const trailing = /[.,;:!?)\]}]+$/.exec(url)?.[0] ?? '';
-    url = url.slice(0, url.length - trailing.length);
+    const url = withoutTrailing(match[0]);
     let href: string | null = null;
+    let shown = url;
     try {
       const parsed = new URL(url);
       if (parsed.protocol === 'http:' || parsed.protocol === 'https:') href = parsed.href;
+      // The host as typed is Unicode; parsed.hostname is its punycode. Show that where the
+      // Unicode would pass for another site's name.
+      const typedHost = hostAsTyped(url);
+      if (deceptiveHost(typedHost)) shown = url.replace(typedHost, parsed.hostname);
     } catch {
       href = null; // not a URL after all: it stays text
     }
     if (!href) continue;
     parts.push(text.slice(last, match.index));
     parts.push(
-      <a href={href} target="_blank" rel="noopener noreferrer nofollow">
-        {url}
+      <a href={href} target="_blank" rel="noopener noreferrer nofollow" title={href}>
+        {shown}
       </a>,
     );
     last = match.index + url.length;
