@@ -6,6 +6,7 @@
 import { effect, signal, type Signal } from '@preact/signals-core';
 import { h, render } from 'preact';
 import { ParleyClient, type HostEvents } from './core/client.js';
+import { TOKEN_STORAGES, type TokenStorage } from './core/storage.js';
 import { resolveLocale } from './i18n.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
 import { App } from './ui/App.js';
@@ -34,6 +35,13 @@ export interface ParleySettings {
    * they chose online). Default 5; 0 never.
    */
   awayAfterMinutes?: number;
+  /**
+   * Where the visitor's Parley session token is kept: `local` (default: localStorage, survives the
+   * browser closing), `session` (sessionStorage: until the tab closes) or `memory` (this page only:
+   * no script on the page can read it from storage; a reload needs a new sign-in, which hosts with
+   * identity tokens do silently). See docs/SECURITY.md.
+   */
+  tokenStorage?: TokenStorage;
 }
 
 /**
@@ -76,7 +84,7 @@ declare global {
 const warn = (message: string) => console.warn(`[Parley] ${message}`);
 const hostEvents: (keyof HostEvents)[] = ['ready', 'message', 'mention', 'unread', 'presence', 'open', 'close'];
 
-/** Settings from the script tag: data-site, data-server, data-locale, data-theme (JSON), data-token, data-hide-launcher, data-away-after-minutes. */
+/** Settings from the script tag: data-site, data-server, data-locale, data-theme (JSON), data-token, data-hide-launcher, data-away-after-minutes, data-token-storage. */
 function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings> {
   if (!script) return {};
   const d = script.dataset;
@@ -87,6 +95,7 @@ function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings
   if (d.token) out.identityToken = d.token;
   if (d.hideLauncher !== undefined) out.hideLauncher = d.hideLauncher !== 'false';
   if (d.awayAfterMinutes !== undefined) out.awayAfterMinutes = Number(d.awayAfterMinutes);
+  if (d.tokenStorage !== undefined) out.tokenStorage = d.tokenStorage as TokenStorage;
   if (d.theme) {
     try {
       out.theme = JSON.parse(d.theme) as Theme;
@@ -138,9 +147,15 @@ function boot(): void {
 
     pageLocale.value = settings.locale ?? null;
     const away = settings.awayAfterMinutes;
+    let tokenStorage = settings.tokenStorage;
+    if (tokenStorage !== undefined && !TOKEN_STORAGES.includes(tokenStorage)) {
+      warn(`tokenStorage must be one of ${TOKEN_STORAGES.join(', ')}; using local.`);
+      tokenStorage = undefined;
+    }
     const client = new ParleyClient({
       server: settings.server ?? location.origin,
       site: settings.site,
+      ...(tokenStorage ? { tokenStorage } : {}),
       ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
     });
     for (const [event, handler] of pendingHandlers.splice(0)) client.events.on(event, handler as never);

@@ -20,14 +20,13 @@ const id = bounded(64, 1);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const userRef = z.strictObject({ userId: id });
 /**
- * C0 and C1 control characters, DEL, and the Unicode controls that reorder or break text (bidi
- * embeddings, overrides and isolates, line and paragraph separators): none belongs in a name, a
- * status or a title, where they would disguise what others read.
+ * C0 and C1 control characters and DEL: none belongs in a name, a status or a title. (Direction
+ * marks and overrides are allowed: right-to-left names need them, and the widget shows every name
+ * in its own bidi isolate, so an override cannot reorder the text around it.)
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** `text` without the characters of {@link CONTROL} (for names that come from elsewhere). */
-export const stripControls = (text: string) =>
-  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '');
+export const stripControls = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 /** Printable text without control characters. */
 const line = (max: number) => bounded(max).refine((s) => !CONTROL.test(s), 'must not contain control characters');
 const groupName = line(Limits.groupName).refine((s) => s.trim().length > 0, 'group name is empty');

@@ -30,7 +30,7 @@ import { InboxCursor } from './inbox-cursor.js';
 import { Outbox } from './outbox.js';
 import { IdleWatcher } from './idle.js';
 import { ReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
-import { storage } from './storage.js';
+import { storage, tokenStore, type KeyValueStore, type TokenStorage } from './storage.js';
 
 export type ConnectionStatus = 'signed-out' | 'connecting' | 'online' | 'offline';
 
@@ -91,6 +91,8 @@ export interface ClientOptions {
   site: string;
   /** After this long without input in any tab, an `online` user shows as away; 0 never. */
   awayAfterMs?: number;
+  /** Where the session token is kept; default `local` (see tokenStore). */
+  tokenStorage?: TokenStorage;
 }
 
 /** 128 random bits. Not crypto.randomUUID: that exists only in secure contexts, and hosts may be http. */
@@ -177,6 +179,8 @@ export class ParleyClient {
   private cursor: InboxCursor | null = null;
   private outbox: Outbox | null = null;
   private token: string | null;
+  /** Where the token is kept: localStorage, sessionStorage or this page only (`tokenStorage`). */
+  private readonly tokens: KeyValueStore;
   private identity: string | null = null;
   private readonly typingSent = new Map<string, number>();
   private readonly typingTimers = new Map<string, number>();
@@ -197,7 +201,8 @@ export class ParleyClient {
       active: () => this.setIdle(false),
       idle: () => this.setIdle(true),
     });
-    this.token = storage.get(this.tokenKey);
+    this.tokens = tokenStore(options.tokenStorage ?? 'local');
+    this.token = this.tokens.get(this.tokenKey);
     const saved = storage.get(`parley:${options.site}:prefs`);
     if (saved) {
       try {
@@ -271,7 +276,7 @@ export class ParleyClient {
     }
     this.token = result.data.token;
     this.identity = null;
-    storage.set(this.tokenKey, this.token);
+    this.tokens.set(this.tokenKey, this.token);
     this.connect();
     return true;
   }
@@ -357,7 +362,7 @@ export class ParleyClient {
         // Signed in with an identity token: keep the session it opened for reconnects.
         this.token = ready.session.token;
         this.identity = null;
-        storage.set(this.tokenKey, this.token);
+        this.tokens.set(this.tokenKey, this.token);
         (socket.auth as HandshakeAuth) = { v: PROTOCOL_VERSION, site: this.options.site, token: this.token };
       }
       const cursorKey = `parley:${this.options.site}:${ready.user.id}:seq`;
@@ -459,7 +464,7 @@ export class ParleyClient {
     this.disconnect();
     this.token = null;
     this.identity = null;
-    storage.remove(this.tokenKey);
+    this.tokens.remove(this.tokenKey);
     this.cursor = null;
     this.outbox = null;
     batch(() => {
