@@ -68,6 +68,7 @@ export const schemas = {
       emailDigests: z.boolean().optional(),
     })
     .refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to update'),
+  'profile:confirm-email': z.strictObject({}),
   'user:search': z.strictObject({
     query: z
       .string()
