@@ -245,11 +245,12 @@ describe('finding 4: digests only to confirmed addresses', () => {
     const { user, client } = await withWaitingMessage('cfvictim', 'cfsender');
     await client.ok('profile:update', { displayName: 'Your bank: call +1 555 0100 now' });
     const { settings } = await client.ok('profile:update', { email: 'stranger@mail.test' });
-    expect(settings).toEqual({ email: 'stranger@mail.test', emailConfirmed: false, emailDigests: true });
 
+    // The heart of the finding: before this fix, this scan mailed the stranger a digest.
     await sleep(DELAY_MS + 100);
     expect(await server.app.digests.scan()).toBe(0);
     expect(digestsTo('stranger@mail.test')).toHaveLength(0);
+    expect(settings).toEqual({ email: 'stranger@mail.test', emailConfirmed: false, emailDigests: true });
 
     // The confirmation mail: fixed text, the site's name and the link; nothing the user typed.
     const link = await confirmationLink('stranger@mail.test');
