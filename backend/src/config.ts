@@ -48,9 +48,9 @@ export interface Config {
   digestCheckMs: number;
   /** EMAIL_CONFIRM_TTL_HOURS: how long the link of a confirmation e-mail works. Default 48. */
   emailConfirmTtlMs: number;
-  /** CONFIRM_MAIL_RATE_USER: confirmation e-mails one user may cause per hour (burst the same). Default 5. */
+  /** CONFIRM_RATE_USER: confirmation e-mails one user may cause per hour (burst the same). Default 5. */
   confirmMailsPerUserPerHour: number;
-  /** CONFIRM_MAIL_RATE_ADDRESS: confirmation e-mails one address may receive per day (burst the same). Default 3. */
+  /** CONFIRM_RATE_ADDRESS: confirmation e-mails one address may receive per day (burst the same). Default 3. */
   confirmMailsPerAddressPerDay: number;
   /** PUBLIC_URL: this server's address as users reach it, for unsubscribe and confirmation links. Default http://localhost:PORT. */
   publicUrl: string;
@@ -135,8 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     digestDelayMs: int(env, 'DIGEST_DELAY_MINUTES', 30) * 60_000,
     digestCheckMs: Math.max(1, int(env, 'DIGEST_CHECK_SECONDS', 60)) * 1000,
     emailConfirmTtlMs: Math.max(1, int(env, 'EMAIL_CONFIRM_TTL_HOURS', 48)) * 3_600_000,
-    confirmMailsPerUserPerHour: int(env, 'CONFIRM_MAIL_RATE_USER', 5),
-    confirmMailsPerAddressPerDay: int(env, 'CONFIRM_MAIL_RATE_ADDRESS', 3),
+    confirmMailsPerUserPerHour: int(env, 'CONFIRM_RATE_USER', 5),
+    confirmMailsPerAddressPerDay: int(env, 'CONFIRM_RATE_ADDRESS', 3),
     publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     secret: env.PARLEY_SECRET || null,
     metricsToken: env.METRICS_TOKEN || null,
