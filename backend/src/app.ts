@@ -11,7 +11,9 @@ import { userRoom, type Lifecycle, type ParleyServer } from './gateway/types.js'
 import { registerDemoRoutes } from './http/demo-routes.js';
 import { frameworkError, registerRoutes } from './http/routes.js';
 import { Accounts } from './services/accounts.js';
+import nodemailer from 'nodemailer';
 import { DigestMailer } from './services/digest-mailer.js';
+import { EmailConfirmation } from './services/email-confirmation.js';
 import { InboxWriter } from './services/inbox-writer.js';
 import { Messaging } from './services/messaging.js';
 import type { Notifier } from './services/notifier.js';
@@ -215,9 +217,30 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     logger.child({ part: 'digests' }),
   );
 
+  const confirmations = new EmailConfirmation(
+    store,
+    config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null,
+    {
+      publicUrl: config.publicUrl,
+      secret: config.secret,
+      mailFrom: config.mailFrom,
+      ttlMs: config.emailConfirmTtlMs,
+    },
+    {
+      perUser: limiter('confirmMailUser', config.confirmMailsPerUserPerHour / 3600, config.confirmMailsPerUserPerHour),
+      perAddress: limiter(
+        'confirmMailAddress',
+        config.confirmMailsPerAddressPerDay / 86_400,
+        config.confirmMailsPerAddressPerDay,
+      ),
+    },
+    logger.child({ part: 'email-confirmation' }),
+  );
+
   await registerRoutes(http, {
     store,
     accounts,
+    confirmations,
     secret: config.secret,
     endSessions: (userId, reason, match) => endSessions(io, userId, reason, match),
     limits: {
@@ -242,6 +265,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   attachGateway(io, {
     store,
     accounts,
+    confirmations,
     messaging,
     roster,
     rooms,
@@ -306,6 +330,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     await presence.close();
     await http.close();
     await stopDigests;
+    confirmations.close();
     await cluster?.close();
     await checkpointer?.stop();
     if (ownStore) await db.close();

@@ -66,9 +66,15 @@ export interface Config {
   digestDelayMs: number;
   /** DIGEST_CHECK_SECONDS: how often waiting messages are looked for. Default 60. */
   digestCheckMs: number;
-  /** PUBLIC_URL: this server's address as users reach it, for unsubscribe links. Default http://localhost:PORT. */
+  /** EMAIL_CONFIRM_TTL_HOURS: how long the link of a confirmation e-mail works. Default 48. */
+  emailConfirmTtlMs: number;
+  /** CONFIRM_RATE_USER: confirmation e-mails one user may cause per hour (burst the same). Default 5. */
+  confirmMailsPerUserPerHour: number;
+  /** CONFIRM_RATE_ADDRESS: confirmation e-mails one address may receive per day (burst the same). Default 3. */
+  confirmMailsPerAddressPerDay: number;
+  /** PUBLIC_URL: this server's address as users reach it, for unsubscribe and confirmation links. Default http://localhost:PORT. */
   publicUrl: string;
-  /** PARLEY_SECRET: key that signs unsubscribe links. Unset: each site's own secret. */
+  /** PARLEY_SECRET: key that signs unsubscribe and e-mail confirmation links. Unset: each site's own secret. */
   secret: string | null;
   /** METRICS_TOKEN: bearer token a scraper must send to GET /metrics. Unset: /metrics is off. */
   metricsToken: string | null;
@@ -160,6 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     mailFrom: env.MAIL_FROM || 'Parley <parley@localhost>',
     digestDelayMs: int(env, 'DIGEST_DELAY_MINUTES', 30) * 60_000,
     digestCheckMs: Math.max(1, int(env, 'DIGEST_CHECK_SECONDS', 60)) * 1000,
+    emailConfirmTtlMs: Math.max(1, int(env, 'EMAIL_CONFIRM_TTL_HOURS', 48)) * 3_600_000,
+    confirmMailsPerUserPerHour: int(env, 'CONFIRM_RATE_USER', 5),
+    confirmMailsPerAddressPerDay: int(env, 'CONFIRM_RATE_ADDRESS', 3),
     publicUrl: withoutTrailing(env.PUBLIC_URL || `http://localhost:${port}`, '/'),
     secret: env.PARLEY_SECRET || null,
     metricsToken: env.METRICS_TOKEN || null,

@@ -240,6 +240,12 @@ const matrix: Row[] = [
     },
   },
   {
+    event: 'profile:confirm-email',
+    payload: () => ({}),
+    // It takes no one to act on: only the caller's own address, and these callers have none.
+    cells: { otherSite: badRequest, stranger: badRequest, blocked: badRequest },
+  },
+  {
     event: 'room:create',
     payload: () => ({ name: 'Lure', invite: [ids.vic] }),
     // Invitees are people the caller may message: not another site's, not a non-buddy here.
@@ -286,7 +292,14 @@ describe('authorisation matrix: sockets', () => {
   it('self-only events take no user to act on, so they cannot name Vic', () => {
     const userKeys = /^(to|with|userId)$/;
     // (roster:rename-group's `from` and `to` are the caller's own group names.)
-    for (const event of ['inbox:sync', 'conversation:list', 'presence:set', 'presence:idle', 'profile:update']) {
+    for (const event of [
+      'inbox:sync',
+      'conversation:list',
+      'presence:set',
+      'presence:idle',
+      'profile:update',
+      'profile:confirm-email',
+    ]) {
       const keys = Object.keys((schemas[event as ClientEventName] as unknown as { shape: object }).shape);
       expect(
         keys.filter((k) => userKeys.test(k)),

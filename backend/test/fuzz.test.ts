@@ -157,6 +157,7 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
     },
     { requiredKeys: [] },
   ),
+  'profile:confirm-email': fc.constant({}),
   'user:search': fc.record({ query: text(1, 64) }),
   'roster:request': fc.record({ userId: user(), group: optional(group) }),
   'roster:accept': fc.record({ userId: user(), group: optional(group) }),

@@ -39,6 +39,7 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
     email: 'alice@example.com',
     emailDigests: true,
   },
+  'profile:confirm-email': {},
   'user:search': { query: 'bo' },
   'roster:request': { userId: bobId, group: 'Friends' },
   'roster:accept': { userId: bobId, group: 'Friends' },

@@ -65,6 +65,14 @@ test('chat with typing and read marks; status and profile changes reach the budd
     'src',
     'https://pictures.example/carol.png',
   );
+
+  // E-mail: a new address waits for confirmation (this server sends no e-mail, and says so).
+  const mail = carol.getByRole('group', { name: 'E-mail' });
+  await mail.getByRole('textbox', { name: 'E-mail address' }).fill('carol@mail.example');
+  await mail.getByRole('button', { name: 'Update e-mail settings' }).click();
+  await expect(mail).toContainText('Waiting for confirmation');
+  await mail.getByRole('button', { name: 'Send again' }).click();
+  await expect(mail).toContainText('does not send e-mail');
   await carol.getByRole('button', { name: 'Status and settings' }).click();
 
   // Sign out: back to the sign-in form, and Alice sees Carol leave.

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { authenticateHandshake } from './handshake.js';
 import { refuseUnknownEvents } from './handler.js';
 import { registerMessageHandlers } from './message.handlers.js';
+import type { EmailConfirmation } from '../services/email-confirmation.js';
 import { registerProfileHandlers } from './profile.handlers.js';
 import { registerRoomHandlers } from './room.handlers.js';
 import { registerRosterHandlers } from './roster.handlers.js';
@@ -20,6 +21,8 @@ import { userRoom, type Lifecycle, type ParleyServer, type ParleySocket } from '
 export interface GatewayDeps {
   store: Store;
   accounts: Accounts;
+  /** Sends and checks the confirmation mails of e-mail addresses. */
+  confirmations: EmailConfirmation;
   messaging: Messaging;
   roster: RosterService;
   rooms: RoomService;

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
+import type { EmailConfirmation } from '../services/email-confirmation.js';
 import type { Notifier } from '../services/notifier.js';
 import type { PresenceService } from '../services/presence.js';
 import type { Limiter } from '../services/rate-limiter.js';
@@ -7,11 +8,12 @@ import type { RosterService } from '../services/roster.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 
-/** presence:set, presence:idle and profile:update. */
+/** presence:set, presence:idle, profile:update and profile:confirm-email. */
 export function registerProfileHandlers(
   socket: ParleySocket,
   deps: {
     accounts: Accounts;
+    confirmations: EmailConfirmation;
     presence: PresenceService;
     roster: RosterService;
     notify: Notifier;
@@ -19,7 +21,7 @@ export function registerProfileHandlers(
     logger: Logger;
   },
 ): void {
-  const { accounts, presence, roster, notify, logger } = deps;
+  const { accounts, confirmations, presence, roster, notify, logger } = deps;
   const limit = deps.limits.actions;
 
   handle(
@@ -41,7 +43,7 @@ export function registerProfileHandlers(
     logger,
     'profile:update',
     async (p) => {
-      const updated = await accounts.updateProfile(socket.data.user, p);
+      const updated = await accounts.updateProfile(socket.data.user, p, confirmations);
       socket.data.user = updated;
       const user = toSummary(updated);
       if (p.displayName !== undefined || p.avatarUrl !== undefined) {
@@ -50,6 +52,17 @@ export function registerProfileHandlers(
         notify.toUsers([updated.id, ...listed], 'user:updated', { user });
       }
       return { user, settings: toSettings(updated) };
+    },
+    limit,
+  );
+  handle(
+    socket,
+    logger,
+    'profile:confirm-email',
+    async () => {
+      const current = await accounts.resendConfirmation(socket.data.user, confirmations);
+      socket.data.user = current;
+      return { settings: toSettings(current) };
     },
     limit,
   );

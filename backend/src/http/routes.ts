@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { ParleyError, toErrorBody } from '../errors.js';
 import { describeIssues } from '../gateway/handler.js';
 import { sessionIdOf, type Accounts } from '../services/accounts.js';
+import type { EmailConfirmation, LinkCheck } from '../services/email-confirmation.js';
 import { siteSettings } from '../services/site-settings.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { Lifecycle } from '../gateway/types.js';
@@ -104,6 +105,8 @@ function bearer(request: FastifyRequest): string {
 export interface RouteDeps {
   store: Store;
   accounts: Accounts;
+  /** Checks and applies the links of confirmation e-mails. */
+  confirmations: EmailConfirmation;
   /** Closes the live connections of ended sessions. */
   endSessions: (
     userId: string,
@@ -131,7 +134,7 @@ export interface RouteDeps {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A small page of its own for the unsubscribe link: no widget, no scripts. */
+/** A small page of its own for the unsubscribe and confirmation links: no widget, no scripts. */
 function page(title: string, body: string): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
@@ -362,6 +365,66 @@ export async function registerRoutes(
         .type('text/html; charset=utf-8')
         .send(
           page('Unsubscribed', `<p>No more e-mails about waiting messages from ${escapeHtml(found.site.name)}.</p>`),
+        );
+    });
+  });
+
+  /**
+   * The link of a confirmation e-mail. As with unsubscribing, GET only shows a button: mail
+   * scanners open links, and one must not confirm an address its owner never asked for. Neither
+   * page shows anything from the query; the address and site name come from the database.
+   */
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
+    const refused = (reply: FastifyReply, found: Exclude<LinkCheck, { status: 'valid' }>) =>
+      found.status === 'expired'
+        ? reply
+            .code(410)
+            .type('text/html; charset=utf-8')
+            .send(
+              page(
+                'Link expired',
+                '<p>This confirmation link has expired. Ask for a new one in the chat’s settings.</p>',
+              ),
+            )
+        : reply
+            .code(404)
+            .type('text/html; charset=utf-8')
+            .send(
+              page(
+                'Link not valid',
+                '<p>This confirmation link is not valid: copy the whole link from the newest e-mail. ' +
+                  'A link stops working when the address is changed.</p>',
+              ),
+            );
+    scope.get('/confirm-email', async (request, reply) => {
+      const found = await deps.confirmations.check(request.query);
+      if (found.status !== 'valid') return refused(reply, found);
+      const action = `/confirm-email?${new URLSearchParams(found.params)}`;
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'Confirm your e-mail address',
+            `<p>${escapeHtml(found.site.name)} will e-mail ${escapeHtml(found.address)} about chat messages ` +
+              `that wait unread.</p><form method="post" action="${escapeHtml(action)}">` +
+              `<button type="submit">Confirm</button></form>`,
+          ),
+        );
+    });
+    scope.post('/confirm-email', async (request, reply) => {
+      const found = await deps.confirmations.confirm(request.query);
+      if (found.status !== 'valid') return refused(reply, found);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'E-mail address confirmed',
+            `<p>${escapeHtml(found.site.name)} may now e-mail this address about chat messages that wait ` +
+              `unread. You can turn that off in the chat’s settings, or with the link in each e-mail.</p>`,
+          ),
         );
     });
   });

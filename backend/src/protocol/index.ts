@@ -211,6 +211,11 @@ export interface PublicRoom {
 /** What the user set about e-mail; only ever sent to the user themselves. */
 export interface UserSettings {
   email: string | null;
+  /**
+   * Whether the owner of `email` followed the link of its confirmation e-mail. Digests go only to
+   * confirmed addresses; a new address starts unconfirmed.
+   */
+  emailConfirmed: boolean;
   /** Whether digests of waiting messages are e-mailed (needs an e-mail address). */
   emailDigests: boolean;
 }
@@ -311,6 +316,7 @@ export interface ReplyData {
   'presence:set': { presence: OwnPresence };
   'presence:idle': { presence: OwnPresence };
   'profile:update': { user: UserSummary; settings: UserSettings };
+  'profile:confirm-email': { settings: UserSettings };
   'user:search': { users: UserSummary[] };
   'roster:request': RosterReply;
   'roster:accept': RosterReply;

@@ -82,6 +82,7 @@ export const schemas = {
       emailDigests: z.boolean().optional(),
     })
     .refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to update'),
+  'profile:confirm-email': z.strictObject({}),
   'user:search': z.strictObject({
     query: bounded(Limits.searchQuery, 1).refine((s) => s.trim().length > 0, 'query is empty'),
   }),

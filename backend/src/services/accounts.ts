@@ -6,6 +6,7 @@ import { ErrorCode, type UserSettings, type UserSummary } from '../protocol/inde
 import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
 import type { SessionRecord, SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
+import type { EmailConfirmation } from './email-confirmation.js';
 import { siteSettings } from './site-settings.js';
 
 /** OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane. */
@@ -34,7 +35,7 @@ export function toSummary(user: UserRecord): UserSummary {
 
 /** What only the user sees of their own account. */
 export function toSettings(user: UserRecord): UserSettings {
-  return { email: user.email, emailDigests: user.emailDigests };
+  return { email: user.email, emailConfirmed: user.emailConfirmedAt !== null, emailDigests: user.emailDigests };
 }
 
 export interface OpenedSession {
@@ -142,6 +143,9 @@ export class Accounts {
       typeof claims.avatar === 'string' && avatarUrlSchema.safeParse(claims.avatar).success ? claims.avatar : null;
     // The host knows its users' addresses; a claim that is not an address is ignored, not fatal.
     const email = typeof claims.email === 'string' && emailSchema.safeParse(claims.email).success ? claims.email : null;
+    // OpenID Connect's `email_verified`: the host vouches that the user owns the address, so it
+    // counts as confirmed. Without it the address waits for its confirmation link like any other.
+    const verified = email !== null && claims.email_verified === true;
 
     let user = await this.store.findUserByExternalId(site.id, subject);
     if (!user) {
@@ -162,6 +166,7 @@ export class Accounts {
             passwordHash: null,
             externalId: subject,
             email,
+            emailConfirmedAt: verified ? this.now() : null,
           });
         } catch (err) {
           if (!(err instanceof ParleyError && err.code === ErrorCode.UsernameTaken)) throw err;
@@ -169,13 +174,23 @@ export class Accounts {
         user = await this.store.findUserByExternalId(site.id, subject);
       }
       if (!user) throw new Error(`could not find a free username for identity subject on site ${site.id}`);
-    } else if (user.displayName !== name || user.avatarUrl !== avatar || (email !== null && user.email !== email)) {
-      // A token without an e-mail claim keeps the address the user set themselves.
-      user = await this.store.updateUser(user.id, {
-        displayName: name,
-        avatarUrl: avatar,
-        ...(email !== null ? { email } : {}),
-      });
+    } else {
+      const confirm = verified && (user.email !== email || user.emailConfirmedAt === null);
+      if (
+        user.displayName !== name ||
+        user.avatarUrl !== avatar ||
+        (email !== null && user.email !== email) ||
+        confirm
+      ) {
+        // A token without an e-mail claim keeps the address the user set themselves; a new address
+        // the host does not vouch for starts unconfirmed (the store clears the confirmation).
+        user = await this.store.updateUser(user.id, {
+          displayName: name,
+          avatarUrl: avatar,
+          ...(email !== null ? { email } : {}),
+          ...(confirm ? { emailConfirmedAt: this.now() } : {}),
+        });
+      }
     }
     return user;
   }
@@ -217,16 +232,45 @@ export class Accounts {
     return this.openSession(updated);
   }
 
+  /**
+   * Saves the profile. A new e-mail address starts unconfirmed and, where the server sends e-mail,
+   * gets its confirmation mail first: if the mail is refused by the rate limits or cannot be sent,
+   * nothing is saved and the error says why.
+   */
   async updateProfile(
     user: UserRecord,
     patch: Pick<UserPatch, 'displayName' | 'avatarUrl' | 'email' | 'emailDigests'>,
+    confirmations: EmailConfirmation,
   ): Promise<UserRecord> {
     const clean: UserPatch = {};
     if (patch.displayName !== undefined) clean.displayName = patch.displayName.trim();
     if (patch.avatarUrl !== undefined) clean.avatarUrl = patch.avatarUrl;
     if (patch.email !== undefined) clean.email = patch.email;
     if (patch.emailDigests !== undefined) clean.emailDigests = patch.emailDigests;
+    if (typeof patch.email === 'string') {
+      // The stored address, not the connection's copy, which another tab may have made stale.
+      const current = (await this.store.getUser(user.id)) ?? user;
+      if (current.email !== patch.email) {
+        await confirmations.allow(current, patch.email);
+        await confirmations.send(current, patch.email);
+      }
+    }
     return this.store.updateUser(user.id, clean);
+  }
+
+  /** Sends the confirmation mail for the user's address again (within the same limits). */
+  async resendConfirmation(user: UserRecord, confirmations: EmailConfirmation): Promise<UserRecord> {
+    const current = (await this.store.getUser(user.id)) ?? user;
+    if (current.email === null) throw new ParleyError(ErrorCode.BadRequest, 'Set an e-mail address first.');
+    if (current.emailConfirmedAt !== null) {
+      throw new ParleyError(ErrorCode.BadRequest, 'This e-mail address is already confirmed.');
+    }
+    if (!confirmations.enabled) {
+      throw new ParleyError(ErrorCode.Unavailable, 'This server does not send e-mail.');
+    }
+    await confirmations.allow(current, current.email);
+    await confirmations.send(current, current.email);
+    return current;
   }
 
   /** The unsubscribe link's effect: no more digests, whatever the widget said. */

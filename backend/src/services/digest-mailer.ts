@@ -92,6 +92,9 @@ export class DigestMailer {
   }
 
   private async sendOne(site: SiteRecord, { user, waiting }: DigestCandidate, cutoff: Date): Promise<boolean> {
+    // The query already leaves unconfirmed addresses out; checked again here, as mail to an
+    // address nobody confirmed is what the confirmation exists to prevent.
+    if (user.email === null || user.emailConfirmedAt === null) return false;
     const previous = user.digestUpTo;
     // Read before the claim: the claim moves digestUpTo past these very messages.
     const messages = await this.store.waitingMessages(user.id, cutoff, LISTED);
@@ -117,7 +120,7 @@ export class DigestMailer {
       ].join('\n');
       await this.transport!.sendMail({
         from: this.settings.mailFrom,
-        to: user.email!,
+        to: user.email,
         subject: `${waiting === 1 ? '1 message' : `${waiting} messages`} waiting for you on ${site.name}`,
         text,
         headers: {

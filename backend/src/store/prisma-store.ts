@@ -95,6 +95,7 @@ function toUser(row: UserRow): UserRecord {
     statusText: row.statusText,
     lastSeenAt: row.lastSeenAt,
     email: row.email,
+    emailConfirmedAt: row.emailConfirmedAt,
     emailDigests: row.emailDigests,
     digestUpTo: row.digestUpTo,
   };
@@ -113,6 +114,7 @@ const USER_COLUMNS = [
   'statusText',
   'lastSeenAt',
   'email',
+  'emailConfirmedAt',
   'emailDigests',
   'digestUpTo',
 ] as const;
@@ -140,6 +142,7 @@ function rawUser(row: RawUserRow): UserRecord {
     statusText: String(row.statusText),
     lastSeenAt: rawDate(row.lastSeenAt),
     email: (row.email as string | null) ?? null,
+    emailConfirmedAt: rawDate(row.emailConfirmedAt),
     emailDigests: rawBool(row.emailDigests),
     digestUpTo: rawDate(row.digestUpTo),
   } as UserRow);
@@ -335,7 +338,17 @@ export class PrismaStore implements Store {
   }
 
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
-    return toUser(await this.db.user.update({ where: { id }, data: patch }));
+    const { email } = patch;
+    if (email === undefined || patch.emailConfirmedAt !== undefined) {
+      return toUser(await this.db.user.update({ where: { id }, data: patch }));
+    }
+    // A confirmation belongs to one address: it survives only if the stored address is the same
+    // one, decided in the statement itself (a caller's copy of the user may be stale).
+    if (email !== null) {
+      const { count } = await this.db.user.updateMany({ where: { id, email }, data: patch });
+      if (count === 1) return toUser(await this.db.user.findUniqueOrThrow({ where: { id } }));
+    }
+    return toUser(await this.db.user.update({ where: { id }, data: { ...patch, emailConfirmedAt: null } }));
   }
 
   async setLastSeen(userId: string, at: Date): Promise<void> {
@@ -1141,7 +1154,8 @@ export class PrismaStore implements Store {
     const q = this.sql();
     const waiting = this.waitingSql(q, cutoff);
     const rows = await this.db.$queryRawUnsafe<{ id: string; waiting: number | bigint | string }[]>(
-      `SELECT u."id", COUNT(*) AS "waiting" ${waiting} AND u."email" IS NOT NULL AND u."emailDigests" = ${q.bool(true)} ` +
+      `SELECT u."id", COUNT(*) AS "waiting" ${waiting} AND u."email" IS NOT NULL AND u."emailConfirmedAt" IS NOT NULL ` +
+        `AND u."emailDigests" = ${q.bool(true)} ` +
         `AND (u."digestUpTo" IS NULL OR u."digestUpTo" < ${q.time(since)}) ` +
         `GROUP BY u."id" ORDER BY u."id" LIMIT ${q.p(limit, '::integer')}`,
       ...q.params,
@@ -1168,6 +1182,14 @@ export class PrismaStore implements Store {
       ...q.params,
     );
     return rows.map(toMessage);
+  }
+
+  async confirmEmail(userId: string, email: string, at: Date): Promise<boolean> {
+    const { count } = await this.db.user.updateMany({
+      where: { id: userId, email },
+      data: { emailConfirmedAt: at },
+    });
+    return count === 1;
   }
 
   async claimDigest(userId: string, previous: Date | null, upTo: Date | null): Promise<boolean> {

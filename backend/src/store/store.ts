@@ -32,6 +32,8 @@ export interface UserRecord {
   lastSeenAt: Date | null;
   /** Where digests of waiting messages go; null for none. */
   email: string | null;
+  /** When the address was confirmed through its link; null until then. Digests need it. */
+  emailConfirmedAt: Date | null;
   emailDigests: boolean;
   /** Messages stored up to this time were covered by a digest. */
   digestUpTo: Date | null;
@@ -39,16 +41,31 @@ export interface UserRecord {
 
 export type NewUser = Omit<
   UserRecord,
-  'lastSeenAt' | 'presenceState' | 'statusText' | 'externalId' | 'email' | 'emailDigests' | 'digestUpTo'
+  | 'lastSeenAt'
+  | 'presenceState'
+  | 'statusText'
+  | 'externalId'
+  | 'email'
+  | 'emailConfirmedAt'
+  | 'emailDigests'
+  | 'digestUpTo'
 > & {
   externalId?: string | null;
   email?: string | null;
+  emailConfirmedAt?: Date | null;
 };
 
 export type UserPatch = Partial<
   Pick<
     UserRecord,
-    'displayName' | 'avatarUrl' | 'passwordHash' | 'presenceState' | 'statusText' | 'email' | 'emailDigests'
+    | 'displayName'
+    | 'avatarUrl'
+    | 'passwordHash'
+    | 'presenceState'
+    | 'statusText'
+    | 'email'
+    | 'emailConfirmedAt'
+    | 'emailDigests'
   >
 >;
 
@@ -193,6 +210,10 @@ export interface Store {
   findUserByExternalId(siteId: string, externalId: string): Promise<UserRecord | null>;
   /** Creates a user; throws a ParleyError `username_taken` if the username is in use on the site. */
   createUser(user: NewUser): Promise<void>;
+  /**
+   * Changes a user. A patch that sets `email` clears `emailConfirmedAt` unless the stored address
+   * is that same one (or the patch sets `emailConfirmedAt` itself).
+   */
   updateUser(id: string, patch: UserPatch): Promise<UserRecord>;
   setLastSeen(userId: string, at: Date): Promise<void>;
   /** Users of a site whose username starts with, or display name contains, `query`. */
@@ -263,7 +284,13 @@ export interface Store {
   roomActivity(userId: string, roomIds: string[]): Promise<Map<string, RoomActivity>>;
 
   /**
-   * Users with an e-mail address and digests on who have messages from others, unread, stored
+   * Sets `emailConfirmedAt` if the user's address is still `email` (compare-and-set: a link for an
+   * address the user has since changed confirms nothing); true when it did.
+   */
+  confirmEmail(userId: string, email: string, at: Date): Promise<boolean>;
+
+  /**
+   * Users with a confirmed e-mail address and digests on who have messages from others, unread, stored
    * before `cutoff` and after their `digestUpTo`; only users whose `digestUpTo` is before `since`.
    */
   digestCandidates(cutoff: Date, since: Date, limit: number): Promise<DigestCandidate[]>;

@@ -154,7 +154,7 @@ export class ParleyClient {
   /** Rooms the user is in or invited to, by room id. */
   readonly rooms = signal<ReadonlyMap<string, RoomInfo>>(new Map());
   /** What the user set about e-mail digests. */
-  readonly settings = signal<UserSettings>({ email: null, emailDigests: true });
+  readonly settings = signal<UserSettings>({ email: null, emailConfirmed: false, emailDigests: true });
   readonly conversations = signal<ReadonlyMap<string, Conversation>>(new Map());
   /** The chat shown in the panel itself, if any. */
   readonly activePeer = signal<string | null>(null);
@@ -824,6 +824,12 @@ export class ParleyClient {
       this.me.value = user;
       this.settings.value = settings;
     });
+  }
+
+  /** Asks the server to send the confirmation e-mail for the user's address again. */
+  async resendEmailConfirmation(): Promise<void> {
+    const { settings } = await this.request('profile:confirm-email', {});
+    this.settings.value = settings;
   }
 
   setPrefs(patch: Partial<Prefs>): void {

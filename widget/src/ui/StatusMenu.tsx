@@ -153,6 +153,29 @@ function EmailSettings() {
         {t('saveEmail')}
       </button>
       {note && <span role="status"> {note}</span>}
+      {settings.email && <EmailConfirmationState />}
     </fieldset>
+  );
+}
+
+/** Whether the saved address is confirmed; until it is, no digest goes to it and the mail can be sent again. */
+function EmailConfirmationState() {
+  const { client, t } = useWidget();
+  const { emailConfirmed } = client.settings.value;
+  const [note, setNote] = useState('');
+  if (emailConfirmed) return <p class="email-state confirmed">{t('emailConfirmed')}</p>;
+  const resend = () =>
+    client.resendEmailConfirmation().then(
+      () => setNote(t('confirmationSent')),
+      (err: unknown) => setNote((err as Error).message),
+    );
+  return (
+    <p class="email-state pending">
+      {t('emailUnconfirmed')}{' '}
+      <button type="button" class="link" onClick={resend}>
+        {t('resendConfirmation')}
+      </button>
+      {note && <span role="status"> {note}</span>}
+    </p>
   );
 }
