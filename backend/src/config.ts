@@ -1,5 +1,6 @@
 import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
 import { repoRoot } from './paths.js';
+import type { RoomCaps } from './services/rooms.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -31,6 +32,12 @@ export interface Config {
   buddyRequestsPerMinute: number;
   /** MAX_CONNECTIONS_PER_USER: open sockets one user may hold on this node. Default 20. */
   maxConnectionsPerUser: number;
+  /**
+   * Caps on rooms, so that no user's room:list (nor a victim's) grows without bound:
+   * ROOMS_OWNED_MAX (default 50), ROOMS_HELD_MAX (200), ROOM_INVITES_PENDING_MAX (50),
+   * ROOM_INVITES_SENT_MAX (100). See RoomCaps.
+   */
+  roomCaps: RoomCaps;
   /**
    * TRUST_PROXY: how many reverse proxies in front of Parley to trust for X-Forwarded-For (the
    * client address that per-address limits count). Default 0: the TCP peer is the client.
@@ -81,6 +88,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function atLeastOne(name: string, value: number): number {
+  if (value < 1) throw new Error(`${name} must be at least 1, got "${value}"`);
+  return value;
+}
+
 function transports(raw: string | undefined, cluster: boolean): Transport[] {
   if (raw === undefined || raw.trim() === '') return cluster ? ['websocket'] : ['websocket', 'polling'];
   const list = raw.split(',').map((t) => t.trim());
@@ -122,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),
     buddyRequestsPerMinute: int(env, 'BUDDY_REQUEST_RATE', 30),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
+    roomCaps: {
+      owned: atLeastOne('ROOMS_OWNED_MAX', int(env, 'ROOMS_OWNED_MAX', 50)),
+      held: atLeastOne('ROOMS_HELD_MAX', int(env, 'ROOMS_HELD_MAX', 200)),
+      invitesPending: atLeastOne('ROOM_INVITES_PENDING_MAX', int(env, 'ROOM_INVITES_PENDING_MAX', 50)),
+      invitesSent: atLeastOne('ROOM_INVITES_SENT_MAX', int(env, 'ROOM_INVITES_SENT_MAX', 100)),
+    },
     trustProxyHops: int(env, 'TRUST_PROXY', 0),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000),
     smtpUrl: env.SMTP_URL || null,

@@ -12,6 +12,8 @@ import type {
   ReceiptRecord,
   RelationChange,
   RoomActivity,
+  RoomCounts,
+  RoomListing,
   RoomMemberRecord,
   RoomRecord,
   RosterRow,
@@ -492,6 +494,29 @@ export class PrismaStore implements Store {
       },
     });
     return count === 2;
+  }
+
+  async blockedWith(userId: string): Promise<Set<string>> {
+    const q = this.sql();
+    const rows = await this.db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "buddyId" AS "id" FROM "Buddy" WHERE "ownerId" = ${q.p(userId)} AND "state" = 'blocked' ` +
+        `UNION SELECT "ownerId" FROM "Buddy" WHERE "buddyId" = ${q.p(userId)} AND "state" = 'blocked'`,
+      ...q.params,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async blocksAmong(userIds: string[]): Promise<[string, string][]> {
+    if (userIds.length < 2) return [];
+    const q = this.sql();
+    const owners = userIds.map((id) => q.p(id)).join(', ');
+    const buddies = userIds.map((id) => q.p(id)).join(', ');
+    const rows = await this.db.$queryRawUnsafe<{ ownerId: string; buddyId: string }[]>(
+      `SELECT "ownerId", "buddyId" FROM "Buddy" WHERE "state" = 'blocked' ` +
+        `AND "ownerId" IN (${owners}) AND "buddyId" IN (${buddies})`,
+      ...q.params,
+    );
+    return rows.map((r) => [r.ownerId, r.buddyId]);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -985,16 +1010,110 @@ export class PrismaStore implements Store {
     ]);
   }
 
-  async roomsOf(userId: string): Promise<{ room: RoomRecord; role: RoomRole }[]> {
+  async roomsOf(
+    userId: string,
+    page: { after?: string; limit?: number } = {},
+  ): Promise<{ room: RoomRecord; role: RoomRole }[]> {
     const rows = await this.db.roomMember.findMany({
-      where: { userId, room: { closedAt: null } },
+      where: { userId, room: { closedAt: null }, ...(page.after ? { roomId: { gt: page.after } } : {}) },
       include: { room: true },
-      orderBy: { createdAt: 'asc' },
+      orderBy: { roomId: 'asc' },
+      ...(page.limit ? { take: page.limit } : {}),
     });
     return rows.map((row) => ({
       room: toRoom(row.room),
       role: row.role as RoomRole,
     }));
+  }
+
+  async roomList(userId: string, page: { after?: string; limit: number }): Promise<RoomListing[]> {
+    const q = this.sql();
+    const me = q.p(userId);
+    const after = page.after === undefined ? '' : `AND me."roomId" > ${q.p(page.after)} `;
+    const limit = q.p(page.limit, '::integer');
+    // The page of the user's rooms (a subquery, so LIMIT counts rooms), joined to every member of each.
+    const rows = await this.db.$queryRawUnsafe<
+      (RawUserRow & {
+        roomId: string;
+        myRole: string;
+        roomSiteId: string;
+        roomName: string;
+        roomPublic: unknown;
+        roomOwnerId: string;
+        roomCreatedAt: unknown;
+        memberRole: string;
+        invitedBy: string | null;
+        memberSince: unknown;
+      })[]
+    >(
+      `SELECT p."roomId", p."role" AS "myRole", r."siteId" AS "roomSiteId", r."name" AS "roomName", ` +
+        `r."public" AS "roomPublic", r."ownerId" AS "roomOwnerId", r."createdAt" AS "roomCreatedAt", ` +
+        `m."role" AS "memberRole", m."invitedBy", m."createdAt" AS "memberSince", ${USER_SELECT} ` +
+        `FROM (SELECT me."roomId", me."role" FROM "RoomMember" me JOIN "Room" mr ON mr."id" = me."roomId" ` +
+        `WHERE me."userId" = ${me} AND mr."closedAt" IS NULL ${after}ORDER BY me."roomId" LIMIT ${limit}) p ` +
+        `JOIN "Room" r ON r."id" = p."roomId" JOIN "RoomMember" m ON m."roomId" = p."roomId" ` +
+        `JOIN "User" u ON u."id" = m."userId" ` +
+        `ORDER BY p."roomId", m."createdAt", m."userId"`,
+      ...q.params,
+    );
+    const out: RoomListing[] = [];
+    for (const row of rows) {
+      let listing = out.at(-1);
+      if (listing?.room.id !== row.roomId) {
+        listing = {
+          room: {
+            id: row.roomId,
+            siteId: row.roomSiteId,
+            name: row.roomName,
+            public: rawBool(row.roomPublic),
+            ownerId: row.roomOwnerId,
+            closedAt: null,
+            createdAt: rawDate(row.roomCreatedAt)!,
+          },
+          role: row.myRole as RoomRole,
+          members: [],
+        };
+        out.push(listing);
+      }
+      listing.members.push({
+        roomId: row.roomId,
+        user: rawUser(row),
+        role: row.memberRole as RoomRole,
+        invitedBy: row.invitedBy,
+        createdAt: rawDate(row.memberSince)!,
+      });
+    }
+    return out;
+  }
+
+  async roomCounts(userIds: string[]): Promise<Map<string, RoomCounts>> {
+    const out = new Map<string, RoomCounts>();
+    if (userIds.length === 0) return out;
+    const q = this.sql();
+    const members = userIds.map((id) => q.p(id)).join(', ');
+    const inviters = userIds.map((id) => q.p(id)).join(', ');
+    const rows = await this.db.$queryRawUnsafe<
+      { userId: string; owned: unknown; held: unknown; invited: unknown; invitesSent: unknown }[]
+    >(
+      `SELECT c."userId", SUM(c."owned") AS "owned", SUM(c."held") AS "held", SUM(c."invited") AS "invited", ` +
+        `SUM(c."sent") AS "invitesSent" FROM (` +
+        `SELECT "userId", CASE WHEN "role" = 'owner' THEN 1 ELSE 0 END AS "owned", ` +
+        `CASE WHEN "role" <> 'invited' THEN 1 ELSE 0 END AS "held", ` +
+        `CASE WHEN "role" = 'invited' THEN 1 ELSE 0 END AS "invited", 0 AS "sent" ` +
+        `FROM "RoomMember" WHERE "userId" IN (${members}) ` +
+        `UNION ALL SELECT "invitedBy", 0, 0, 0, 1 FROM "RoomMember" WHERE "invitedBy" IN (${inviters}) AND "role" = 'invited'` +
+        `) c GROUP BY c."userId"`,
+      ...q.params,
+    );
+    for (const r of rows) {
+      out.set(r.userId, {
+        owned: Number(r.owned),
+        held: Number(r.held),
+        invited: Number(r.invited),
+        invitesSent: Number(r.invitesSent),
+      });
+    }
+    return out;
   }
 
   async searchPublicRooms(
@@ -1038,7 +1157,10 @@ export class PrismaStore implements Store {
     const q = this.sql();
     const rows = await this.db.$queryRawUnsafe<{ userId: string }[]>(
       `SELECT DISTINCT o."userId" FROM "RoomMember" me JOIN "RoomMember" o ON o."roomId" = me."roomId" ` +
-        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)}`,
+        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)} ` +
+        // A block, either way, hides presence in rooms too.
+        `AND NOT EXISTS (SELECT 1 FROM "Buddy" b WHERE b."state" = 'blocked' AND (` +
+        `(b."ownerId" = ${q.p(userId)} AND b."buddyId" = o."userId") OR (b."ownerId" = o."userId" AND b."buddyId" = ${q.p(userId)})))`,
       ...q.params,
     );
     return rows.map((r) => r.userId);
