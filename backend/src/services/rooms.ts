@@ -16,6 +16,7 @@ import {
   roomConversationId,
   type MessageRecord,
   type RoomCounts,
+  type RoomListMember,
   type RoomMemberRecord,
   type RoomRecord,
   type SiteRecord,
@@ -470,12 +471,13 @@ export class RoomService {
 
   private view(
     room: RoomRecord,
-    members: RoomMemberRecord[],
+    members: readonly Pick<RoomListMember, 'user' | 'role'>[],
     presence: ReadonlyMap<string, Presence>,
     viewer: Viewpoint,
   ): RoomInfo {
-    const order = (m: RoomMemberRecord) => (m.user.id === room.ownerId ? 0 : 1);
-    const shows = (m: RoomMemberRecord) => !viewer.invited && m.role !== 'invited' && !viewer.hidden.has(m.user.id);
+    type Member = (typeof members)[number];
+    const order = (m: Member) => (m.user.id === room.ownerId ? 0 : 1);
+    const shows = (m: Member) => !viewer.invited && m.role !== 'invited' && !viewer.hidden.has(m.user.id);
     return {
       id: room.id,
       name: room.name,

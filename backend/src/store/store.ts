@@ -161,12 +161,19 @@ export interface RoomActivity {
   readUpTo: string | null;
 }
 
+/** What a room list needs of a member: who they are, their role, and since when. */
+export interface RoomListMember {
+  user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+  role: RoomRole;
+  createdAt: Date;
+}
+
 /** One room of a user's list: the room, the user's role in it, and its members and invitees. */
 export interface RoomListing {
   room: RoomRecord;
   role: RoomRole;
   /** Members and invitees, oldest first. */
-  members: RoomMemberRecord[];
+  members: RoomListMember[];
 }
 
 /** Where a user stands in rooms, for the caps on them (open rooms only; closed rooms have no members). */
@@ -287,7 +294,10 @@ export interface Store {
    * in a block with the user, whichever of the two blocked: they see each other's presence.
    */
   roomPeers(userId: string): Promise<string[]>;
-  /** The user's last message, unread and mention counts and read marker in each of these rooms. */
+  /**
+   * The user's last message, unread and mention counts and read marker in each of these rooms, in
+   * one statement (rooms with no message left get none of them).
+   */
   roomActivity(userId: string, roomIds: string[]): Promise<Map<string, RoomActivity>>;
 
   /**
