@@ -175,7 +175,16 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, writer, relations, notify);
   const roster = new RosterService(store, relations, presence, notify);
-  const rooms = new RoomService(store, writer, messaging, relations, presence, notify, logger.child({ part: 'rooms' }));
+  const rooms = new RoomService(
+    store,
+    writer,
+    messaging,
+    relations,
+    presence,
+    notify,
+    logger.child({ part: 'rooms' }),
+    config.roomCaps,
+  );
   // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
   const limiter = (name: string, rate: number, burst: number): Limiter =>
     cluster ? cluster.limiter(name, rate, burst) : new RateLimiter(rate, burst);

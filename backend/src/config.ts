@@ -1,5 +1,6 @@
 import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
 import { repoRoot } from './paths.js';
+import type { RoomCaps } from './services/rooms.js';
 import { withoutTrailing } from './text.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
@@ -37,6 +38,12 @@ export interface Config {
   buddyRequestsPerMinute: number;
   /** MAX_CONNECTIONS_PER_USER: open sockets one user may hold on this node. Default 20. */
   maxConnectionsPerUser: number;
+  /**
+   * Caps on rooms, so that no user's room:list (nor a victim's) grows without bound:
+   * ROOMS_OWNED_MAX (default 50), ROOMS_HELD_MAX (200), ROOM_INVITES_PENDING_MAX (50),
+   * ROOM_INVITES_SENT_MAX (100). See RoomCaps.
+   */
+  roomCaps: RoomCaps;
   /**
    * TRUST_PROXY: how many reverse proxies in front of Parley to trust for X-Forwarded-For (the
    * client address that per-address limits count). Default 0: the TCP peer is the client.
@@ -107,10 +114,10 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
-/** An integer of at least 1 (a timeout of 0 would turn the protection off). */
+/** An integer of at least 1 (a timeout or cap of 0 would turn the protection off). */
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = int(env, name, fallback);
-  if (value < 1) throw new Error(`${name} must be at least 1`);
+  if (value < 1) throw new Error(`${name} must be at least 1, got "${value}"`);
   return value;
 }
 
@@ -156,6 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),
     buddyRequestsPerMinute: int(env, 'BUDDY_REQUEST_RATE', 30),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
+    roomCaps: {
+      owned: positive(env, 'ROOMS_OWNED_MAX', 50),
+      held: positive(env, 'ROOMS_HELD_MAX', 200),
+      invitesPending: positive(env, 'ROOM_INVITES_PENDING_MAX', 50),
+      invitesSent: positive(env, 'ROOM_INVITES_SENT_MAX', 100),
+    },
     trustProxyHops: int(env, 'TRUST_PROXY', 0),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000),
     sessionCheckMs: positive(env, 'SESSION_CHECK_SECONDS', 5) * 1000,

@@ -172,7 +172,7 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
     { name: text(1, 64), public: fc.boolean(), invite: fc.array(user(), { maxLength: 3 }) },
     { requiredKeys: ['name'] },
   ),
-  'room:list': fc.constant({}),
+  'room:list': fc.record({ after: room(), limit: fc.integer({ min: 1, max: 50 }) }, { requiredKeys: [] }),
   'room:search': fc.record({ query: text(0, 64) }, { requiredKeys: [] }),
   'room:join': fc.record({ roomId: room() }),
   'room:invite': fc.record({ roomId: room(), userId: user() }),

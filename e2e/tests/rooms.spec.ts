@@ -26,7 +26,10 @@ test('three users chat in a room; a mention notifies the mentioned one', async (
   for (const name of ['Kate', 'Liam']) {
     await members.getByRole('combobox', { name: 'Invite a buddy' }).selectOption({ label: name });
     await members.getByRole('button', { name: 'Invite', exact: true }).click();
-    await expect(members.getByRole('listitem').filter({ hasText: name })).toContainText('Online · invited');
+    // An invitee shows no presence in the room until they accept (issue 12, finding 3).
+    const row = members.getByRole('listitem').filter({ hasText: name });
+    await expect(row).toContainText('invited');
+    await expect(row).not.toContainText('Online');
   }
 
   // Both accept from their invitations.

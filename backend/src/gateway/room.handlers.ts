@@ -14,7 +14,7 @@ export function registerRoomHandlers(
   const act = limits.actions;
 
   handle(socket, logger, 'room:create', (p) => rooms.create(data.site, data.user, p), act);
-  handle(socket, logger, 'room:list', () => rooms.list(data.user), act);
+  handle(socket, logger, 'room:list', (p) => rooms.list(data.user, p), act);
   handle(socket, logger, 'room:search', (p) => rooms.search(data.user, p), act);
   handle(socket, logger, 'room:join', (p) => rooms.join(data.user, p), act);
   handle(socket, logger, 'room:invite', (p) => rooms.invite(data.site, data.user, p), act);

@@ -32,6 +32,7 @@ export const ErrorCode = {
   IdentityWrongSite: 'identity_wrong_site',
   Blocked: 'blocked',
   RoomFull: 'room_full',
+  LimitReached: 'limit_reached',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -73,6 +74,9 @@ export const Limits = {
   roomMembers: 100,
   /** Users one room:create may invite at once. */
   roomInvites: 20,
+  /** Rooms per room:list page: the default, and the most one page may ask for. */
+  roomListPage: 20,
+  roomListPageMax: 50,
   email: 254,
 } as const;
 
@@ -175,7 +179,11 @@ export type RoomRole = 'owner' | 'admin' | 'member' | 'invited';
 export interface RoomMemberInfo {
   user: UserSummary;
   role: RoomRole;
-  /** As fellow room members see it (invisible users appear offline). */
+  /**
+   * As fellow room members see it (invisible users appear offline). Offline, with no status or
+   * last-seen time, for members only invited, for everyone when the viewer is only invited, and
+   * between two users one of whom blocked the other.
+   */
   presence: Presence;
 }
 
@@ -328,7 +336,8 @@ export interface ReplyData {
   'roster:group': RosterReply;
   'roster:rename-group': { renamed: number };
   'room:create': RoomReply;
-  'room:list': { rooms: RoomSummary[] };
+  /** One page of the caller's rooms, by room id; ask again with `after` the last one's id while `hasMore`. */
+  'room:list': { rooms: RoomSummary[]; hasMore: boolean };
   'room:search': { rooms: PublicRoom[] };
   'room:join': RoomReply;
   'room:invite': RoomReply;

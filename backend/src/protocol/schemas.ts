@@ -100,7 +100,10 @@ export const schemas = {
     public: z.boolean().optional(),
     invite: z.array(id).max(Limits.roomInvites).optional(),
   }),
-  'room:list': z.strictObject({}),
+  'room:list': z.strictObject({
+    after: id.optional(),
+    limit: z.number().int().min(1).max(Limits.roomListPageMax).optional(),
+  }),
   'room:search': z.strictObject({ query: line(Limits.searchQuery).optional() }),
   'room:join': roomRef,
   'room:invite': z.strictObject({ roomId: id, userId: id }),

@@ -29,7 +29,7 @@ export function sessionIdOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export function toSummary(user: UserRecord): UserSummary {
+export function toSummary(user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl'>): UserSummary {
   return { id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl };
 }
 

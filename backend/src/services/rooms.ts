@@ -3,6 +3,7 @@ import {
   ErrorCode,
   Limits,
   type Payload,
+  type Presence,
   type ReplyData,
   type RoomInfo,
   type RoomRemoved,
@@ -15,6 +16,8 @@ import type { Logger } from '../logger.js';
 import {
   roomConversationId,
   type MessageRecord,
+  type RoomCounts,
+  type RoomListMember,
   type RoomMemberRecord,
   type RoomRecord,
   type SiteRecord,
@@ -23,15 +26,46 @@ import {
 } from '../store/store.js';
 import { toSummary } from './accounts.js';
 import type { InboxWriter } from './inbox-writer.js';
+import { KeyedLock } from './keyed-lock.js';
 import { toWireMessage, type Messaging } from './messaging.js';
 import type { Notifier } from './notifier.js';
-import type { PresenceService } from './presence.js';
+import { offline, type PresenceService } from './presence.js';
 import type { Relations } from './relations.js';
 
 const MEMBER_ROLES: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const MANAGERS: readonly RoomRole[] = ['owner', 'admin'];
 
 const missing = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
+const limitReached = (message: string) => new ParleyError(ErrorCode.LimitReached, message);
+const NO_ROOMS: RoomCounts = { owned: 0, held: 0, invited: 0, invitesSent: 0 };
+
+/**
+ * How many rooms and invitations one user may have (set from ROOMS_OWNED_MAX, ROOMS_HELD_MAX,
+ * ROOM_INVITES_PENDING_MAX and ROOM_INVITES_SENT_MAX); over a cap the answer is `limit_reached`.
+ * They bound what anyone, the user or strangers inviting them, can make a user's room:list hold.
+ */
+export interface RoomCaps {
+  /** Open rooms a user may own, checked on create (a room handed over by a leaving owner may exceed it). */
+  owned: number;
+  /** Open rooms a user may be a member of, checked on create, join and accept. */
+  held: number;
+  /** Invitations that may wait for one user. */
+  invitesPending: number;
+  /** Invitations one user may have out, waiting for an answer. */
+  invitesSent: number;
+}
+
+export const defaultRoomCaps: RoomCaps = { owned: 50, held: 200, invitesPending: 50, invitesSent: 100 };
+
+/**
+ * Whose presence a viewer sees in a room: none while the viewer is only invited; otherwise every
+ * member's but those only invited and those in a block with the viewer, whichever of the two
+ * blocked (the same rule as the presence fan-out, Store.roomPeers).
+ */
+interface Viewpoint {
+  invited: boolean;
+  hidden: ReadonlySet<string>;
+}
 
 /**
  * `@username` tokens of a message body, lower-cased. Usernames may contain dots and dashes, but a
@@ -60,7 +94,11 @@ export class RoomService {
     private readonly presence: PresenceService,
     private readonly notify: Notifier,
     private readonly logger: Logger,
+    private readonly caps: RoomCaps = defaultRoomCaps,
   ) {}
+
+  /** Serialises the count check and the write of the caps, per user (see KeyedLock). */
+  private readonly lock = new KeyedLock();
 
   // -------------------------------------------------------------------------------------------
   // Membership
@@ -68,9 +106,26 @@ export class RoomService {
   async create(site: SiteRecord, user: UserRecord, input: Payload<'room:create'>): Promise<ReplyData['room:create']> {
     const invite = [...new Set(input.invite ?? [])].filter((id) => id !== user.id);
     for (const id of invite) await this.assertInvitable(site, user, id);
+    return this.lock.run([user.id, ...invite], async () => {
+      const counts = await this.store.roomCounts([user.id, ...invite]);
+      const mine = counts.get(user.id) ?? NO_ROOMS;
+      if (mine.owned >= this.caps.owned) {
+        throw limitReached(`You own ${this.caps.owned} rooms, the most one may. Close one to make another.`);
+      }
+      this.assertMayHoldOneMore(mine);
+      this.assertInvitesLeft(mine, invite, counts);
+      return this.createNow(user, input, invite);
+    });
+  }
+
+  private async createNow(
+    user: UserRecord,
+    input: Payload<'room:create'>,
+    invite: string[],
+  ): Promise<ReplyData['room:create']> {
     const room: RoomRecord = {
       id: uuidv7(),
-      siteId: site.id,
+      siteId: user.siteId,
       name: input.name.trim(),
       public: input.public ?? false,
       ownerId: user.id,
@@ -82,28 +137,37 @@ export class RoomService {
       ...invite.map((userId) => ({ userId, role: 'invited' as const, invitedBy: user.id })),
     ]);
     this.logger.info({ room: room.id, user: user.id, invited: invite.length }, 'room created');
-    return { room: await this.changed(room) };
+    return { room: await this.changed(room, user.id) };
   }
 
-  async list(user: UserRecord): Promise<ReplyData['room:list']> {
-    const mine = await this.store.roomsOf(user.id);
-    const activity = await this.store.roomActivity(
-      user.id,
-      mine.filter((r) => r.role !== 'invited').map((r) => r.room.id),
-    );
-    const rooms = await Promise.all(
-      mine.map(async ({ room }): Promise<RoomSummary> => {
-        const a = activity.get(room.id);
-        return {
-          room: await this.info(room),
-          lastMessage: a?.lastMessage ? toWireMessage(a.lastMessage) : null,
-          unread: a?.unread ?? 0,
-          mentions: a?.mentions ?? 0,
-          readUpTo: a?.readUpTo ?? null,
-        };
-      }),
-    );
-    return { rooms };
+  /**
+   * One page of the caller's rooms and invitations, by room id. A constant number of statements
+   * whatever the page holds: the rooms with their members, their activity, the caller's blocks.
+   */
+  async list(user: UserRecord, input: Payload<'room:list'>): Promise<ReplyData['room:list']> {
+    const limit = input.limit ?? Limits.roomListPage;
+    const found = await this.store.roomList(user.id, { after: input.after, limit: limit + 1 });
+    const page = found.slice(0, limit);
+    const users = new Map(page.flatMap(({ members }) => members.map((m) => [m.user.id, m.user] as const)));
+    const [activity, hidden, presence] = await Promise.all([
+      this.store.roomActivity(
+        user.id,
+        page.filter((r) => r.role !== 'invited').map((r) => r.room.id),
+      ),
+      this.store.blockedWith(user.id),
+      this.presence.visibleMany([...users.values()]),
+    ]);
+    const rooms = page.map(({ room, role, members }): RoomSummary => {
+      const a = activity.get(room.id);
+      return {
+        room: this.view(room, members, presence, { invited: role === 'invited', hidden }),
+        lastMessage: a?.lastMessage ? toWireMessage(a.lastMessage) : null,
+        unread: a?.unread ?? 0,
+        mentions: a?.mentions ?? 0,
+        readUpTo: a?.readUpTo ?? null,
+      };
+    });
+    return { rooms, hasMore: found.length > limit };
   }
 
   async search(user: UserRecord, input: Payload<'room:search'>): Promise<ReplyData['room:search']> {
@@ -116,31 +180,42 @@ export class RoomService {
     const room = await this.openRoom(user, input.roomId);
     const role = await this.store.roomRole(room.id, user.id);
     if (role === 'invited') return this.accept(user, input);
-    if (role) return { room: await this.info(room) };
+    if (role) return { room: await this.info(room, user.id) };
     if (!room.public) throw missing(); // private rooms are invisible to outsiders
-    await this.assertRoomForOneMore(room.id);
-    await this.store.setRoomMember(room.id, user.id, 'member');
+    await this.lock.run([user.id], async () => {
+      this.assertMayHoldOneMore((await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
+      await this.assertRoomForOneMore(room.id);
+      await this.store.setRoomMember(room.id, user.id, 'member');
+    });
     await this.membershipChanged(room.id);
-    return { room: await this.changed(room) };
+    return { room: await this.changed(room, user.id) };
   }
 
   async invite(site: SiteRecord, user: UserRecord, input: Payload<'room:invite'>): Promise<ReplyData['room:invite']> {
     const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
     if (input.userId === user.id) throw new ParleyError(ErrorCode.BadRequest, 'You are in this room already.');
     await this.assertInvitable(site, user, input.userId);
-    const existing = await this.store.roomRole(room.id, input.userId);
-    if (existing) return { room: await this.info(room) }; // member or invited already: nothing to do
-    await this.assertRoomForOneMore(room.id);
-    await this.store.setRoomMember(room.id, input.userId, 'invited', user.id);
-    return { room: await this.changed(room) };
+    const written = await this.lock.run([user.id, input.userId], async () => {
+      const existing = await this.store.roomRole(room.id, input.userId);
+      if (existing) return false; // member or invited already: nothing to do
+      const counts = await this.store.roomCounts([user.id, input.userId]);
+      this.assertInvitesLeft(counts.get(user.id) ?? NO_ROOMS, [input.userId], counts);
+      await this.assertRoomForOneMore(room.id);
+      await this.store.setRoomMember(room.id, input.userId, 'invited', user.id);
+      return true;
+    });
+    return { room: written ? await this.changed(room, user.id) : await this.info(room, user.id) };
   }
 
   async accept(user: UserRecord, input: Payload<'room:accept'>): Promise<ReplyData['room:accept']> {
     const { room, role } = await this.access(user, input.roomId, ['invited', ...MEMBER_ROLES]);
-    if (role !== 'invited') return { room: await this.info(room) };
-    await this.store.setRoomMember(room.id, user.id, 'member');
+    if (role !== 'invited') return { room: await this.info(room, user.id) };
+    await this.lock.run([user.id], async () => {
+      this.assertMayHoldOneMore((await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
+      await this.store.setRoomMember(room.id, user.id, 'member');
+    });
     await this.membershipChanged(room.id);
-    return { room: await this.changed(room) };
+    return { room: await this.changed(room, user.id) };
   }
 
   async decline(user: UserRecord, input: Payload<'room:decline'>): Promise<ReplyData['room:decline']> {
@@ -180,7 +255,7 @@ export class RoomService {
     await this.store.removeRoomMember(room.id, input.userId);
     this.logger.info({ room: room.id, user: user.id, removed: input.userId }, 'room member removed');
     await this.gone(room, [input.userId], 'removed');
-    return { room: await this.info(room) };
+    return { room: await this.info(room, user.id) };
   }
 
   /** The owner names admins (or takes the role back). */
@@ -192,14 +267,14 @@ export class RoomService {
       throw new ParleyError(ErrorCode.NotFound, 'That user is not a member of this room.');
     }
     if (target !== input.role) await this.store.setRoomMember(room.id, input.userId, input.role);
-    return { room: await this.changed(room) };
+    return { room: await this.changed(room, user.id) };
   }
 
   async rename(user: UserRecord, input: Payload<'room:rename'>): Promise<ReplyData['room:rename']> {
     const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
     if (!MANAGERS.includes(role)) throw new ParleyError(ErrorCode.Forbidden, 'Only the owner and admins can rename.');
     const renamed = await this.store.updateRoom(room.id, { name: input.name.trim() });
-    return { room: await this.changed(renamed) };
+    return { room: await this.changed(renamed, user.id) };
   }
 
   /** Closes the room for everyone: no more messages, and nobody can read it any more. */
@@ -335,35 +410,106 @@ export class RoomService {
     }
   }
 
-  private async info(room: RoomRecord, members?: RoomMemberRecord[]): Promise<RoomInfo> {
-    const list = members ?? (await this.store.roomMembers(room.id));
-    const order = (m: RoomMemberRecord) => (m.user.id === room.ownerId ? 0 : 1);
-    const presence = await this.presence.visibleMany(list.map((m) => m.user));
+  private assertMayHoldOneMore(counts: RoomCounts): void {
+    if (counts.held >= this.caps.held) {
+      throw limitReached(`You are in ${this.caps.held} rooms, the most one may. Leave one to join another.`);
+    }
+  }
+
+  /** The inviter may send `invitees.length` more invitations, and each invitee may receive one more. */
+  private assertInvitesLeft(inviter: RoomCounts, invitees: string[], counts: Map<string, RoomCounts>): void {
+    if (invitees.length === 0) return;
+    if (inviter.invitesSent + invitees.length > this.caps.invitesSent) {
+      throw limitReached(
+        `You may have at most ${this.caps.invitesSent} invitations waiting for an answer. Wait for answers, or withdraw some.`,
+      );
+    }
+    if (invitees.some((id) => (counts.get(id)?.invited ?? 0) >= this.caps.invitesPending)) {
+      throw limitReached(
+        `${invitees.length === 1 ? 'This user has' : 'Someone you invited has'} ${this.caps.invitesPending} room invitations waiting already, the most one may have.`,
+      );
+    }
+  }
+
+  /** The room as `viewerId` sees it now. */
+  private async info(room: RoomRecord, viewerId: string): Promise<RoomInfo> {
+    const members = await this.store.roomMembers(room.id);
+    return (await this.viewsOf(room, members))(viewerId).info;
+  }
+
+  /**
+   * What each member sees of the room: the members' presence is looked up once and the blocks
+   * among them read in one statement; viewers who see the same get the same object (`key`).
+   */
+  private async viewsOf(
+    room: RoomRecord,
+    members: RoomMemberRecord[],
+  ): Promise<(viewerId: string) => { key: string; info: RoomInfo }> {
+    const [presence, blocks] = await Promise.all([
+      this.presence.visibleMany(members.map((m) => m.user)),
+      this.store.blocksAmong(members.map((m) => m.user.id)),
+    ]);
+    const blockedWith = new Map<string, Set<string>>();
+    for (const [a, b] of blocks) {
+      blockedWith.set(a, (blockedWith.get(a) ?? new Set()).add(b));
+      blockedWith.set(b, (blockedWith.get(b) ?? new Set()).add(a));
+    }
+    const roles = new Map(members.map((m) => [m.user.id, m.role]));
+    const seen = new Map<string, RoomInfo>();
+    return (viewerId) => {
+      const role = roles.get(viewerId);
+      const hidden = blockedWith.get(viewerId) ?? new Set<string>();
+      const invited = role === undefined || role === 'invited';
+      const key = invited ? 'invited' : [...hidden].sort().join(',');
+      let info = seen.get(key);
+      if (!info) {
+        info = this.view(room, members, presence, { invited, hidden });
+        seen.set(key, info);
+      }
+      return { key, info };
+    };
+  }
+
+  private view(
+    room: RoomRecord,
+    members: readonly Pick<RoomListMember, 'user' | 'role'>[],
+    presence: ReadonlyMap<string, Presence>,
+    viewer: Viewpoint,
+  ): RoomInfo {
+    type Member = (typeof members)[number];
+    const order = (m: Member) => (m.user.id === room.ownerId ? 0 : 1);
+    const shows = (m: Member) => !viewer.invited && m.role !== 'invited' && !viewer.hidden.has(m.user.id);
     return {
       id: room.id,
       name: room.name,
       public: room.public,
       ownerId: room.ownerId,
-      members: [...list]
+      members: [...members]
         .sort((a, b) => order(a) - order(b))
         .map((m) => ({
           user: toSummary(m.user),
           role: m.role,
-          presence: presence.get(m.user.id)!,
+          presence: (shows(m) && presence.get(m.user.id)) || offline(null),
         })),
     };
   }
 
-  /** Tells everyone in the room (and invited) what it looks like now. */
-  private async changed(room: RoomRecord): Promise<RoomInfo> {
+  /**
+   * Tells everyone in the room (and invited) what it looks like now, each as they may see it (one
+   * emit per distinct view); resolves with the view of `viewerId` (the caller).
+   */
+  private async changed(room: RoomRecord, viewerId = ''): Promise<RoomInfo> {
     const members = await this.store.roomMembers(room.id);
-    const info = await this.info(room, members);
-    this.notify.toUsers(
-      members.map((m) => m.user.id),
-      'room:changed',
-      { room: info },
-    );
-    return info;
+    const viewOf = await this.viewsOf(room, members);
+    const groups = new Map<string, { info: RoomInfo; userIds: string[] }>();
+    for (const m of members) {
+      const { key, info } = viewOf(m.user.id);
+      const group = groups.get(key) ?? { info, userIds: [] };
+      group.userIds.push(m.user.id);
+      groups.set(key, group);
+    }
+    for (const { info, userIds } of groups.values()) this.notify.toUsers(userIds, 'room:changed', { room: info });
+    return viewOf(viewerId).info;
   }
 
   /** Some users are out of the room: they are told, the rest get the new member list. */

@@ -129,21 +129,26 @@ export class RosterService {
     return null;
   }
 
-  /** Writes the change, refreshes the caches, and tells both users what their rows now say. */
+  /**
+   * Writes the change, refreshes the caches, and tells both users what their rows now say. Who
+   * sees whose presence (mutual buddies, fellow room members, never across a block) is compared
+   * before and after: each user is shown the other, or shown offline, when that changed.
+   */
   private async apply(user: UserRecord, other: UserRecord, changes: RelationChange[]): Promise<void> {
-    const wasMutual = (await this.relations.mutualBuddies(user.id)).has(other.id);
+    const sawBefore = (await this.relations.presenceAudience(user.id)).has(other.id);
     await this.store.changeRelations(changes);
     this.relations.changed(user.id, other.id);
     const { ab, ba } = await this.store.relation(user.id, other.id);
     const [abEntry, baEntry] = await this.entries([ab, ba]);
     this.notify.toUsers([user.id], 'roster:changed', abEntry ? { entry: abEntry } : { removed: other.id });
     this.notify.toUsers([other.id], 'roster:changed', baEntry ? { entry: baEntry } : { removed: user.id });
-    const isMutual = ab?.mutual === true;
-    if (isMutual && !wasMutual) {
+    // The audience is symmetric: if other sees user, user sees other.
+    const seesAfter = (await this.relations.presenceAudience(user.id)).has(other.id);
+    if (seesAfter && !sawBefore) {
       await this.presence.show(user.id, other);
       await this.presence.show(other.id, user);
-    } else if (!isMutual && wasMutual) {
-      // No longer buddies: each stops seeing the other (the entry, if still there, says offline).
+    } else if (!seesAfter && sawBefore) {
+      // No longer buddies, or a block: each stops seeing the other (in the roster and in rooms).
       this.notify.toUsers([user.id], 'presence:changed', { userId: other.id, presence: offline(null) });
       this.notify.toUsers([other.id], 'presence:changed', { userId: user.id, presence: offline(null) });
     }

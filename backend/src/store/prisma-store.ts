@@ -12,6 +12,8 @@ import type {
   ReceiptRecord,
   RelationChange,
   RoomActivity,
+  RoomCounts,
+  RoomListing,
   RoomMemberRecord,
   RoomRecord,
   RosterRow,
@@ -127,6 +129,27 @@ const rawDate = (v: unknown): Date | null =>
   v === null || v === undefined ? null : new Date(v as string | number | Date);
 /** Booleans come back as 0/1 from SQLite and as booleans from PostgreSQL. */
 const rawBool = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1';
+
+/** A member as roomList's JSON array holds them. */
+interface ListedMemberJson {
+  id: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+  lastSeenAt: string | number | null;
+  role: string;
+  since: string | number | null;
+}
+
+/**
+ * A time from inside a JSON value: SQLite gives Prisma's ISO text (with an offset), PostgreSQL a
+ * `timestamp` without one, which Prisma keeps in UTC.
+ */
+function jsonDate(v: string | number | null): Date | null {
+  if (v === null) return null;
+  if (typeof v === 'number') return new Date(v);
+  return new Date(/(?:Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+}
 
 /** A user from a raw query's columns (see USER_COLUMNS), typed as Prisma would give it. */
 function rawUser(row: RawUserRow): UserRecord {
@@ -526,6 +549,29 @@ export class PrismaStore implements Store {
       },
     });
     return count === 2;
+  }
+
+  async blockedWith(userId: string): Promise<Set<string>> {
+    const q = this.sql();
+    const rows = await this.db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "buddyId" AS "id" FROM "Buddy" WHERE "ownerId" = ${q.p(userId)} AND "state" = 'blocked' ` +
+        `UNION SELECT "ownerId" FROM "Buddy" WHERE "buddyId" = ${q.p(userId)} AND "state" = 'blocked'`,
+      ...q.params,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async blocksAmong(userIds: string[]): Promise<[string, string][]> {
+    if (userIds.length < 2) return [];
+    const q = this.sql();
+    const owners = userIds.map((id) => q.p(id)).join(', ');
+    const buddies = userIds.map((id) => q.p(id)).join(', ');
+    const rows = await this.db.$queryRawUnsafe<{ ownerId: string; buddyId: string }[]>(
+      `SELECT "ownerId", "buddyId" FROM "Buddy" WHERE "state" = 'blocked' ` +
+        `AND "ownerId" IN (${owners}) AND "buddyId" IN (${buddies})`,
+      ...q.params,
+    );
+    return rows.map((r) => [r.ownerId, r.buddyId]);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1014,16 +1060,112 @@ export class PrismaStore implements Store {
     ]);
   }
 
-  async roomsOf(userId: string): Promise<{ room: RoomRecord; role: RoomRole }[]> {
+  async roomsOf(
+    userId: string,
+    page: { after?: string; limit?: number } = {},
+  ): Promise<{ room: RoomRecord; role: RoomRole }[]> {
     const rows = await this.db.roomMember.findMany({
-      where: { userId, room: { closedAt: null } },
+      where: { userId, room: { closedAt: null }, ...(page.after ? { roomId: { gt: page.after } } : {}) },
       include: { room: true },
-      orderBy: { createdAt: 'asc' },
+      orderBy: { roomId: 'asc' },
+      ...(page.limit ? { take: page.limit } : {}),
     });
     return rows.map((row) => ({
       room: toRoom(row.room),
       role: row.role as RoomRole,
     }));
+  }
+
+  async roomList(userId: string, page: { after?: string; limit: number }): Promise<RoomListing[]> {
+    const q = this.sql();
+    const pg = this.kind === 'postgres';
+    const me = q.p(userId);
+    const after = page.after === undefined ? '' : `AND me."roomId" > ${q.p(page.after)} `;
+    const limit = q.p(page.limit, '::integer');
+    // One row per room of the page, its members as one JSON array: the driver converts a few
+    // values per room instead of a row per member (measured: a third of the time of the plain join).
+    const member =
+      `'id', u."id", 'username', u."username", 'displayName', u."displayName", 'avatarUrl', u."avatarUrl", ` +
+      `'lastSeenAt', u."lastSeenAt", 'role', m."role", 'since', m."createdAt"`;
+    const members = pg ? `json_agg(json_build_object(${member}))` : `json_group_array(json_object(${member}))`;
+    const rows = await this.db.$queryRawUnsafe<
+      {
+        roomId: string;
+        myRole: string;
+        siteId: string;
+        name: string;
+        public: unknown;
+        ownerId: string;
+        createdAt: unknown;
+        members: string | ListedMemberJson[];
+      }[]
+    >(
+      `SELECT p."roomId", p."role" AS "myRole", r."siteId", r."name", r."public", r."ownerId", r."createdAt", ` +
+        `(SELECT ${members} FROM "RoomMember" m JOIN "User" u ON u."id" = m."userId" WHERE m."roomId" = p."roomId") AS "members" ` +
+        `FROM (SELECT me."roomId", me."role" FROM "RoomMember" me JOIN "Room" mr ON mr."id" = me."roomId" ` +
+        `WHERE me."userId" = ${me} AND mr."closedAt" IS NULL ${after}ORDER BY me."roomId" LIMIT ${limit}) p ` +
+        `JOIN "Room" r ON r."id" = p."roomId" ORDER BY p."roomId"`,
+      ...q.params,
+    );
+    return rows.map((row) => {
+      const listed = (typeof row.members === 'string' ? JSON.parse(row.members) : row.members) as ListedMemberJson[];
+      const members = listed
+        .map((m) => ({
+          user: {
+            id: m.id,
+            username: m.username,
+            displayName: m.displayName,
+            avatarUrl: m.avatarUrl,
+            lastSeenAt: jsonDate(m.lastSeenAt),
+          },
+          role: m.role as RoomRole,
+          createdAt: jsonDate(m.since) ?? new Date(0),
+        }))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.user.id < b.user.id ? -1 : 1));
+      return {
+        room: {
+          id: row.roomId,
+          siteId: row.siteId,
+          name: row.name,
+          public: rawBool(row.public),
+          ownerId: row.ownerId,
+          closedAt: null,
+          createdAt: rawDate(row.createdAt)!,
+        },
+        role: row.myRole as RoomRole,
+        members,
+      };
+    });
+  }
+
+  async roomCounts(userIds: string[]): Promise<Map<string, RoomCounts>> {
+    const out = new Map<string, RoomCounts>();
+    if (userIds.length === 0) return out;
+    const q = this.sql();
+    const members = userIds.map((id) => q.p(id)).join(', ');
+    const inviters = userIds.map((id) => q.p(id)).join(', ');
+    const rows = await this.db.$queryRawUnsafe<
+      { userId: string; owned: unknown; held: unknown; invited: unknown; invitesSent: unknown }[]
+    >(
+      `SELECT c."userId", SUM(c."owned") AS "owned", SUM(c."held") AS "held", SUM(c."invited") AS "invited", ` +
+        `SUM(c."sent") AS "invitesSent" FROM (` +
+        `SELECT "userId", CASE WHEN "role" = 'owner' THEN 1 ELSE 0 END AS "owned", ` +
+        `CASE WHEN "role" <> 'invited' THEN 1 ELSE 0 END AS "held", ` +
+        `CASE WHEN "role" = 'invited' THEN 1 ELSE 0 END AS "invited", 0 AS "sent" ` +
+        `FROM "RoomMember" WHERE "userId" IN (${members}) ` +
+        `UNION ALL SELECT "invitedBy", 0, 0, 0, 1 FROM "RoomMember" WHERE "invitedBy" IN (${inviters}) AND "role" = 'invited'` +
+        `) c GROUP BY c."userId"`,
+      ...q.params,
+    );
+    for (const r of rows) {
+      out.set(r.userId, {
+        owned: Number(r.owned),
+        held: Number(r.held),
+        invited: Number(r.invited),
+        invitesSent: Number(r.invitesSent),
+      });
+    }
+    return out;
   }
 
   async searchPublicRooms(
@@ -1078,7 +1220,10 @@ export class PrismaStore implements Store {
     const q = this.sql();
     const rows = await this.db.$queryRawUnsafe<{ userId: string }[]>(
       `SELECT DISTINCT o."userId" FROM "RoomMember" me JOIN "RoomMember" o ON o."roomId" = me."roomId" ` +
-        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)}`,
+        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)} ` +
+        // A block, either way, hides presence in rooms too.
+        `AND NOT EXISTS (SELECT 1 FROM "Buddy" b WHERE b."state" = 'blocked' AND (` +
+        `(b."ownerId" = ${q.p(userId)} AND b."buddyId" = o."userId") OR (b."ownerId" = o."userId" AND b."buddyId" = ${q.p(userId)})))`,
       ...q.params,
     );
     return rows.map((r) => r.userId);
@@ -1087,46 +1232,40 @@ export class PrismaStore implements Store {
   async roomActivity(userId: string, roomIds: string[]): Promise<Map<string, RoomActivity>> {
     const out = new Map<string, RoomActivity>();
     if (roomIds.length === 0) return out;
-    const conversations = roomIds.map(roomConversationId);
     const q = this.sql();
     const me = q.p(userId);
     const mention = q.p(`%"${userId}"%`);
     const me2 = q.p(userId);
-    const list = conversations.map((c) => q.p(c)).join(', ');
+    const list = roomIds.map((id) => q.p(roomConversationId(id))).join(', ');
+    const me3 = q.p(userId);
+    const columns = MESSAGE_COLUMNS.split(', ')
+      .map((c) => `l.${c}`)
+      .join(', ');
+    // Counts per room, then the newest message and the read marker joined to them: one statement.
     const rows = await this.db.$queryRawUnsafe<
-      {
-        conversationId: string;
-        lastId: string;
+      (RawMessageRow & {
         unread: number | bigint | string | null;
-        mentions: number | bigint | string | null;
-      }[]
+        mentionCount: number | bigint | string | null;
+        readUpTo: string | null;
+      })[]
     >(
-      `SELECT m."conversationId", MAX(m."id") AS "lastId", ` +
+      `SELECT ${columns}, a."unread", a."mentionCount", rm."readUpTo" FROM (` +
+        `SELECT m."conversationId", MAX(m."id") AS "lastId", ` +
         `SUM(CASE WHEN m."senderId" <> ${me} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "unread", ` +
-        `SUM(CASE WHEN m."mentions" LIKE ${mention} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "mentions" ` +
+        `SUM(CASE WHEN m."mentions" LIKE ${mention} AND (r."readUpTo" IS NULL OR m."id" > r."readUpTo") THEN 1 ELSE 0 END) AS "mentionCount" ` +
         `FROM "Message" m LEFT JOIN "ReadMarker" r ON r."userId" = ${me2} AND r."conversationId" = m."conversationId" ` +
-        `WHERE m."conversationId" IN (${list}) GROUP BY m."conversationId"`,
+        `WHERE m."conversationId" IN (${list}) GROUP BY m."conversationId") a ` +
+        `JOIN "Message" l ON l."id" = a."lastId" ` +
+        `LEFT JOIN "ReadMarker" rm ON rm."userId" = ${me3} AND rm."conversationId" = a."conversationId"`,
       ...q.params,
     );
-    const [last, markers] = await Promise.all([
-      this.db.message.findMany({
-        where: { id: { in: rows.map((r) => r.lastId) } },
-      }),
-      this.db.readMarker.findMany({
-        where: { userId, conversationId: { in: conversations } },
-      }),
-    ]);
-    const lastById = new Map(last.map((m) => [m.id, toMessage(m)]));
-    const markerOf = new Map(markers.map((m) => [m.conversationId, m.readUpTo]));
-    const rowOf = new Map(rows.map((r) => [r.conversationId, r]));
-    for (const roomId of roomIds) {
-      const conversationId = roomConversationId(roomId);
-      const row = rowOf.get(conversationId);
-      out.set(roomId, {
-        lastMessage: (row && lastById.get(row.lastId)) ?? null,
-        unread: Number(row?.unread ?? 0),
-        mentions: Number(row?.mentions ?? 0),
-        readUpTo: markerOf.get(conversationId) ?? null,
+    for (const row of rows) {
+      const lastMessage = toMessage(row);
+      out.set(lastMessage.roomId!, {
+        lastMessage,
+        unread: Number(row.unread ?? 0),
+        mentions: Number(row.mentionCount ?? 0),
+        readUpTo: row.readUpTo,
       });
     }
     return out;

@@ -178,6 +178,33 @@ export interface RoomActivity {
   readUpTo: string | null;
 }
 
+/** What a room list needs of a member: who they are, their role, and since when. */
+export interface RoomListMember {
+  user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+  role: RoomRole;
+  createdAt: Date;
+}
+
+/** One room of a user's list: the room, the user's role in it, and its members and invitees. */
+export interface RoomListing {
+  room: RoomRecord;
+  role: RoomRole;
+  /** Members and invitees, oldest first. */
+  members: RoomListMember[];
+}
+
+/** Where a user stands in rooms, for the caps on them (open rooms only; closed rooms have no members). */
+export interface RoomCounts {
+  /** Rooms the user owns. */
+  owned: number;
+  /** Rooms the user is a member of (owner and admin included), not only invited to. */
+  held: number;
+  /** Invitations waiting for the user. */
+  invited: number;
+  /** Invitations the user sent that are still waiting. */
+  invitesSent: number;
+}
+
 /** A user with messages waiting long enough for a digest. */
 export interface DigestCandidate {
   user: UserRecord;
@@ -241,6 +268,10 @@ export interface Store {
   renameGroup(ownerId: string, from: string, to: string): Promise<number>;
   /** Whether both users have an accepted row for the other. */
   areMutualBuddies(a: string, b: string): Promise<boolean>;
+  /** Users the user blocked or who blocked the user. */
+  blockedWith(userId: string): Promise<Set<string>>;
+  /** The blocks among these users, as [blocker, blocked] pairs. */
+  blocksAmong(userIds: string[]): Promise<[string, string][]>;
 
   /**
    * Stores a batch of messages and receipts in one transaction and gives each the inbox positions
@@ -274,13 +305,26 @@ export interface Store {
   removeRoomMember(roomId: string, userId: string): Promise<boolean>;
   /** Closes a room: sets closedAt and removes every member and invitation. */
   closeRoom(roomId: string, at: Date): Promise<void>;
-  /** The open rooms the user is in or invited to, with their role. */
-  roomsOf(userId: string): Promise<{ room: RoomRecord; role: RoomRole }[]>;
+  /** The open rooms the user is in or invited to, with their role, by room id (after `after`, at most `limit`). */
+  roomsOf(userId: string, page?: { after?: string; limit?: number }): Promise<{ room: RoomRecord; role: RoomRole }[]>;
+  /**
+   * One page of `roomsOf` with every room's members and invitees, in one statement (room:list
+   * must not cost a query per room).
+   */
+  roomList(userId: string, page: { after?: string; limit: number }): Promise<RoomListing[]>;
+  /** Each user's counts (users with no room at all are left out), in one statement. */
+  roomCounts(userIds: string[]): Promise<Map<string, RoomCounts>>;
   /** Open public rooms of a site whose name contains `query`, with their member counts. */
   searchPublicRooms(siteId: string, query: string, limit: number): Promise<{ room: RoomRecord; members: number }[]>;
-  /** Users who share at least one room with the user (both as members, not invitees). */
+  /**
+   * Users who share at least one room with the user (both as members, not invitees), but none
+   * in a block with the user, whichever of the two blocked: they see each other's presence.
+   */
   roomPeers(userId: string): Promise<string[]>;
-  /** The user's last message, unread and mention counts and read marker in each of these rooms. */
+  /**
+   * The user's last message, unread and mention counts and read marker in each of these rooms, in
+   * one statement (rooms with no message left get none of them).
+   */
   roomActivity(userId: string, roomIds: string[]): Promise<Map<string, RoomActivity>>;
 
   /**

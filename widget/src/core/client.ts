@@ -17,6 +17,7 @@ import {
   type ReplyData,
   type Result,
   type RoomInfo,
+  type RoomSummary,
   type RoomSeen,
   type RosterEntry,
   type SessionEnded,
@@ -655,10 +656,20 @@ export class ParleyClient {
     }
   }
 
-  /** The user's rooms and invitations, with unread and mention counts from the server. */
+  /**
+   * The user's rooms and invitations, with unread and mention counts from the server, page by page
+   * (the server caps what one user may hold, so this ends after a few pages).
+   */
   private async loadRooms(): Promise<void> {
     try {
-      const { rooms } = await this.request('room:list', {});
+      const rooms: RoomSummary[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await this.request('room:list', after === undefined ? {} : { after });
+        rooms.push(...page.rooms);
+        if (!page.hasMore || page.rooms.length === 0) break;
+        after = page.rooms.at(-1)!.room.id;
+      }
       this.rooms.value = new Map(rooms.map((r) => [r.room.id, r.room]));
       for (const r of rooms) {
         const key = roomKey(r.room.id);

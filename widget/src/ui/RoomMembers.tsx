@@ -25,8 +25,9 @@ export function RoomMembers({ room }: { room: RoomInfo }) {
             <span class="who">
               <span class="name">{m.user.displayName}</span>
               <span class="presence">
-                {t(m.presence.state)}
-                {m.role !== 'member' && ` · ${t(m.role)}`}
+                {/* Invitees have no presence in a room until they accept (the server sends none). */}
+                {m.role === 'invited' ? t('invited') : t(m.presence.state)}
+                {m.role !== 'member' && m.role !== 'invited' && ` · ${t(m.role)}`}
               </span>
             </span>
             {manager && m.user.id !== me?.id && m.role !== 'owner' && (role === 'owner' || m.role !== 'admin') && (

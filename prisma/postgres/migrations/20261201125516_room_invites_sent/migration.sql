@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "RoomMember_invitedBy_role_idx" ON "RoomMember"("invitedBy", "role");
