@@ -9,8 +9,11 @@
  */
 import type { ClientEventName, Payload } from './schemas.js';
 
-/** Bumped on any incompatible change; the handshake refuses other versions with `protocol_version`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change; the handshake refuses other versions with `protocol_version`.
+ * 2: one set of events for every conversation (direct or room), message content as a union of kinds.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Every error a client can receive, in acks, HTTP bodies and handshake refusals. */
 export const ErrorCode = {
@@ -127,6 +130,15 @@ export interface RosterEntry {
   group: string | null;
 }
 
+/**
+ * A conversation, named the same way in every event: a one-to-one chat with a user (`direct`, the
+ * other user's id, as the caller sees it) or a room (`room`, the room's id).
+ */
+export type ConversationKey = { kind: 'direct'; id: string } | { kind: 'room'; id: string };
+
+/** Text, for now; a file or a call record will each be one more variant. */
+export type MessageContent = { kind: 'text'; text: string };
+
 export interface ChatMessage {
   /** Server id, time ordered. */
   id: string;
@@ -137,7 +149,8 @@ export interface ChatMessage {
   senderId: string;
   /** The other user of a one-to-one chat; "" for a room message. */
   recipientId: string;
-  body: string;
+  /** What the message holds: one variant per kind (text now; files, calls… later). */
+  content: MessageContent;
   /** ISO time the server stored it. */
   createdAt: string;
   /** Set on room messages: the room. */
@@ -255,8 +268,14 @@ export type RosterChanged = { entry: RosterEntry } | { removed: string };
 export interface TypingChanged {
   userId: string;
   typing: boolean;
-  /** Set when the typing is in a room (to its other members); absent in a one-to-one chat. */
-  roomId?: string;
+  /** Where: `direct` with the typer's id in a one-to-one chat, or the room. */
+  in: ConversationKey;
+}
+
+/** How far one member has read a conversation: the newest message (id) they have seen in it. */
+export interface ReadMarker {
+  userId: string;
+  upTo: string;
 }
 
 /** How far a member has read a room: the newest message (id) they have seen in it. */
@@ -317,9 +336,10 @@ export interface ReplyData {
     duplicate: boolean;
   };
   'inbox:sync': { entries: InboxEntry[]; head: number; hasMore: boolean };
-  'message:history': { messages: ChatMessage[]; hasMore: boolean };
+  /** A page of messages, newest last; `readBy`: how far the other members have read (rooms: each member; direct: the peer). */
+  'message:history': { messages: ChatMessage[]; hasMore: boolean; readBy: ReadMarker[] };
   'conversation:list': { conversations: ConversationSummary[] };
-  'receipt:send': { advanced: boolean };
+  'conversation:read': { advanced: boolean };
   'typing:set': Record<string, never>;
   'presence:set': { presence: OwnPresence };
   'presence:idle': { presence: OwnPresence };
@@ -348,10 +368,6 @@ export interface ReplyData {
   'room:role': RoomReply;
   'room:rename': RoomReply;
   'room:close': Record<string, never>;
-  'room:send': ReplyData['message:send'];
-  'room:history': ReplyData['message:history'] & { readBy: RoomSeen[] };
-  'room:read': { advanced: boolean };
-  'room:typing': Record<string, never>;
 }
 
 /** Events the widget emits. Socket.IO's typed-events maps: `Server<ClientToServerEvents, ...>`. */

@@ -55,20 +55,28 @@ export const email = bounded(Limits.email).regex(
   'not an e-mail address',
 );
 
+/** A conversation: a one-to-one chat with a user, or a room (see `ConversationKey`). */
+const conversation = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('direct'), id }),
+  z.strictObject({ kind: z.literal('room'), id }),
+]);
+/** What a message holds; one variant per kind. */
+const content = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('text'), text: body })]);
+
 export const schemas = {
-  'message:send': z.strictObject({ to: id, clientId, body }),
+  'message:send': z.strictObject({ in: conversation, clientId, content }),
   'inbox:sync': z.strictObject({
     after: seq,
     limit: z.number().int().min(1).max(Limits.syncPage).optional(),
   }),
   'message:history': z.strictObject({
-    with: id,
+    in: conversation,
     before: id.optional(),
     limit: z.number().int().min(1).max(Limits.historyPage).optional(),
   }),
   'conversation:list': z.strictObject({}),
-  'receipt:send': z.strictObject({ with: id, kind: z.enum(['delivered', 'read']), upTo: id }),
-  'typing:set': z.strictObject({ to: id, typing: z.boolean() }),
+  'conversation:read': z.strictObject({ in: conversation, kind: z.enum(['delivered', 'read']), upTo: id }),
+  'typing:set': z.strictObject({ in: conversation, typing: z.boolean() }),
   'presence:set': z.strictObject({
     state: z.enum(['online', 'away', 'busy', 'invisible']),
     status: line(Limits.statusText).optional(),
@@ -114,14 +122,6 @@ export const schemas = {
   'room:role': z.strictObject({ roomId: id, userId: id, role: z.enum(['admin', 'member']) }),
   'room:rename': z.strictObject({ roomId: id, name: roomName }),
   'room:close': roomRef,
-  'room:send': z.strictObject({ roomId: id, clientId, body }),
-  'room:history': z.strictObject({
-    roomId: id,
-    before: id.optional(),
-    limit: z.number().int().min(1).max(Limits.historyPage).optional(),
-  }),
-  'room:read': z.strictObject({ roomId: id, upTo: id }),
-  'room:typing': z.strictObject({ roomId: id, typing: z.boolean() }),
 } as const;
 
 export type ClientEventName = keyof typeof schemas;
