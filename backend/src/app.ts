@@ -15,6 +15,7 @@ import nodemailer from 'nodemailer';
 import { DigestMailer } from './services/digest-mailer.js';
 import { EmailConfirmation } from './services/email-confirmation.js';
 import { InboxWriter } from './services/inbox-writer.js';
+import { Conversations } from './services/conversations.js';
 import { Messaging } from './services/messaging.js';
 import type { Notifier } from './services/notifier.js';
 import { PresenceService } from './services/presence.js';
@@ -173,8 +174,9 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
   const presence = new PresenceService(registry, store, relations, notify, logger);
   const writer = new InboxWriter(store, logger, metrics);
-  const messaging = new Messaging(store, writer, relations, notify);
+  const messaging = new Messaging(store, notify);
   const roster = new RosterService(store, relations, presence, notify);
+  const conversations = new Conversations(store, writer, messaging, relations, notify);
   const rooms = new RoomService(
     store,
     writer,
@@ -276,6 +278,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     accounts,
     confirmations,
     messaging,
+    conversations,
     roster,
     rooms,
     presence,

@@ -182,7 +182,7 @@ class SimClient {
       .timeout(15_000)
       .emit(
         'message:send',
-        { to: this.peerId, clientId: m.clientId, body: m.body },
+        { in: { kind: 'direct', id: this.peerId }, clientId: m.clientId, content: { kind: 'text', text: m.body } },
         (err: Error | null, result: Result<ReplyData['message:send']>) => {
           if (epoch === this.epoch) this.awaiting.delete(m.clientId);
           if (err) {
@@ -207,7 +207,7 @@ class SimClient {
       return;
     }
     if (data.duplicate) this.duplicateAcks++;
-    if (data.message.body !== m.body || data.message.clientId !== m.clientId) {
+    if (data.message.content.text !== m.body || data.message.clientId !== m.clientId) {
       this.violations.push(`client ${this.index}: ${m.clientId} acknowledged with another message`);
     }
     m.acked = true;

@@ -144,9 +144,19 @@ describe('Must show 2: digest e-mails for waiting messages', () => {
       sendTo('dgoff', 3),
     ]);
     // Last, so it is the newest and listed first.
-    await from.ok('room:send', { roomId: room.id, clientId: 'dg-room-1', body: 'see you at the <b>meeting</b>' });
+    await from.ok('message:send', {
+      in: { kind: 'room', id: room.id },
+      clientId: 'dg-room-1',
+      content: { kind: 'text', text: 'see you at the <b>meeting</b>' },
+    });
     // dgread reads at once, long before the delay is up.
-    expect(await reader!.ok('receipt:send', { with: sender.id, kind: 'read', upTo: lastForReader })).toEqual({
+    expect(
+      await reader!.ok('conversation:read', {
+        in: { kind: 'direct', id: sender.id },
+        kind: 'read',
+        upTo: lastForReader,
+      }),
+    ).toEqual({
       advanced: true,
     });
 

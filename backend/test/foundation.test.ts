@@ -168,7 +168,7 @@ describe('a first conversation', () => {
     expect(stored.map((m) => m.id)).toContain(sent.message.id);
 
     const got = await waitFor(() => bob.messages.find((e) => e.message.id === sent.message.id));
-    expect(got.message.body).toBe('Hello Bob!');
+    expect(got.message.content).toEqual({ kind: 'text', text: 'Hello Bob!' });
     await waitFor(() => aliceTab2.messages.some((e) => e.message.id === sent.message.id));
     for (const c of [alice, aliceTab2, bob]) c.close();
   });
@@ -215,17 +215,22 @@ describe('a first conversation', () => {
     const alice = track(await connectAs(server.url, 'alice'));
     const carolId = await idOf('carol');
     for (let i = 0; i < 7; i++) await alice.send(carolId, `history ${i}`);
-    const page1 = await alice.request('message:history', { with: carolId, limit: 4 });
+    const page1 = await alice.request('message:history', { in: { kind: 'direct', id: carolId }, limit: 4 });
     if (!page1.ok) throw new Error(page1.error.message);
-    expect(page1.data.messages.map((m) => m.body)).toEqual(['history 6', 'history 5', 'history 4', 'history 3']);
+    expect(page1.data.messages.map((m) => m.content.text)).toEqual([
+      'history 6',
+      'history 5',
+      'history 4',
+      'history 3',
+    ]);
     expect(page1.data.hasMore).toBe(true);
     const page2 = await alice.request('message:history', {
-      with: carolId,
+      in: { kind: 'direct', id: carolId },
       before: page1.data.messages.at(-1)!.id,
       limit: 4,
     });
     if (!page2.ok) throw new Error(page2.error.message);
-    expect(page2.data.messages.map((m) => m.body)).toEqual(['history 2', 'history 1', 'history 0']);
+    expect(page2.data.messages.map((m) => m.content.text)).toEqual(['history 2', 'history 1', 'history 0']);
     expect(page2.data.hasMore).toBe(false);
 
     // Dave is on the site but nobody's buddy: he cannot message them, and sees nothing of Alice and Carol.
@@ -236,9 +241,13 @@ describe('a first conversation', () => {
         return TestClient.connect(server.url, token);
       }),
     );
-    const refused = await dave.request('message:send', { to: carolId, clientId: 'x1', body: 'hi' });
+    const refused = await dave.request('message:send', {
+      in: { kind: 'direct', id: carolId },
+      clientId: 'x1',
+      content: { kind: 'text', text: 'hi' },
+    });
     expect(refused).toMatchObject({ ok: false, error: { code: ErrorCode.Forbidden } });
-    const carolsHistory = await dave.request('message:history', { with: carolId });
+    const carolsHistory = await dave.request('message:history', { in: { kind: 'direct', id: carolId } });
     expect(carolsHistory.ok && carolsHistory.data.messages).toEqual([]);
     alice.close();
     dave.close();
@@ -253,19 +262,31 @@ describe('hostile payloads', () => {
       ['message:send', undefined],
       ['message:send', null],
       ['message:send', 'hello'],
-      ['message:send', { to: bobId, clientId: 'c', body: 42 }],
-      ['message:send', { to: bobId, clientId: 'c' }],
-      ['message:send', { to: bobId, clientId: 'c', body: '   ' }],
-      ['message:send', { to: bobId, clientId: 'c', body: 'x'.repeat(5000) }],
-      ['message:send', { to: bobId, clientId: 'c'.repeat(500), body: 'hi' }],
-      ['message:send', { to: bobId, clientId: 'c', body: 'hi', extra: true }],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 42 } }],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c' }],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: '   ' } }],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 'x'.repeat(5000) } },
+      ],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c'.repeat(500), content: { kind: 'text', text: 'hi' } },
+      ],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 'hi' }, extra: true },
+      ],
       ['message:send', JSON.parse(`{"to":"${bobId}","clientId":"c","body":"hi","__proto__":{"polluted":1}}`)],
-      ['message:send', { to: await idOf('alice'), clientId: 'c-self', body: 'me' }],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: await idOf('alice') }, clientId: 'c-self', content: { kind: 'text', text: 'me' } },
+      ],
       ['inbox:sync', { after: -1 }],
       ['inbox:sync', { after: 1.5 }],
       ['inbox:sync', { after: '0' }],
-      ['message:history', { with: [] }],
-      ['message:history', { with: 'x'.repeat(100) }],
+      ['message:history', { in: { kind: 'direct', id: [] } }],
+      ['message:history', { in: { kind: 'direct', id: 'x'.repeat(100) } }],
       ['no:such-event', {}],
     ];
     for (const [event, payload] of bad) {
@@ -275,7 +296,7 @@ describe('hostile payloads', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Nothing was stored from any of them, and the connection still works.
-    const history = await alice.request('message:history', { with: bobId, limit: 100 });
+    const history = await alice.request('message:history', { in: { kind: 'direct', id: bobId }, limit: 100 });
     expect(history.ok && history.data.messages.some((m) => m.clientId === 'c' || m.clientId === 'c-self')).toBe(false);
     const ok = await alice.send(bobId, 'still here');
     expect(ok.duplicate).toBe(false);
@@ -289,7 +310,11 @@ describe('hostile payloads', () => {
       const bobId = (await limited.app.store.findUserByUsername('demo', 'bob'))!.id;
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          alice.request('message:send', { to: bobId, clientId: `r${i}`, body: 'spam' }),
+          alice.request('message:send', {
+            in: { kind: 'direct', id: bobId },
+            clientId: `r${i}`,
+            content: { kind: 'text', text: 'spam' },
+          }),
         ),
       );
       expect(results.filter((r) => r.ok)).toHaveLength(4); // burst of twice the rate

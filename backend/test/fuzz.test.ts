@@ -125,18 +125,29 @@ const text = (min: number, max: number) =>
   );
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const group = fc.option(text(1, 64), { nil: null });
+/** A conversation: direct with a user, or a room (sometimes a near miss of either). */
+const key = () =>
+  fc.oneof(
+    fc.record({ kind: fc.constant('direct'), id: user() }),
+    fc.record({ kind: fc.constant('room'), id: room() }),
+    fc.record({ kind: fc.constantFrom('dm', 'group', ''), id: text(1, 64) }),
+  );
 /** Payloads that pass (or nearly pass) the schemas, so the handlers and the store are exercised too. */
 const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
-  'message:send': fc.record({ to: user(), clientId: text(1, 64), body: text(1, 300) }),
+  'message:send': fc.record({
+    in: key(),
+    clientId: text(1, 64),
+    content: fc.record({ kind: fc.constant('text'), text: text(1, 300) }),
+  }),
   'inbox:sync': fc.record({ after: fc.nat(), limit: optional(fc.integer({ min: 1, max: 500 })) }),
   'message:history': fc.record({
-    with: user(),
+    in: key(),
     before: optional(text(1, 64)),
     limit: optional(fc.integer({ min: 1, max: 100 })),
   }),
   'conversation:list': fc.constant({}),
-  'receipt:send': fc.record({ with: user(), kind: fc.constantFrom('read', 'delivered'), upTo: text(1, 64) }),
-  'typing:set': fc.record({ to: user(), typing: fc.boolean() }),
+  'conversation:read': fc.record({ in: key(), kind: fc.constantFrom('read', 'delivered'), upTo: text(1, 64) }),
+  'typing:set': fc.record({ in: key(), typing: fc.boolean() }),
   'presence:set': fc.record({
     state: fc.constantFrom('online', 'away', 'busy', 'invisible'),
     status: optional(text(0, 140)),
@@ -183,14 +194,6 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
   'room:role': fc.record({ roomId: room(), userId: user(), role: fc.constantFrom('admin', 'member') }),
   'room:rename': fc.record({ roomId: room(), name: text(1, 64) }),
   'room:close': fc.record({ roomId: room() }),
-  'room:send': fc.record({ roomId: room(), clientId: text(1, 64), body: text(1, 300) }),
-  'room:history': fc.record({
-    roomId: room(),
-    before: optional(text(1, 64)),
-    limit: optional(fc.integer({ min: 1, max: 100 })),
-  }),
-  'room:read': fc.record({ roomId: room(), upTo: text(1, 64) }),
-  'room:typing': fc.record({ roomId: room(), typing: fc.boolean() }),
 });
 /**
  * Per event: near-valid payloads (handlers run), objects with the event's own keys holding any
@@ -281,7 +284,11 @@ describe('fuzzing client events', () => {
     expectResult(ackOnly, 'no payload');
     expect((ackOnly as Result<unknown>).ok).toBe(false);
     // Without an ack the event is dropped (nothing to answer), and the connection goes on.
-    (alice.socket.emit as (...args: unknown[]) => unknown)('message:send', { to: ids.bob, clientId: 'x', body: 'y' });
+    (alice.socket.emit as (...args: unknown[]) => unknown)('message:send', {
+      in: { kind: 'direct', id: ids.bob },
+      clientId: 'x',
+      content: { kind: 'text', text: 'y' },
+    });
     await healthy();
   });
 
@@ -478,7 +485,7 @@ describe('after the fuzzing', () => {
     const db = await openForReading(server.database);
     try {
       const status = schemas['presence:set'].shape.status.unwrap();
-      const body = schemas['message:send'].shape.body;
+      const content = schemas['message:send'].shape.content;
       const group = schemas['roster:group'].shape.group;
       const users = await db.all<{
         id: string;
@@ -514,7 +521,7 @@ describe('after the fuzzing', () => {
         body: string;
       }>('SELECT * FROM "Message"');
       for (const m of messages) {
-        expect(body.safeParse(m.body).success, `body of ${m.id}`).toBe(true);
+        expect(content.safeParse({ kind: 'text', text: m.body }).success, `body of ${m.id}`).toBe(true);
         expect(m.clientId.length).toBeGreaterThan(0);
         expect(m.clientId.length).toBeLessThanOrEqual(64);
         // Never across sites.

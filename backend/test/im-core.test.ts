@@ -82,14 +82,22 @@ describe('Must show 2: a resend after a dropped acknowledgement', () => {
     const receiver = await connect('ms2b');
     const first = await connect('ms2a');
     // Send, then lose the connection before the acknowledgement can arrive.
-    first.socket.emit('message:send', { to: ids.ms2b!, clientId: 'dropped-ack-1', body: 'are you there?' }, () => {
-      throw new Error('the acknowledgement should have been lost');
-    });
+    first.socket.emit(
+      'message:send',
+      {
+        in: { kind: 'direct', id: ids.ms2b! },
+        clientId: 'dropped-ack-1',
+        content: { kind: 'text', text: 'are you there?' },
+      },
+      () => {
+        throw new Error('the acknowledgement should have been lost');
+      },
+    );
     first.socket.disconnect();
     const again = await connect('ms2a');
     const resent = await again.send(ids.ms2b!, 'are you there?', 'dropped-ack-1');
     // Whether or not the first write had finished, the resend maps to one stored message.
-    const history = await receiver.ok('message:history', { with: ids.ms2a });
+    const history = await receiver.ok('message:history', { in: { kind: 'direct', id: ids.ms2a } });
     expect(history.messages.filter((m) => m.clientId === 'dropped-ack-1')).toHaveLength(1);
     expect(history.messages.find((m) => m.clientId === 'dropped-ack-1')!.id).toBe(resent.message.id);
     await sleep(200);
@@ -110,7 +118,9 @@ describe('Must show 3: two tabs of one user', () => {
     const before = await tab2.ok('conversation:list', {});
     expect(before.conversations.find((c) => c.peer.id === ids.ms3a)?.unread).toBe(1);
 
-    expect(await tab1.ok('receipt:send', { with: ids.ms3a, kind: 'read', upTo: sent.message.id })).toEqual({
+    expect(
+      await tab1.ok('conversation:read', { in: { kind: 'direct', id: ids.ms3a }, kind: 'read', upTo: sent.message.id }),
+    ).toEqual({
       advanced: true,
     });
     const seen = await waitFor(() => tab2.receipts.find((r) => r.readerId === ids.ms3b && r.kind === 'read'));
@@ -122,7 +132,13 @@ describe('Must show 3: two tabs of one user', () => {
     const summary = await sender.ok('conversation:list', {});
     expect(summary.conversations.find((c) => c.peer.id === ids.ms3b)?.peerReadUpTo).toBe(sent.message.id);
     // Receipts never go backwards.
-    expect(await tab1.ok('receipt:send', { with: ids.ms3a, kind: 'delivered', upTo: sent.message.id })).toEqual({
+    expect(
+      await tab1.ok('conversation:read', {
+        in: { kind: 'direct', id: ids.ms3a },
+        kind: 'delivered',
+        upTo: sent.message.id,
+      }),
+    ).toEqual({
       advanced: false,
     });
   });
@@ -134,7 +150,11 @@ describe('Must show 3: two tabs of one user', () => {
     const sent = await sender.send(ids.ms3d!, 'hello');
     sender.close();
     const reader = await connect('ms3d');
-    await reader.ok('receipt:send', { with: ids.ms3c, kind: 'delivered', upTo: sent.message.id });
+    await reader.ok('conversation:read', {
+      in: { kind: 'direct', id: ids.ms3c },
+      kind: 'delivered',
+      upTo: sent.message.id,
+    });
     const back = await connect('ms3c');
     const entries = await back.syncAll(cursor);
     expect(entries.map((e) => e.kind)).toEqual(['message', 'receipt']);
@@ -238,20 +258,28 @@ describe('Must show 6: conversations one is not part of', () => {
 
     // Carol can only ever name her own conversations: with Alice, with Bob. Neither holds it.
     for (const peer of [aliceId, bobId]) {
-      const history = await carol.ok('message:history', { with: peer, limit: 100 });
+      const history = await carol.ok('message:history', { in: { kind: 'direct', id: peer }, limit: 100 });
       expect(history.messages.map((m) => m.id)).not.toContain(secret.message.id);
     }
     for (const peer of [aliceId, bobId]) {
-      const receipt = await carol.request('receipt:send', { with: peer, kind: 'read', upTo: secret.message.id });
+      const receipt = await carol.request('conversation:read', {
+        in: { kind: 'direct', id: peer },
+        kind: 'read',
+        upTo: secret.message.id,
+      });
       expect(receipt).toMatchObject({ ok: false, error: { code: ErrorCode.NotFound } });
     }
     // Alice cannot "read" her own message on Bob's behalf either.
-    const own = await alice.request('receipt:send', { with: bobId, kind: 'read', upTo: secret.message.id });
+    const own = await alice.request('conversation:read', {
+      in: { kind: 'direct', id: bobId },
+      kind: 'read',
+      upTo: secret.message.id,
+    });
     expect(own).toMatchObject({ ok: false, error: { code: ErrorCode.NotFound } });
     // And nobody reads another site's users.
     await addUser(server, 'outsider', { site: 'other' });
     const outsiderId = await idOf('outsider', 'other');
-    expect(await carol.request('message:history', { with: outsiderId })).toMatchObject({
+    expect(await carol.request('message:history', { in: { kind: 'direct', id: outsiderId } })).toMatchObject({
       ok: false,
       error: { code: ErrorCode.NotFound },
     });
@@ -271,7 +299,13 @@ describe('Must show 7: blocking', () => {
     await waitFor(() => pest.rosterChanges.some((c) => 'removed' in c && c.removed === ids.ms7a));
     await waitFor(() => pest.presence.some((p) => p.userId === ids.ms7a && p.presence.state === 'offline'));
 
-    expect(await pest.request('message:send', { to: ids.ms7a, clientId: 'b1', body: 'hey' })).toMatchObject({
+    expect(
+      await pest.request('message:send', {
+        in: { kind: 'direct', id: ids.ms7a },
+        clientId: 'b1',
+        content: { kind: 'text', text: 'hey' },
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: ErrorCode.Forbidden },
     });
@@ -279,7 +313,9 @@ describe('Must show 7: blocking', () => {
       ok: false,
       error: { code: ErrorCode.Blocked },
     });
-    expect(await pest.request('typing:set', { to: ids.ms7a, typing: true })).toMatchObject({ ok: false });
+    expect(await pest.request('typing:set', { in: { kind: 'direct', id: ids.ms7a }, typing: true })).toMatchObject({
+      ok: false,
+    });
     const search = await pest.ok('user:search', { query: 'ms7' });
     expect(search.users.map((u) => u.id)).not.toContain(ids.ms7a);
 
@@ -310,7 +346,13 @@ describe('Must show 7: blocking', () => {
     const o2Id = o2.ready.user.id;
     expect((await o2.send(o1Id, 'hello stranger')).duplicate).toBe(false);
     await o1.ok('roster:block', { userId: o2Id });
-    expect(await o2.request('message:send', { to: o1Id, clientId: 'o-b', body: 'hello?' })).toMatchObject({
+    expect(
+      await o2.request('message:send', {
+        in: { kind: 'direct', id: o1Id },
+        clientId: 'o-b',
+        content: { kind: 'text', text: 'hello?' },
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: ErrorCode.Blocked },
     });

@@ -25,12 +25,12 @@ afterAll(async () => {
 
 /** A valid payload per event; the compiler makes sure no event is left out. */
 const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
-  'message:send': { to: bobId, clientId: 'valid-1', body: 'hello' },
+  'message:send': { in: { kind: 'direct', id: bobId }, clientId: 'valid-1', content: { kind: 'text', text: 'hello' } },
   'inbox:sync': { after: 0, limit: 10 },
-  'message:history': { with: bobId, limit: 10 },
+  'message:history': { in: { kind: 'direct', id: bobId }, limit: 10 },
   'conversation:list': {},
-  'receipt:send': { with: bobId, kind: 'read', upTo: 'some-message-id' },
-  'typing:set': { to: bobId, typing: true },
+  'conversation:read': { in: { kind: 'direct', id: bobId }, kind: 'read', upTo: 'some-message-id' },
+  'typing:set': { in: { kind: 'direct', id: bobId }, typing: true },
   'presence:set': { state: 'away', status: 'out' },
   'presence:idle': { idle: true },
   'profile:update': {
@@ -62,10 +62,6 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
   'room:role': { roomId: 'some-room-id', userId: bobId, role: 'admin' },
   'room:rename': { roomId: 'some-room-id', name: 'Readers' },
   'room:close': { roomId: 'some-room-id' },
-  'room:send': { roomId: 'some-room-id', clientId: 'valid-2', body: 'hello room' },
-  'room:history': { roomId: 'some-room-id', limit: 10 },
-  'room:read': { roomId: 'some-room-id', upTo: 'some-message-id' },
-  'room:typing': { roomId: 'some-room-id', typing: true },
 });
 
 function deep(levels: number): unknown {
@@ -133,7 +129,7 @@ describe('malformed payloads', () => {
   );
 
   it('stored nothing from any of it, and everything still works', async () => {
-    const history = await client.ok('message:history', { with: bobId, limit: 100 });
+    const history = await client.ok('message:history', { in: { kind: 'direct', id: bobId }, limit: 100 });
     expect(history.messages).toEqual([]);
     const roster = (await server.app.store.roster(client.ready.user.id)).map((r) => [r.buddy.username, r.state]);
     expect(roster.sort()).toEqual([
@@ -149,7 +145,11 @@ describe('malformed payloads', () => {
 
   it('closes a connection that sends an oversized frame, and only that one', async () => {
     const victim = await connectAs(server.url, 'carol');
-    victim.socket.emit('message:send', { to: bobId, clientId: 'big', body: 'x'.repeat(200_000) }, () => {});
+    victim.socket.emit(
+      'message:send',
+      { in: { kind: 'direct', id: bobId }, clientId: 'big', content: { kind: 'text', text: 'x'.repeat(200_000) } },
+      () => {},
+    );
     await waitFor(() => !victim.socket.connected, 5000, 'the oversized connection to close');
     expect(client.socket.connected).toBe(true);
     expect((await client.send(bobId, 'after the flood')).duplicate).toBe(false);

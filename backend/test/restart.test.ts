@@ -33,7 +33,11 @@ async function bobHistory(url: string, aliceId: string) {
   const ids: string[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await bob.request('message:history', { with: aliceId, limit: 100, ...(before ? { before } : {}) });
+    const page = await bob.request('message:history', {
+      in: { kind: 'direct', id: aliceId },
+      limit: 100,
+      ...(before ? { before } : {}),
+    });
     if (!page.ok) throw new Error(page.error.message);
     ids.push(...page.data.messages.map((m) => m.id));
     if (!page.data.hasMore) break;
@@ -84,9 +88,9 @@ describe('stopping and starting the server', { timeout: 240_000 }, () => {
     const senders = Array.from({ length: 5 }, async (_, lane) => {
       for (let i = 0; !stop; i++) {
         const result = await alice.request('message:send', {
-          to: bobId,
+          in: { kind: 'direct', id: bobId },
           clientId: `k${lane}-${i}`,
-          body: `kill ${lane}-${i}`,
+          content: { kind: 'text', text: `kill ${lane}-${i}` },
         });
         if (!result.ok) return;
         acked.push({ id: result.data.message.id, seq: result.data.seq! });

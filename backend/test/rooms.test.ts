@@ -58,10 +58,16 @@ describe('Must show 1: rooms — create, invite, accept, decline, roles, remove,
     // The invitees hear of it live and find it in their list; an invitee cannot read it yet.
     await waitFor(() => b!.roomChanges.some((r) => r.id === room.id), 5000, 'the invitation');
     expect((await b!.ok('room:list', {})).rooms.map((r) => r.room.id)).toEqual([room.id]);
-    expect(await codeOf(b!.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
-    expect(await codeOf(b!.request('room:send', { roomId: room.id, clientId: 'x1', body: 'early' }))).toBe(
-      ErrorCode.NotFound,
-    );
+    expect(await codeOf(b!.request('message:history', { in: { kind: 'room', id: room.id } }))).toBe(ErrorCode.NotFound);
+    expect(
+      await codeOf(
+        b!.request('message:send', {
+          in: { kind: 'room', id: room.id },
+          clientId: 'x1',
+          content: { kind: 'text', text: 'early' },
+        }),
+      ),
+    ).toBe(ErrorCode.NotFound);
 
     // bob accepts, carol declines.
     const accepted = await b!.ok('room:accept', { roomId: room.id });
@@ -104,7 +110,7 @@ describe('Must show 1: rooms — create, invite, accept, decline, roles, remove,
     expect((await a!.ok('room:list', {})).rooms).toEqual([]);
     await b!.ok('room:close', { roomId: room.id });
     await waitFor(() => b!.roomRemovals.some((r) => r.roomId === room.id && r.reason === 'closed'));
-    expect(await codeOf(b!.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(b!.request('message:history', { in: { kind: 'room', id: room.id } }))).toBe(ErrorCode.NotFound);
   });
 
   it('lets site members find and join public rooms; private and other sites’ rooms look missing', async () => {
@@ -126,10 +132,18 @@ describe('Must show 1: rooms — create, invite, accept, decline, roles, remove,
     expect((await outsider.ok('room:search', { query: 'Gardening' })).rooms).toEqual([]);
     for (const roomId of [pub.id, priv.id]) {
       expect(await codeOf(outsider.request('room:join', { roomId }))).toBe(ErrorCode.NotFound);
-      expect(await codeOf(outsider.request('room:history', { roomId }))).toBe(ErrorCode.NotFound);
-      expect(await codeOf(outsider.request('room:send', { roomId, clientId: 'o1', body: 'hi' }))).toBe(
+      expect(await codeOf(outsider.request('message:history', { in: { kind: 'room', id: roomId } }))).toBe(
         ErrorCode.NotFound,
       );
+      expect(
+        await codeOf(
+          outsider.request('message:send', {
+            in: { kind: 'room', id: roomId },
+            clientId: 'o1',
+            content: { kind: 'text', text: 'hi' },
+          }),
+        ),
+      ).toBe(ErrorCode.NotFound);
       expect(await codeOf(outsider.request('room:invite', { roomId, userId: ids.rpb }))).toBe(ErrorCode.NotFound);
     }
     // Nor can a member invite someone from another site.
@@ -155,7 +169,11 @@ describe('Must show 1: room messages', () => {
       acks.push(
         ...(await Promise.all(
           Array.from({ length: 100 }, (_, i) =>
-            a.ok('room:send', { roomId: room.id, clientId: `rm-${round}-${i}`, body: `r${round * 100 + i}` }),
+            a.ok('message:send', {
+              in: { kind: 'room', id: room.id },
+              clientId: `rm-${round}-${i}`,
+              content: { kind: 'text', text: `r${round * 100 + i}` },
+            }),
           ),
         )),
       );
@@ -176,19 +194,29 @@ describe('Must show 1: room messages', () => {
     expect(b.messages.map((e) => e.message.id)).toEqual(senderOrder);
 
     // A resend stores nothing.
-    const again = await a.ok('room:send', { roomId: room.id, clientId: 'rm-0-0', body: 'r0' });
+    const again = await a.ok('message:send', {
+      in: { kind: 'room', id: room.id },
+      clientId: 'rm-0-0',
+      content: { kind: 'text', text: 'r0' },
+    });
     expect(again.duplicate).toBe(true);
-    expect((await c.ok('room:history', { roomId: room.id, limit: 100 })).messages).toHaveLength(100);
+    expect((await c.ok('message:history', { in: { kind: 'room', id: room.id }, limit: 100 })).messages).toHaveLength(
+      100,
+    );
 
     // Read markers are per member: carol reads half, bob nothing.
     const half = senderOrder[149]!;
-    expect(await c.ok('room:read', { roomId: room.id, upTo: half })).toEqual({ advanced: true });
+    expect(await c.ok('conversation:read', { in: { kind: 'room', id: room.id }, kind: 'read', upTo: half })).toEqual({
+      advanced: true,
+    });
     const summary = async (client: TestClient) =>
       (await client.ok('room:list', {})).rooms.find((r) => r.room.id === room.id)!;
     expect(await summary(c)).toMatchObject({ unread: 150, readUpTo: half });
     expect(await summary(b)).toMatchObject({ unread: 300, readUpTo: null });
     expect(await summary(a)).toMatchObject({ unread: 0 });
-    expect(await c.ok('room:read', { roomId: room.id, upTo: senderOrder[10]! })).toEqual({ advanced: false });
+    expect(
+      await c.ok('conversation:read', { in: { kind: 'room', id: room.id }, kind: 'read', upTo: senderOrder[10]! }),
+    ).toEqual({ advanced: false });
 
     // The other members see how far carol read, live (once: going back moved nothing) and with the
     // history; carol's own tabs learn it from their inbox instead.
@@ -197,7 +225,7 @@ describe('Must show 1: room messages', () => {
       expect(other.roomSeen).toEqual([{ roomId: room.id, userId: ids.rmc, upTo: half }]);
     }
     expect(c.roomSeen).toEqual([]);
-    expect((await a.ok('room:history', { roomId: room.id, limit: 1 })).readBy).toEqual([
+    expect((await a.ok('message:history', { in: { kind: 'room', id: room.id }, limit: 1 })).readBy).toEqual([
       { roomId: room.id, userId: ids.rmc, upTo: half },
     ]);
   }, 60_000);
@@ -208,27 +236,45 @@ describe('Must show 1: room messages', () => {
     const { room } = await a.ok('room:create', { name: 'Short stay', invite: [ids.rrb, ids.rrc] });
     await b.ok('room:accept', { roomId: room.id });
     await c.ok('room:accept', { roomId: room.id });
-    const before = await a.ok('room:send', { roomId: room.id, clientId: 'rr-1', body: 'before' });
+    const before = await a.ok('message:send', {
+      in: { kind: 'room', id: room.id },
+      clientId: 'rr-1',
+      content: { kind: 'text', text: 'before' },
+    });
     await waitFor(() => c.messages.some((e) => e.message.id === before.message.id));
 
     await a.ok('room:remove', { roomId: room.id, userId: ids.rrc });
     await waitFor(() => c.roomRemovals.some((r) => r.roomId === room.id));
     const cHead = (await c.ok('inbox:sync', { after: 0 })).head;
-    const after = await a.ok('room:send', { roomId: room.id, clientId: 'rr-2', body: 'after' });
+    const after = await a.ok('message:send', {
+      in: { kind: 'room', id: room.id },
+      clientId: 'rr-2',
+      content: { kind: 'text', text: 'after' },
+    });
     await waitFor(() => b.messages.some((e) => e.message.id === after.message.id));
     await sleep(200);
 
-    expect(c.messages.map((e) => e.message.body)).toEqual(['before']);
+    expect(c.messages.map((e) => e.message.content.text)).toEqual(['before']);
     expect(messagesOf(await c.syncAll(cHead))).toEqual([]);
-    expect(await codeOf(c.request('room:history', { roomId: room.id }))).toBe(ErrorCode.NotFound);
-    expect(await codeOf(c.request('room:read', { roomId: room.id, upTo: after.message.id }))).toBe(ErrorCode.NotFound);
-    expect(await codeOf(c.request('room:send', { roomId: room.id, clientId: 'rr-3', body: 'let me in' }))).toBe(
-      ErrorCode.NotFound,
-    );
+    expect(await codeOf(c.request('message:history', { in: { kind: 'room', id: room.id } }))).toBe(ErrorCode.NotFound);
+    expect(
+      await codeOf(
+        c.request('conversation:read', { in: { kind: 'room', id: room.id }, kind: 'read', upTo: after.message.id }),
+      ),
+    ).toBe(ErrorCode.NotFound);
+    expect(
+      await codeOf(
+        c.request('message:send', {
+          in: { kind: 'room', id: room.id },
+          clientId: 'rr-3',
+          content: { kind: 'text', text: 'let me in' },
+        }),
+      ),
+    ).toBe(ErrorCode.NotFound);
     expect(await codeOf(c.request('room:invite', { roomId: room.id, userId: ids.rra }))).toBe(ErrorCode.NotFound);
     // Nothing the removed member tried was stored.
-    const history = await a.ok('room:history', { roomId: room.id });
-    expect(history.messages.map((m) => m.body)).toEqual(['after', 'before']);
+    const history = await a.ok('message:history', { in: { kind: 'room', id: room.id } });
+    expect(history.messages.map((m) => m.content.text)).toEqual(['after', 'before']);
   });
 
   it('a mention flags the message for the mentioned member and counts in their room list', async () => {
@@ -237,7 +283,11 @@ describe('Must show 1: room messages', () => {
     const { room } = await a.ok('room:create', { name: 'Mentions', invite: [ids.rnb, ids.rnc] });
     await b.ok('room:accept', { roomId: room.id });
     await c.ok('room:accept', { roomId: room.id });
-    const sent = await a.ok('room:send', { roomId: room.id, clientId: 'rn-1', body: 'Thanks @RNB. @nobody @rna' });
+    const sent = await a.ok('message:send', {
+      in: { kind: 'room', id: room.id },
+      clientId: 'rn-1',
+      content: { kind: 'text', text: 'Thanks @RNB. @nobody @rna' },
+    });
     expect(sent.message.mentions).toEqual([ids.rnb]); // not the sender, not strangers
     const seen = await waitFor(() => b.messages.find((e) => e.message.id === sent.message.id));
     expect(seen.message.mentions).toEqual([ids.rnb]);
@@ -258,10 +308,12 @@ describe('typing in a room', () => {
     await waitFor(() => b!.roomChanges.some((r) => r.id === room.id), 5000, 'the invitation');
     await b!.ok('room:accept', { roomId: room.id }); // rtc stays invited; rtd was never asked
 
-    expect(await b!.ok('room:typing', { roomId: room.id, typing: true })).toEqual({});
+    expect(await b!.ok('typing:set', { in: { kind: 'room', id: room.id }, typing: true })).toEqual({});
     await waitFor(() => a!.typing.some((t) => t.userId === ids.rtb && t.typing), 5000, 'typing to the owner');
-    expect(a!.typing.filter((t) => t.userId === ids.rtb)).toEqual([{ userId: ids.rtb, typing: true, roomId: room.id }]);
-    await b!.ok('room:typing', { roomId: room.id, typing: false });
+    expect(a!.typing.filter((t) => t.userId === ids.rtb)).toEqual([
+      { userId: ids.rtb, typing: true, in: { kind: 'room', id: room.id } },
+    ]);
+    await b!.ok('typing:set', { in: { kind: 'room', id: room.id }, typing: false });
     await waitFor(() => a!.typing.some((t) => t.userId === ids.rtb && !t.typing), 5000, 'the stop');
     await sleep(200);
     expect(b!.typing).toEqual([]);
@@ -269,8 +321,12 @@ describe('typing in a room', () => {
     expect(d!.typing).toEqual([]);
 
     // Neither the invitee nor an outsider can type into it; the room looks missing to them.
-    expect(await codeOf(c!.request('room:typing', { roomId: room.id, typing: true }))).toBe(ErrorCode.NotFound);
-    expect(await codeOf(d!.request('room:typing', { roomId: room.id, typing: true }))).toBe(ErrorCode.NotFound);
+    expect(await codeOf(c!.request('typing:set', { in: { kind: 'room', id: room.id }, typing: true }))).toBe(
+      ErrorCode.NotFound,
+    );
+    expect(await codeOf(d!.request('typing:set', { in: { kind: 'room', id: room.id }, typing: true }))).toBe(
+      ErrorCode.NotFound,
+    );
     await sleep(200);
     expect(a!.typing.filter((t) => t.userId !== ids.rtb)).toEqual([]);
   });

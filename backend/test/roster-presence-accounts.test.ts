@@ -66,7 +66,13 @@ describe('buddy lists', () => {
       await waitFor(() => entryFor(tab.rosterChanges, ann.id).some((e) => e.state === 'pending'));
     }
     // Not buddies yet: no messages.
-    expect(await annTab.request('message:send', { to: ben.id, clientId: 'early', body: 'hi' })).toMatchObject({
+    expect(
+      await annTab.request('message:send', {
+        in: { kind: 'direct', id: ben.id },
+        clientId: 'early',
+        content: { kind: 'text', text: 'hi' },
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: ErrorCode.Forbidden },
     });
@@ -210,10 +216,14 @@ describe('typing', () => {
     const jon = await user('jon', ['ivy']);
     const ivyTab = await ivy.connect();
     const jonTab = await jon.connect();
-    await ivyTab.ok('typing:set', { to: jon.id, typing: true });
+    await ivyTab.ok('typing:set', { in: { kind: 'direct', id: jon.id }, typing: true });
     await waitFor(() => jonTab.typing.some((t) => t.userId === ivy.id && t.typing));
+    // Named as Jon sees it: the direct chat with Ivy.
+    expect(jonTab.typing[0]!.in).toEqual({ kind: 'direct', id: ivy.id });
     const burst = await Promise.all(
-      Array.from({ length: 30 }, () => ivyTab.request('typing:set', { to: jon.id, typing: true })),
+      Array.from({ length: 30 }, () =>
+        ivyTab.request('typing:set', { in: { kind: 'direct', id: jon.id }, typing: true }),
+      ),
     );
     expect(burst.some((r) => !r.ok && r.error.code === ErrorCode.RateLimited)).toBe(true);
   });

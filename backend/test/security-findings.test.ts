@@ -264,13 +264,25 @@ describe('finding 8: open sockets follow their session and their site', () => {
       ).data.token,
       { site: 'shop', origin: ORIGIN },
     );
-    expect((await jack.request('message:send', { to: kate.id, clientId: 'c1', body: 'hi' })).ok).toBe(true);
+    expect(
+      (
+        await jack.request('message:send', {
+          in: { kind: 'direct', id: kate.id },
+          clientId: 'c1',
+          content: { kind: 'text', text: 'hi' },
+        })
+      ).ok,
+    ).toBe(true);
 
     // The operator turns strangers off (as `npm run site -- set` would, straight in the database).
     await server.app.store.updateSite('shop', { settings: { strangersMayMessage: false } });
     await waitFor(
       async () => {
-        const r = await jack.request('message:send', { to: kate.id, clientId: `c-${Date.now()}`, body: 'hi?' });
+        const r = await jack.request('message:send', {
+          in: { kind: 'direct', id: kate.id },
+          clientId: `c-${Date.now()}`,
+          content: { kind: 'text', text: 'hi?' },
+        });
         return !r.ok && r.error.code === ErrorCode.Forbidden;
       },
       5000,

@@ -58,21 +58,23 @@ describe('SIGTERM', () => {
     let stop = false;
     const send = (clientId: string) =>
       new Promise<void>((resolve) => {
-        alice
-          .timeout(5000)
-          .emit(
-            'message:send',
-            { to: bobId, clientId, body: `through shutdown ${clientId}` },
-            (err: Error | null, result: Result<ReplyData['message:send']>) => {
-              if (err) answers.none++;
-              else if (result.ok) {
-                answers.ok++;
-                outbox.set(clientId, { acked: true, id: result.data.message.id });
-              } else if (result.error.code === 'unavailable') answers.unavailable++;
-              else answers.other++;
-              resolve();
-            },
-          );
+        alice.timeout(5000).emit(
+          'message:send',
+          {
+            in: { kind: 'direct', id: bobId },
+            clientId,
+            content: { kind: 'text', text: `through shutdown ${clientId}` },
+          },
+          (err: Error | null, result: Result<ReplyData['message:send']>) => {
+            if (err) answers.none++;
+            else if (result.ok) {
+              answers.ok++;
+              outbox.set(clientId, { acked: true, id: result.data.message.id });
+            } else if (result.error.code === 'unavailable') answers.unavailable++;
+            else answers.other++;
+            resolve();
+          },
+        );
       });
     // Three lanes of continuous sending; each message is new until the stop, then only resends.
     let counter = 0;

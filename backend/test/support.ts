@@ -220,7 +220,7 @@ export class TestClient {
   }
 
   async send(to: string, body: string, clientId = uuidv7()): Promise<ReplyData['message:send']> {
-    return this.ok('message:send', { to, clientId, body });
+    return this.ok('message:send', { in: { kind: 'direct', id: to }, clientId, content: { kind: 'text', text: body } });
   }
 
   /** Emits and returns the data, throwing on an error result. */

@@ -6,10 +6,11 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 
+/** Parley's protocol 2 shape, so both servers get the same frames (no validation here). */
 interface SendPayload {
-  to: string;
+  in: { kind: 'direct'; id: string };
   clientId: string;
-  body: string;
+  content: { kind: 'text'; text: string };
 }
 
 const port = Number(process.env.PORT ?? 0);
@@ -34,11 +35,11 @@ io.on('connection', (socket) => {
       clientId: payload.clientId,
       conversationId: '',
       senderId: me,
-      recipientId: payload.to,
-      body: payload.body,
+      recipientId: payload.in.id,
+      content: payload.content,
       createdAt: new Date().toISOString(),
     };
-    io.to(payload.to).emit('inbox:entry', { seq: 0, kind: 'message', message });
+    io.to(payload.in.id).emit('inbox:entry', { seq: 0, kind: 'message', message });
     if (typeof ack === 'function') ack({ ok: true, data: { message, seq: 0, duplicate: false } });
   });
 });

@@ -67,7 +67,7 @@ function onEntry(me: Peer, entry: InboxEntry): void {
   if (entry.kind !== 'message') return; // receipts are not part of this measurement
   const m = entry.message;
   if (m.recipientId !== me.id || !current) return; // Parley also pushes each message to its sender
-  const [tag, stepText, kText, dueText] = m.body.split(' ', 4);
+  const [tag, stepText, kText, dueText] = m.content.text.split(' ', 4);
   if (tag !== init.tag || Number(stepText) !== current.step) return;
   const now = performance.now();
   const k = Number(kText);
@@ -147,7 +147,11 @@ async function step(args: StepArgs): Promise<StepResult> {
     unacknowledged++;
     from.socket.emit(
       'message:send',
-      { to: to.id, clientId: `${init.tag}-${args.step}-${k}`, body },
+      {
+        in: { kind: 'direct', id: to.id },
+        clientId: `${init.tag}-${args.step}-${k}`,
+        content: { kind: 'text', text: body },
+      },
       (result: Result<ReplyData['message:send']>) => {
         unacknowledged--;
         if (!result?.ok) ackErrors++;

@@ -13,7 +13,9 @@ test('three users chat in a room; a mention notifies the mentioned one', async (
   await liam.evaluate(() => {
     const seen: string[] = [];
     (window as unknown as { mentions: string[] }).mentions = seen;
-    window.Parley!('on', 'mention', (e) => seen.push((e as { message: { body: string } }).message.body));
+    window.Parley!('on', 'mention', (e) =>
+      seen.push((e as { message: { content: { text: string } } }).message.content.text),
+    );
   });
 
   // Jack makes a room and invites both buddies from its member list.

@@ -2,6 +2,7 @@ import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../
 import type { Logger } from '../logger.js';
 import { Metrics } from '../metrics.js';
 import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
+import type { Conversations } from '../services/conversations.js';
 import type { Messaging } from '../services/messaging.js';
 import type { Notifier } from '../services/notifier.js';
 import type { PresenceService } from '../services/presence.js';
@@ -24,6 +25,7 @@ export interface GatewayDeps {
   /** Sends and checks the confirmation mails of e-mail addresses. */
   confirmations: EmailConfirmation;
   messaging: Messaging;
+  conversations: Conversations;
   roster: RosterService;
   rooms: RoomService;
   presence: PresenceService;

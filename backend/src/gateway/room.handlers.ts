@@ -4,10 +4,10 @@ import type { RoomService } from '../services/rooms.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 
-/** room:*: membership and administration under the action limit, messages and reads under the message limit, typing under the typing limit. */
+/** room:*: membership and administration, under the action limit (messages, reads and typing are conversation events). */
 export function registerRoomHandlers(
   socket: ParleySocket,
-  deps: { rooms: RoomService; limits: { message: Limiter; actions: Limiter; typing: Limiter }; logger: Logger },
+  deps: { rooms: RoomService; limits: { actions: Limiter }; logger: Logger },
 ): void {
   const { rooms, logger, limits } = deps;
   const data = socket.data;
@@ -25,8 +25,4 @@ export function registerRoomHandlers(
   handle(socket, logger, 'room:role', (p) => rooms.role(data.user, p), act);
   handle(socket, logger, 'room:rename', (p) => rooms.rename(data.user, p), act);
   handle(socket, logger, 'room:close', (p) => rooms.close(data.user, p), act);
-  handle(socket, logger, 'room:history', (p) => rooms.history(data.user, p), act);
-  handle(socket, logger, 'room:send', (p) => rooms.send(data.user, p), limits.message);
-  handle(socket, logger, 'room:read', (p) => rooms.read(data.user, p), limits.message);
-  handle(socket, logger, 'room:typing', (p) => rooms.typing(data.user, p), limits.typing);
 }

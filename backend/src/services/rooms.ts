@@ -11,7 +11,6 @@ import {
   type RoomSummary,
 } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
-import { withoutTrailing } from '../text.js';
 import type { Logger } from '../logger.js';
 import {
   roomConversationId,
@@ -55,6 +54,8 @@ export interface RoomCaps {
   invitesSent: number;
 }
 
+export { mentionedUsernames } from './mentions.js';
+
 export const defaultRoomCaps: RoomCaps = { owned: 50, held: 200, invitesPending: 50, invitesSent: 100 };
 
 /**
@@ -65,18 +66,6 @@ export const defaultRoomCaps: RoomCaps = { owned: 50, held: 200, invitesPending:
 interface Viewpoint {
   invited: boolean;
   hidden: ReadonlySet<string>;
-}
-
-/**
- * `@username` tokens of a message body, lower-cased. Usernames may contain dots and dashes, but a
- * mention at the end of a sentence ("thanks @bob.") should not take the full stop with it.
- */
-export function mentionedUsernames(body: string): string[] {
-  const found = new Set<string>();
-  for (const match of body.matchAll(/(?:^|[^\w@])@([a-z0-9][a-z0-9._-]{0,31})/gi)) {
-    found.add(withoutTrailing(match[1]!.toLowerCase(), '.-'));
-  }
-  return [...found];
 }
 
 /**
@@ -286,92 +275,6 @@ export class RoomService {
     this.logger.info({ room: room.id, user: user.id }, 'room closed');
     this.relations.changed(...everyone);
     this.notify.toUsers(everyone, 'room:removed', { roomId: room.id, reason: 'closed' });
-    return {};
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Messages
-
-  async send(user: UserRecord, input: Payload<'room:send'>): Promise<ReplyData['room:send']> {
-    const message: MessageRecord = {
-      id: uuidv7(),
-      siteId: user.siteId,
-      senderId: user.id,
-      recipientId: '',
-      conversationId: roomConversationId(input.roomId),
-      clientId: input.clientId,
-      body: input.body,
-      createdAt: new Date(),
-      roomId: input.roomId,
-    };
-    const names = mentionedUsernames(input.body);
-    if (names.length > 0) {
-      const members = await this.store.roomMembers(input.roomId);
-      const mentions = members
-        .filter((m) => m.role !== 'invited' && m.user.id !== user.id && names.includes(m.user.username))
-        .map((m) => m.user.id);
-      if (mentions.length > 0) message.mentions = mentions;
-    }
-    // Membership is checked where it counts: inside the writer's transaction, against the
-    // members at commit time, so a message and a removal racing each other stay consistent.
-    const result = await this.writer.write({ type: 'message', message });
-    if (result.type !== 'message') throw new Error('writer answered a message with a receipt');
-    if (result.refused) throw missing();
-    if (!result.duplicate) this.messaging.deliver(result.entries);
-    const own = result.entries.find((e) => e.userId === user.id);
-    return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
-  }
-
-  async history(user: UserRecord, input: Payload<'room:history'>): Promise<ReplyData['room:history']> {
-    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
-    const limit = input.limit ?? 50;
-    const [rows, markers] = await Promise.all([
-      this.store.history(roomConversationId(room.id), input.before, limit + 1),
-      this.store.roomReadMarkers(room.id),
-    ]);
-    return {
-      messages: rows.slice(0, limit).map(toWireMessage),
-      hasMore: rows.length > limit,
-      readBy: markers.map((m) => ({ roomId: room.id, ...m })),
-    };
-  }
-
-  /**
-   * Moves the caller's read marker in the room. The caller's own tabs learn it from their inbox
-   * (unread counts); the other members, live, as `room:seen` (who has seen what), not stored.
-   */
-  async read(user: UserRecord, input: Payload<'room:read'>): Promise<ReplyData['room:read']> {
-    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
-    const conversationId = roomConversationId(room.id);
-    const message = await this.store.getMessage(input.upTo);
-    if (!message || message.conversationId !== conversationId) {
-      throw new ParleyError(ErrorCode.NotFound, 'No such message in this room.');
-    }
-    const result = await this.writer.write({
-      type: 'receipt',
-      receipt: { conversationId, readerId: user.id, peerId: '', kind: 'read', upTo: input.upTo, at: new Date() },
-    });
-    if (result.type !== 'receipt') throw new Error('writer answered a receipt with a message');
-    this.messaging.deliver(result.entries);
-    if (result.advanced) {
-      const others = (await this.store.roomMembers(room.id))
-        .filter((m) => m.role !== 'invited' && m.user.id !== user.id)
-        .map((m) => m.user.id);
-      if (others.length > 0)
-        this.notify.toUsers(others, 'room:seen', { roomId: room.id, userId: user.id, upTo: input.upTo });
-    }
-    return { advanced: result.advanced };
-  }
-
-  /** Live only, never stored: the room's other members who are joined see "typing…" while it lasts. */
-  async typing(user: UserRecord, input: Payload<'room:typing'>): Promise<ReplyData['room:typing']> {
-    const { room } = await this.access(user, input.roomId, MEMBER_ROLES);
-    const others = (await this.store.roomMembers(room.id))
-      .filter((m) => m.role !== 'invited' && m.user.id !== user.id)
-      .map((m) => m.user.id);
-    if (others.length > 0) {
-      this.notify.toUsers(others, 'typing:changed', { userId: user.id, typing: input.typing, roomId: room.id });
-    }
     return {};
   }
 

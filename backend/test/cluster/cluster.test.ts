@@ -116,7 +116,7 @@ describe('three nodes', () => {
       await waitFor(() => tab.messages.some((e) => e.message.id === sent.message.id), 10_000, 'live delivery');
     }
     // Ben reads it on node 3; Ann, on node 1, gets the receipt.
-    await benTab3.ok('receipt:send', { with: ids.ann, kind: 'read', upTo: sent.message.id });
+    await benTab3.ok('conversation:read', { in: { kind: 'direct', id: ids.ann }, kind: 'read', upTo: sent.message.id });
     await waitFor(
       () => ann.receipts.some((r) => r.kind === 'read' && r.upTo === sent.message.id && r.readerId === ids.ben),
       10_000,
@@ -134,7 +134,7 @@ describe('three nodes', () => {
     const cat = await connect('cat', n3);
     const synced = messagesOf(await cat.syncAll(0)).filter((e) => e.message.senderId === ids.ann);
     expect(synced.map((e) => e.message.id)).toEqual(waiting);
-    await cat.ok('receipt:send', { with: ids.ann, kind: 'delivered', upTo: waiting.at(-1) });
+    await cat.ok('conversation:read', { in: { kind: 'direct', id: ids.ann }, kind: 'delivered', upTo: waiting.at(-1) });
     await waitFor(
       () => ann.receipts.some((r) => r.kind === 'delivered' && r.upTo === waiting.at(-1) && r.readerId === ids.cat),
       10_000,
@@ -163,7 +163,11 @@ describe('three nodes', () => {
     // Node 3 no longer lets her message him.
     await waitFor(
       async () => {
-        const result = await eve.request('message:send', { to: ids.dan, clientId: `late-${Date.now()}`, body: 'x' });
+        const result = await eve.request('message:send', {
+          in: { kind: 'direct', id: ids.dan },
+          clientId: `late-${Date.now()}`,
+          content: { kind: 'text', text: 'x' },
+        });
         return !result.ok && result.error.code === ErrorCode.Forbidden;
       },
       10_000,
@@ -177,7 +181,11 @@ describe('three nodes', () => {
     // Typing indicators: 5 a second, bursts of 10, whatever the node.
     const started = performance.now();
     const results = await Promise.all(
-      tabs.flatMap((tab) => Array.from({ length: 30 }, () => tab.request('typing:set', { to: ids.gus, typing: true }))),
+      tabs.flatMap((tab) =>
+        Array.from({ length: 30 }, () =>
+          tab.request('typing:set', { in: { kind: 'direct', id: ids.gus }, typing: true }),
+        ),
+      ),
     );
     const seconds = (performance.now() - started) / 1000;
     const allowed = results.filter((r) => r.ok).length;
@@ -257,7 +265,13 @@ describe('a node killed with SIGKILL during traffic', () => {
         const clientId = `k${lane}-${i}`;
         const body = `kill ${lane}-${i}`;
         unacked.set(clientId, body);
-        const result = await hal.request('message:send', { to: ids.ida, clientId, body }).catch(() => null);
+        const result = await hal
+          .request('message:send', {
+            in: { kind: 'direct', id: ids.ida },
+            clientId,
+            content: { kind: 'text', text: body },
+          })
+          .catch(() => null);
         if (!result?.ok) return;
         unacked.delete(clientId);
         acked.push({ id: result.data.message.id, clientId });
@@ -278,7 +292,11 @@ describe('a node killed with SIGKILL during traffic', () => {
     open.push(hal);
     const reconnectedIn = Date.now() - killedAt;
     for (const [clientId, body] of unacked) {
-      const again = await hal.ok('message:send', { to: ids.ida, clientId, body });
+      const again = await hal.ok('message:send', {
+        in: { kind: 'direct', id: ids.ida },
+        clientId,
+        content: { kind: 'text', text: body },
+      });
       acked.push({ id: again.message.id, clientId });
     }
 

@@ -1,0 +1,202 @@
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ErrorCode,
+  type ConversationKey,
+  type MessageContent,
+  type Payload,
+  type ReplyData,
+  type RoomRole,
+} from '../protocol/index.js';
+import { ParleyError } from '../errors.js';
+import {
+  roomConversationId,
+  type MessageRecord,
+  type SiteRecord,
+  type Store,
+  type UserRecord,
+} from '../store/store.js';
+import type { InboxWriter } from './inbox-writer.js';
+import { directConversationId, toWireMessage, type Messaging } from './messaging.js';
+import type { Notifier } from './notifier.js';
+import type { Relations } from './relations.js';
+import { mentionedUsernames } from './mentions.js';
+
+const JOINED: readonly RoomRole[] = ['owner', 'admin', 'member'];
+const noRoom = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
+const noUser = () => new ParleyError(ErrorCode.NotFound, 'No such user.');
+
+/**
+ * A conversation the caller may act in, resolved from a {@link ConversationKey}: its stored id,
+ * and who else is in it. Resolving is the authorisation: a key the caller has no part in fails
+ * here, with `not_found` for rooms they are not in and users of other sites alike.
+ */
+type Resolved =
+  | { kind: 'direct'; conversationId: string; peerId: string }
+  | { kind: 'room'; conversationId: string; roomId: string; members: () => Promise<Member[]> };
+
+type Member = { id: string; username: string };
+
+/**
+ * One notion for direct chats and rooms: send, page history, mark read and type in any
+ * conversation, named by a typed key. Each step is written once; only resolving a key and the
+ * audience differ between the two kinds. A new kind of content is one more variant of
+ * `MessageContent`, not a new path.
+ */
+export class Conversations {
+  constructor(
+    private readonly store: Store,
+    private readonly writer: InboxWriter,
+    private readonly messaging: Messaging,
+    private readonly relations: Relations,
+    private readonly notify: Notifier,
+  ) {}
+
+  /**
+   * Direct: the peer must be a user of the caller's site, and for `write` (send, typing) one the
+   * caller may message (buddies, or strangers where the site allows, never across a block).
+   * Room: the caller must have joined it (invitees may not read or write).
+   */
+  private async resolve(
+    site: SiteRecord,
+    user: UserRecord,
+    key: ConversationKey,
+    purpose: 'send' | 'write' | 'read',
+  ): Promise<Resolved> {
+    const write = purpose !== 'read';
+    if (key.kind === 'direct') {
+      if (key.id === user.id) throw new ParleyError(ErrorCode.BadRequest, 'There is no conversation with yourself.');
+      // Writing checks the relation, which also proves the peer is of this site; reading only that.
+      // (Buddies need no user lookup: the hot path of a message to a buddy reads nothing here.)
+      if (write) await this.relations.assertMayMessage(site, user.id, key.id);
+      else {
+        const peer = await this.store.getUser(key.id);
+        if (!peer || peer.siteId !== user.siteId) throw noUser();
+      }
+      return { kind: 'direct', conversationId: directConversationId(user.id, key.id), peerId: key.id };
+    }
+    const conversationId = roomConversationId(key.id);
+    let loaded: Promise<Member[]> | undefined;
+    const members = () =>
+      (loaded ??= this.store
+        .roomMembers(key.id)
+        .then((all) =>
+          all.filter((m) => m.role !== 'invited').map((m) => ({ id: m.user.id, username: m.user.username })),
+        ));
+    // A message needs no look-up here: the writer checks membership inside its transaction (a
+    // room the sender is not in, closed or of another site, refuses it), so the hot path stays
+    // one transaction. Everything else checks now.
+    if (purpose === 'send') return { kind: 'room', conversationId, roomId: key.id, members };
+    const [room, role] = await Promise.all([this.store.getRoom(key.id), this.store.roomRole(key.id, user.id)]);
+    if (!room || room.siteId !== user.siteId || room.closedAt || !role || !JOINED.includes(role)) throw noRoom();
+    return { kind: 'room', conversationId, roomId: key.id, members };
+  }
+
+  /** Everyone in the conversation but the caller. */
+  private async others(user: UserRecord, c: Resolved): Promise<string[]> {
+    if (c.kind === 'direct') return [c.peerId];
+    return (await c.members()).map((m) => m.id).filter((id) => id !== user.id);
+  }
+
+  async send(site: SiteRecord, sender: UserRecord, input: Payload<'message:send'>): Promise<ReplyData['message:send']> {
+    const c = await this.resolve(site, sender, input.in, 'send');
+    const message: MessageRecord = {
+      id: uuidv7(),
+      siteId: sender.siteId,
+      senderId: sender.id,
+      recipientId: c.kind === 'direct' ? c.peerId : '',
+      conversationId: c.conversationId,
+      clientId: input.clientId,
+      body: bodyOf(input.content),
+      createdAt: new Date(),
+    };
+    if (c.kind === 'room') {
+      message.roomId = c.roomId;
+      const names = mentionedUsernames(message.body);
+      if (names.length > 0) {
+        const members = await c.members();
+        const mentions = members.filter((m) => m.id !== sender.id && names.includes(m.username)).map((m) => m.id);
+        if (mentions.length > 0) message.mentions = mentions;
+      }
+    }
+    // Room membership is checked again where it counts: inside the writer's transaction, against
+    // the members at commit time, so a message and a removal racing each other stay consistent.
+    const result = await this.writer.write({ type: 'message', message });
+    if (result.type !== 'message') throw new Error('writer answered a message with a receipt');
+    if (result.refused) throw noRoom();
+    if (!result.duplicate) this.messaging.deliver(result.entries);
+    const own = result.entries.find((e) => e.userId === sender.id);
+    return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
+  }
+
+  async history(
+    site: SiteRecord,
+    user: UserRecord,
+    input: Payload<'message:history'>,
+  ): Promise<ReplyData['message:history']> {
+    const c = await this.resolve(site, user, input.in, 'read');
+    const limit = input.limit ?? 50;
+    // The conversation is derived from the caller, so nobody can name someone else's.
+    const [rows, readBy] = await Promise.all([
+      this.store.history(c.conversationId, input.before, limit + 1),
+      c.kind === 'room' ? this.store.roomReadMarkers(c.roomId) : Promise.resolve([]),
+    ]);
+    return { messages: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit, readBy };
+  }
+
+  /**
+   * The caller has received or read the conversation up to `upTo`, a message of it (in a direct
+   * chat, one the peer sent). Direct receipts reach the peer through their inbox; in a room only
+   * `read` moves anything, and the other members learn it live as `room:seen`.
+   */
+  async read(
+    site: SiteRecord,
+    user: UserRecord,
+    input: Payload<'conversation:read'>,
+  ): Promise<ReplyData['conversation:read']> {
+    const c = await this.resolve(site, user, input.in, 'read');
+    const message = await this.store.getMessage(input.upTo);
+    if (
+      !message ||
+      message.conversationId !== c.conversationId ||
+      (c.kind === 'direct' && message.senderId !== c.peerId)
+    ) {
+      throw new ParleyError(ErrorCode.NotFound, 'No such message in this conversation.');
+    }
+    if (c.kind === 'room' && input.kind === 'delivered') return { advanced: false };
+    const result = await this.writer.write({
+      type: 'receipt',
+      receipt: {
+        conversationId: c.conversationId,
+        readerId: user.id,
+        peerId: c.kind === 'direct' ? c.peerId : '',
+        kind: input.kind,
+        upTo: input.upTo,
+        at: new Date(),
+      },
+    });
+    if (result.type !== 'receipt') throw new Error('writer answered a receipt with a message');
+    this.messaging.deliver(result.entries);
+    if (c.kind === 'room' && result.advanced) {
+      const others = await this.others(user, c);
+      if (others.length > 0)
+        this.notify.toUsers(others, 'room:seen', { roomId: c.roomId, userId: user.id, upTo: input.upTo });
+    }
+    return { advanced: result.advanced };
+  }
+
+  /** Live only, never stored: the others see "typing…" while it lasts. */
+  async typing(site: SiteRecord, user: UserRecord, input: Payload<'typing:set'>): Promise<ReplyData['typing:set']> {
+    const c = await this.resolve(site, user, input.in, 'write');
+    const others = await this.others(user, c);
+    // Each receiver is told where: a direct chat is named by the typer, as the receiver sees it.
+    const where: ConversationKey = c.kind === 'direct' ? { kind: 'direct', id: user.id } : input.in;
+    if (others.length > 0)
+      this.notify.toUsers(others, 'typing:changed', { userId: user.id, typing: input.typing, in: where });
+    return {};
+  }
+}
+
+/** What the messages table keeps of each kind of content (text: the text itself). */
+function bodyOf(content: MessageContent): string {
+  return content.text;
+}
