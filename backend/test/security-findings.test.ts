@@ -13,7 +13,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { repoRoot } from '../src/paths.js';
-import { ErrorCode, type ErrorBody, type Result } from '../src/protocol/index.js';
+import { ErrorCode, PROTOCOL_VERSION, type ErrorBody, type Result } from '../src/protocol/index.js';
 import { schemas } from '../src/protocol/schemas.js';
 import { sessionIdOf } from '../src/services/accounts.js';
 import { sweepSessions } from '../src/services/retention.js';
@@ -365,7 +365,7 @@ describe('finding 9: smaller ones', () => {
     try {
       const { io } = await import('socket.io-client');
       const socket = io(shut.url, {
-        auth: { v: 1, site: 'demo', token: 'x'.repeat(43) },
+        auth: { v: PROTOCOL_VERSION, site: 'demo', token: 'x'.repeat(43) },
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
