@@ -11,7 +11,7 @@ const entry = (seq: number): InboxEntry => ({
     conversationId: 'dm:a:b',
     senderId: 'a',
     recipientId: 'b',
-    body: `hello ${seq}`,
+    content: { kind: 'text', text: `hello ${seq}` },
     createdAt: new Date(0).toISOString(),
   },
 });
