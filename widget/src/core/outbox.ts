@@ -1,3 +1,4 @@
+import type { MessageContent } from '@parley/backend/protocol';
 import { storage } from './storage.js';
 
 interface Queued {
@@ -7,7 +8,7 @@ interface Queued {
   recipientId: string;
   /** Set for a room message. */
   roomId?: string;
-  body: string;
+  content: MessageContent;
   createdAt: string;
   state: 'pending';
 }
@@ -26,7 +27,7 @@ export class Outbox {
     if (raw) {
       try {
         const parsed = JSON.parse(raw) as unknown;
-        if (Array.isArray(parsed)) items = parsed.filter(isQueued);
+        if (Array.isArray(parsed)) items = parsed.map(fromVersion1).filter(isQueued);
       } catch {
         storage.remove(key); // unreadable: nothing we can resend from it
       }
@@ -39,10 +40,10 @@ export class Outbox {
   }
 
   add(message: Omit<Queued, 'state'>): void {
-    const { clientId, senderId, recipientId, roomId, body, createdAt } = message;
+    const { clientId, senderId, recipientId, roomId, content, createdAt } = message;
     this.items = [
       ...this.items.filter((m) => m.clientId !== clientId),
-      { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), body, createdAt, state: 'pending' },
+      { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), content, createdAt, state: 'pending' },
     ];
     this.save();
   }
@@ -68,7 +69,17 @@ function isQueued(value: unknown): value is Queued {
     typeof v.senderId === 'string' &&
     typeof v.recipientId === 'string' &&
     (v.roomId === undefined || typeof v.roomId === 'string') &&
-    typeof v.body === 'string' &&
+    typeof v.content === 'object' &&
+    v.content !== null &&
+    typeof v.content.kind === 'string' &&
     typeof v.createdAt === 'string'
   );
+}
+
+/** An outbox saved by a widget of protocol 1 held `body`; its messages still go out after the update. */
+function fromVersion1(value: unknown): unknown {
+  const v = value as { body?: unknown; content?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.body !== 'string' || v.content !== undefined) return value;
+  const { body, ...rest } = v;
+  return { ...rest, content: { kind: 'text', text: body } };
 }

@@ -1,0 +1,50 @@
+import type { ReadonlySignal } from '@preact/signals-core';
+import type { SessionReady, UserSummary } from '@parley/backend/protocol';
+import type { On, Request } from './connection.js';
+import type { ConversationAction, Conversations } from './conversations.js';
+
+/**
+ * What is on the user's screen. The UI owns it (which chat is open, which are docked) and hands it
+ * to the core, which asks it whether a new message counts as unread and what to load on connect.
+ */
+export interface ChatsOnScreen {
+  /** The conversation (local key) can be seen now: on screen, and the tab visible. */
+  isVisible(key: string): boolean;
+  /** Conversations open in a window, seen or not (their history is loaded on connect). */
+  openChats(): string[];
+}
+
+/** The conversations as signals: read `state`, change it only through `dispatch` (see conversations.ts). */
+export interface ConversationStore {
+  readonly state: ReadonlySignal<Conversations>;
+  dispatch(action: ConversationAction): void;
+}
+
+/**
+ * What a feature gets from the core: the connection's `on` and `request`, the conversations, the
+ * user, what is on screen, and the session's moments. A feature adds server events and requests
+ * without editing connection.ts or client.ts beyond one `client.use(feature)`.
+ */
+export interface FeatureContext {
+  on: On;
+  request: Request;
+  me: ReadonlySignal<UserSummary | null>;
+  conversations: ConversationStore;
+  screen: ChatsOnScreen;
+  /** Called on every session:ready, once the inbox has caught up (counts from the server are then the truth). */
+  onSynced(fn: (ready: SessionReady) => void): void;
+  /** Called when the user signs out or the session ends: forget everything of theirs. */
+  onReset(fn: () => void): void;
+}
+
+/**
+ * A feature: given the context, it subscribes to its events and returns what it adds (actions,
+ * signals). Its UI half, if any, fills named slots (see ui/slots.tsx).
+ *
+ * @example
+ * const echo: Feature<{ ping(): Promise<unknown> }> = ({ request }) => ({
+ *   ping: () => request('presence:idle', { idle: false }),
+ * });
+ * const { ping } = client.use(echo);
+ */
+export type Feature<Api> = (context: FeatureContext) => Api;
