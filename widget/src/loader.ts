@@ -11,7 +11,7 @@ import { resolveLocale } from './i18n.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
 import { App } from './ui/App.js';
 import { Widget } from './ui/context.js';
-import { ViewState } from './ui/view-state.js';
+import { createViewState, type ViewState } from './ui/view-state.js';
 import css from './ui/styles.css?inline';
 
 export type { Theme } from './theme.js';
@@ -169,7 +169,7 @@ function boot(): void {
       applyTheme(host, merged);
       locale.value = resolveLocale(pageLocale.value ?? merged.locale ?? navigator.language ?? 'en');
     });
-    const view = new ViewState(client);
+    const view = createViewState(client);
     widget = { client, view, host, root, pageTheme, stop };
     const hideLauncher = settings.hideLauncher === true;
     render(h(Widget.Provider, { value: { client, view, locale, theme, hideLauncher } }, h(App, {})), root);

@@ -1,16 +1,16 @@
 import { batch, computed, signal, type ReadonlySignal } from '@preact/signals-core';
 import type { ChatMessage, ErrorBody, PresenceChanged, SessionReady, UserSummary } from '@parley/backend/protocol';
-import { Connection } from './connection.js';
+import { createConnection } from './connection.js';
 import { reduce, type Conversations } from './conversations.js';
-import { Emitter } from './emitter.js';
+import { createEmitter } from './emitter.js';
 import type { ChatsOnScreen, ConversationStore, Feature, FeatureContext } from './feature.js';
-import { Inbox } from './inbox.js';
-import { Messages } from './messages.js';
-import { Profile } from './profile.js';
-import { Receipts } from './receipts.js';
+import { createInbox } from './inbox.js';
+import { createMessages } from './messages.js';
+import { createProfile } from './profile.js';
+import { createReceipts } from './receipts.js';
 import { rooms } from './rooms.js';
-import { Roster } from './roster.js';
-import { Session } from './session.js';
+import { createRoster } from './roster.js';
+import { createSession } from './session.js';
 import type { TokenStorage } from './storage.js';
 import { typing } from './typing.js';
 
@@ -53,7 +53,7 @@ export type ParleyClient = ReturnType<typeof createClient>;
  * JSX; which chats are on screen is the UI's, handed in with `attachView`.
  */
 export function createClient(options: ClientOptions) {
-  const events = new Emitter<HostEvents>();
+  const events = createEmitter<HostEvents>();
   const state = signal<Conversations>(new Map());
   const conversations: ConversationStore = { state, dispatch: (a) => void (state.value = reduce(state.value, a)) };
   let view: ChatsOnScreen = { isVisible: () => false, openChats: () => [] };
@@ -65,12 +65,12 @@ export function createClient(options: ClientOptions) {
   const synced: ((ready: SessionReady) => void)[] = [];
   const resets: (() => void)[] = [];
 
-  const connection = new Connection(options.server, (problem) => end(problem));
-  const session = new Session(options, connection, (problem) => end(problem));
-  const profile = new Profile(connection, options.site, options.awayAfterMs);
-  const roster = new Roster(connection);
-  const messages = new Messages(connection, conversations, profile.me);
-  const receipts = new Receipts(connection, conversations);
+  const connection = createConnection(options.server, (problem) => end(problem));
+  const session = createSession(options, connection, (problem) => end(problem));
+  const profile = createProfile(connection, options.site, options.awayAfterMs);
+  const roster = createRoster(connection);
+  const messages = createMessages(connection, conversations, profile.me);
+  const receipts = createReceipts(connection, conversations);
   const context: FeatureContext = {
     on: connection.on,
     request: connection.request,
@@ -84,7 +84,7 @@ export function createClient(options: ClientOptions) {
   const use = <Api>(feature: Feature<Api>): Api => feature(context);
   const typingApi = use(typing);
   const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
-  const inbox = new Inbox({
+  const inbox = createInbox({
     connection,
     conversations,
     screen,

@@ -29,32 +29,25 @@ const TRANSIENT = new Set<string>(['internal', 'unavailable', 'rate_limited']);
  * socket (a new sign-in makes a new one). It knows nothing of what the events mean; `refused` is
  * told when the server turns the handshake down for good.
  */
-export class Connection {
-  readonly status = signal<ConnectionStatus>('signed-out');
-  private socket: ClientSocket | null = null;
-  private readonly handlers = new Set<[ServerEvent, (...args: never[]) => void]>();
+export type Connection = ReturnType<typeof createConnection>;
 
-  constructor(
-    private readonly server: string,
-    private readonly refused: (error: ErrorBody) => void,
-  ) {}
+export function createConnection(server: string, refused: (error: ErrorBody) => void) {
+  const status = signal<ConnectionStatus>('signed-out');
+  let current: ClientSocket | null = null;
+  const handlers = new Set<[ServerEvent, (...args: never[]) => void]>();
 
-  get connected(): boolean {
-    return this.socket?.connected ?? false;
-  }
-
-  readonly on: On = (event, handler) => {
+  const on: On = (event, handler) => {
     const entry: [ServerEvent, (...args: never[]) => void] = [event, handler as (...args: never[]) => void];
-    this.handlers.add(entry);
-    this.socket?.on(event, handler as never);
+    handlers.add(entry);
+    current?.on(event, handler as never);
     return () => {
-      this.handlers.delete(entry);
-      this.socket?.off(event, handler as never);
+      handlers.delete(entry);
+      current?.off(event, handler as never);
     };
   };
 
-  readonly request: Request = async (event, payload) => {
-    const socket = this.socket;
+  const request: Request = async (event, payload) => {
+    const socket = current;
     if (!socket?.connected) throw new Error('Not connected.');
     // Socket.IO's typed emitWithAck cannot be indexed by a generic event; the cast is the seam.
     const timed = socket.timeout(REQUEST_TIMEOUT_MS) as unknown as {
@@ -66,9 +59,9 @@ export class Connection {
   };
 
   /** Connects (again) with `auth`, replacing any socket there was. */
-  open(auth: HandshakeAuth): void {
-    this.socket?.disconnect();
-    const socket: ClientSocket = io(this.server, {
+  const open = (auth: HandshakeAuth): void => {
+    current?.disconnect();
+    const socket: ClientSocket = io(server, {
       auth,
       transports: ['websocket', 'polling'],
       // Exponential backoff with jitter, so a restarted server is not hit by every client at once.
@@ -76,8 +69,8 @@ export class Connection {
       reconnectionDelayMax: 10_000,
       randomizationFactor: 0.5,
     });
-    this.socket = socket;
-    this.status.value = 'connecting';
+    current = socket;
+    status.value = 'connecting';
     let refusals = 0;
 
     socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
@@ -85,16 +78,16 @@ export class Connection {
       if (code && !TRANSIENT.has(code)) {
         // Not a network problem: retrying cannot help.
         console.error(`[Parley] connection refused (${code}): ${err.data!.message}`);
-        this.refused(err.data!);
+        refused(err.data!);
         return;
       }
-      this.status.value = 'offline';
+      status.value = 'offline';
       // A refusal from the server (as opposed to a network error) is not retried by Socket.IO itself.
       if (code) {
         refusals++;
         const delay = Math.min(30_000, 1000 * 2 ** Math.min(refusals, 5)) * (0.5 + Math.random());
         setTimeout(() => {
-          if (this.socket === socket && !socket.connected) socket.connect();
+          if (current === socket && !socket.connected) socket.connect();
         }, delay);
       }
     });
@@ -109,18 +102,26 @@ export class Connection {
       socket.io.reconnectionDelay(250 + Math.random() * Math.max(0, reconnectWithinMs - 250));
     });
     socket.on('disconnect', () => {
-      if (this.socket === socket) this.status.value = 'offline';
+      if (current === socket) status.value = 'offline';
     });
-    for (const [event, handler] of this.handlers) socket.on(event, handler as never);
-  }
+    for (const [event, handler] of handlers) socket.on(event, handler as never);
+  };
 
-  /** What the next reconnect presents (a session token once an identity token opened one). */
-  setAuth(auth: HandshakeAuth): void {
-    if (this.socket) this.socket.auth = auth;
-  }
-
-  close(): void {
-    this.socket?.disconnect();
-    this.socket = null;
-  }
+  return {
+    status,
+    get connected(): boolean {
+      return current?.connected ?? false;
+    },
+    on,
+    request,
+    open,
+    /** What the next reconnect presents (a session token once an identity token opened one). */
+    setAuth(auth: HandshakeAuth): void {
+      if (current) current.auth = auth;
+    },
+    close(): void {
+      current?.disconnect();
+      current = null;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type {
   UserSummary,
 } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
-import { IdleWatcher } from './idle.js';
+import { createIdleWatcher } from './idle.js';
 import { storage } from './storage.js';
 
 export interface Prefs {
@@ -23,89 +23,80 @@ const DEFAULT_AWAY_AFTER_MS = 5 * 60_000;
  * this tab reports), their e-mail settings on the server, and this browser's sound and
  * notification preferences.
  */
-export class Profile {
-  readonly me = signal<UserSummary | null>(null);
-  readonly myPresence = signal<OwnPresence>({ state: 'online', status: '', idle: false });
+export type Profile = ReturnType<typeof createProfile>;
+
+export function createProfile(connection: Connection, site: string, awayAfterMs = DEFAULT_AWAY_AFTER_MS) {
+  const me = signal<UserSummary | null>(null);
+  const myPresence = signal<OwnPresence>({ state: 'online', status: '', idle: false });
   /** What the user set about e-mail digests. */
-  readonly settings = signal<UserSettings>({ email: null, emailConfirmed: false, emailDigests: true });
-  readonly prefs = signal<Prefs>({ sound: false, notifications: false });
-  /** Tells the server when every tab has gone idle and when the visitor is back (see IdleWatcher). */
-  private readonly idle: IdleWatcher;
-  private readonly prefsKey: string;
-
-  constructor(
-    private readonly connection: Connection,
-    site: string,
-    awayAfterMs = DEFAULT_AWAY_AFTER_MS,
-  ) {
-    this.idle = new IdleWatcher(`parley:${site}:active`, awayAfterMs, {
-      active: () => this.setIdle(false),
-      idle: () => this.setIdle(true),
-    });
-    this.prefsKey = `parley:${site}:prefs`;
-    const saved = storage.get(this.prefsKey);
-    if (saved) {
-      try {
-        this.prefs.value = { ...this.prefs.value, ...(JSON.parse(saved) as Partial<Prefs>) };
-      } catch {
-        storage.remove(this.prefsKey); // unreadable: start from the defaults
-      }
-    }
-    connection.on('presence:changed', (change) => {
-      if (change.userId === this.me.value?.id && change.chosen) this.myPresence.value = change.chosen;
-    });
-    connection.on('user:updated', ({ user }) => {
-      if (user.id === this.me.value?.id) this.me.value = user;
-    });
-  }
-
-  ready(ready: SessionReady): void {
-    batch(() => {
-      this.me.value = ready.user;
-      this.myPresence.value = ready.presence;
-      this.settings.value = ready.settings;
-    });
-    this.idle.start();
-  }
-
-  /** Stops reporting idleness (signed out, or the widget shut down). */
-  stop(): void {
-    this.idle.stop();
-  }
-
-  reset(): void {
-    this.me.value = null;
-  }
-
-  readonly setPresence = (state: ChosenPresence, status: string): Promise<unknown> =>
-    this.connection.request('presence:set', { state, status });
+  const settings = signal<UserSettings>({ email: null, emailConfirmed: false, emailDigests: true });
+  const prefs = signal<Prefs>({ sound: false, notifications: false });
+  const prefsKey = `parley:${site}:prefs`;
 
   /** Tells the server the visitor went idle or is back, when that is news to it. */
-  private setIdle(idle: boolean): void {
-    if (this.connection.status.value !== 'online' || this.myPresence.value.idle === idle) return;
-    this.myPresence.value = { ...this.myPresence.value, idle }; // at once, so input does not ask twice
-    this.connection
+  const setIdle = (idle: boolean) => {
+    if (connection.status.value !== 'online' || myPresence.value.idle === idle) return;
+    myPresence.value = { ...myPresence.value, idle }; // at once, so input does not ask twice
+    connection
       .request('presence:idle', { idle })
       .catch((err: unknown) => console.warn('[Parley] idle state not sent', err));
+  };
+  /** Tells the server when every tab has gone idle and when the visitor is back (see idle.ts). */
+  const watcher = createIdleWatcher(`parley:${site}:active`, awayAfterMs, {
+    active: () => setIdle(false),
+    idle: () => setIdle(true),
+  });
+
+  const saved = storage.get(prefsKey);
+  if (saved) {
+    try {
+      prefs.value = { ...prefs.value, ...(JSON.parse(saved) as Partial<Prefs>) };
+    } catch {
+      storage.remove(prefsKey); // unreadable: start from the defaults
+    }
   }
+  connection.on('presence:changed', (change) => {
+    if (change.userId === me.value?.id && change.chosen) myPresence.value = change.chosen;
+  });
+  connection.on('user:updated', ({ user }) => {
+    if (user.id === me.value?.id) me.value = user;
+  });
 
-  /** Saves the display name, avatar, e-mail address or digest choice on the server (other tabs hear of it). */
-  readonly updateProfile = async (patch: Payload<'profile:update'>): Promise<void> => {
-    const { user, settings } = await this.connection.request('profile:update', patch);
-    batch(() => {
-      this.me.value = user;
-      this.settings.value = settings;
-    });
-  };
-
-  /** Asks the server to send the confirmation e-mail for the user's address again. */
-  readonly resendEmailConfirmation = async (): Promise<void> => {
-    const { settings } = await this.connection.request('profile:confirm-email', {});
-    this.settings.value = settings;
-  };
-
-  readonly setPrefs = (patch: Partial<Prefs>): void => {
-    this.prefs.value = { ...this.prefs.value, ...patch };
-    storage.set(this.prefsKey, JSON.stringify(this.prefs.value));
+  return {
+    me,
+    myPresence,
+    settings,
+    prefs,
+    ready(ready: SessionReady): void {
+      batch(() => {
+        me.value = ready.user;
+        myPresence.value = ready.presence;
+        settings.value = ready.settings;
+      });
+      watcher.start();
+    },
+    /** Stops reporting idleness (signed out, or the widget shut down). */
+    stop: () => watcher.stop(),
+    reset(): void {
+      me.value = null;
+    },
+    setPresence: (state: ChosenPresence, status: string): Promise<unknown> =>
+      connection.request('presence:set', { state, status }),
+    /** Saves the display name, avatar, e-mail address or digest choice on the server (other tabs hear of it). */
+    async updateProfile(patch: Payload<'profile:update'>): Promise<void> {
+      const data = await connection.request('profile:update', patch);
+      batch(() => {
+        me.value = data.user;
+        settings.value = data.settings;
+      });
+    },
+    /** Asks the server to send the confirmation e-mail for the user's address again. */
+    async resendEmailConfirmation(): Promise<void> {
+      settings.value = (await connection.request('profile:confirm-email', {})).settings;
+    },
+    setPrefs(patch: Partial<Prefs>): void {
+      prefs.value = { ...prefs.value, ...patch };
+      storage.set(prefsKey, JSON.stringify(prefs.value));
+    },
   };
 }

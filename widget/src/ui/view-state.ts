@@ -6,21 +6,75 @@ import { roomIdOf, type ChatsOnScreen, type ParleyClient } from '../core/client.
  * chats docked beside it, and drafts the host handed over. It tells the core what can be seen
  * (a message there is read at once) through {@link ChatsOnScreen}.
  */
-export class ViewState implements ChatsOnScreen {
-  readonly panelOpen = signal(false);
-  /** The chat shown in the panel itself, if any. */
-  readonly activePeer = signal<string | null>(null);
-  /** Chats kept open beside the panel on wide screens, newest last. */
-  readonly docked = signal<string[]>([]);
-  /** A draft to put in the composer of a chat opened by the host (`openChat(name, { draft })`). */
-  readonly drafts = signal<ReadonlyMap<string, string>>(new Map());
-  /** Stops following the client (the widget is shut down). */
-  readonly stop: () => void;
+export type ViewState = ReturnType<typeof createViewState>;
 
-  constructor(private readonly client: ParleyClient) {
-    client.attachView(this);
-    // Signed out: every chat closes. Out of a room (left, removed, closed): its chat closes.
-    this.stop = effect(() => {
+export function createViewState(client: ParleyClient) {
+  const panelOpen = signal(false);
+  /** The chat shown in the panel itself, if any. */
+  const activePeer = signal<string | null>(null);
+  /** Chats kept open beside the panel on wide screens, newest last. */
+  const docked = signal<string[]>([]);
+  /** A draft to put in the composer of a chat opened by the host (`openChat(name, { draft })`). */
+  const drafts = signal<ReadonlyMap<string, string>>(new Map());
+
+  /** Opens the panel, on a chat (or the list, `null`); by default on the chat it showed last. */
+  const open = (peerId: string | null = activePeer.value): void => {
+    const wasOpen = panelOpen.value;
+    batch(() => {
+      panelOpen.value = true;
+      activePeer.value = peerId;
+    });
+    if (!wasOpen) client.events.emit('open', {});
+    if (peerId) client.viewed(peerId);
+  };
+  const close = (): void => {
+    if (!panelOpen.value) return;
+    panelOpen.value = false;
+    client.events.emit('close', {});
+  };
+
+  const screen: ChatsOnScreen = {
+    isVisible: (key) => (panelOpen.value && activePeer.value === key) || docked.value.includes(key),
+    openChats: () => [...docked.value, ...(activePeer.value ? [activePeer.value] : [])],
+  };
+  client.attachView(screen);
+
+  return {
+    panelOpen,
+    activePeer,
+    docked,
+    drafts,
+    open,
+    close,
+    toggle: () => (panelOpen.value ? close() : open()),
+    /** Keeps a chat open beside the panel (wide screens); at most three, the oldest goes first. */
+    dock(peerId: string): void {
+      docked.value = [...docked.value.filter((p) => p !== peerId), peerId].slice(-3);
+      if (activePeer.value === peerId) activePeer.value = null;
+      client.viewed(peerId);
+    },
+    undock(peerId: string): void {
+      docked.value = docked.value.filter((p) => p !== peerId);
+    },
+    /** Opens the chat with a user by username (host API); resolves false if there is no such user. */
+    async openChatWith(username: string, draft?: string): Promise<boolean> {
+      const entry = await client.findUser(username);
+      if (!entry) return false;
+      if (draft !== undefined) drafts.value = new Map(drafts.value).set(entry.user.id, draft);
+      open(entry.user.id);
+      return true;
+    },
+    takeDraft(peerId: string): string | undefined {
+      const draft = drafts.value.get(peerId);
+      if (draft !== undefined) {
+        const next = new Map(drafts.value);
+        next.delete(peerId);
+        drafts.value = next;
+      }
+      return draft;
+    },
+    /** Signed out: every chat closes. Out of a room (left, removed, closed): its chat closes. Returns the stop. */
+    stop: effect(() => {
       const me = client.me.value;
       const rooms = client.rooms.value;
       const gone = (key: string) => {
@@ -28,68 +82,10 @@ export class ViewState implements ChatsOnScreen {
         return !me || (roomId !== null && !rooms.has(roomId));
       };
       batch(() => {
-        if (this.activePeer.peek() && gone(this.activePeer.peek()!)) this.activePeer.value = null;
-        if (this.docked.peek().some(gone)) this.docked.value = this.docked.peek().filter((key) => !gone(key));
+        const active = activePeer.peek();
+        if (active && gone(active)) activePeer.value = null;
+        if (docked.peek().some(gone)) docked.value = docked.peek().filter((key) => !gone(key));
       });
-    });
-  }
-
-  isVisible(key: string): boolean {
-    return (this.panelOpen.value && this.activePeer.value === key) || this.docked.value.includes(key);
-  }
-
-  openChats(): string[] {
-    const peers = [...this.docked.value];
-    if (this.activePeer.value) peers.push(this.activePeer.value);
-    return peers;
-  }
-
-  /** Opens the panel, on a chat (or the list, `null`); by default on the chat it showed last. */
-  readonly open = (peerId: string | null = this.activePeer.value): void => {
-    const wasOpen = this.panelOpen.value;
-    batch(() => {
-      this.panelOpen.value = true;
-      this.activePeer.value = peerId;
-    });
-    if (!wasOpen) this.client.events.emit('open', {});
-    if (peerId) this.client.viewed(peerId);
+    }),
   };
-
-  readonly close = (): void => {
-    if (!this.panelOpen.value) return;
-    this.panelOpen.value = false;
-    this.client.events.emit('close', {});
-  };
-
-  readonly toggle = (): void => (this.panelOpen.value ? this.close() : this.open());
-
-  /** Keeps a chat open beside the panel (wide screens); at most three, the oldest goes first. */
-  dock(peerId: string): void {
-    this.docked.value = [...this.docked.value.filter((p) => p !== peerId), peerId].slice(-3);
-    if (this.activePeer.value === peerId) this.activePeer.value = null;
-    this.client.viewed(peerId);
-  }
-
-  undock(peerId: string): void {
-    this.docked.value = this.docked.value.filter((p) => p !== peerId);
-  }
-
-  /** Opens the chat with a user by username (host API); resolves false if there is no such user. */
-  async openChatWith(username: string, draft?: string): Promise<boolean> {
-    const entry = await this.client.findUser(username);
-    if (!entry) return false;
-    if (draft !== undefined) this.drafts.value = new Map(this.drafts.value).set(entry.user.id, draft);
-    this.open(entry.user.id);
-    return true;
-  }
-
-  takeDraft(peerId: string): string | undefined {
-    const draft = this.drafts.value.get(peerId);
-    if (draft !== undefined) {
-      const next = new Map(this.drafts.value);
-      next.delete(peerId);
-      this.drafts.value = next;
-    }
-    return draft;
-  }
 }
