@@ -1,9 +1,16 @@
 import { batch, computed, signal, type ReadonlySignal } from '@preact/signals-core';
-import type { ChatMessage, ErrorBody, PresenceChanged, SessionReady, UserSummary } from '@parley/backend/protocol';
-import { createConnection } from './connection.js';
+import type {
+  ChatMessage,
+  ErrorBody,
+  PresenceChanged,
+  RosterEntry,
+  SessionReady,
+  UserSummary,
+} from '@parley/backend/protocol';
+import { createConnection, type ConnectionStatus } from './connection.js';
 import { reduce, type Conversations } from './conversations.js';
 import { createEmitter } from './emitter.js';
-import type { ChatsOnScreen, ConversationStore, Feature, FeatureContext } from './feature.js';
+import type { ChatsOnScreen, ConversationStore, Feature, FeatureContext, Lifecycle } from './feature.js';
 import { createInbox } from './inbox.js';
 import { createMessages } from './messages.js';
 import { createProfile } from './profile.js';
@@ -62,30 +69,53 @@ export function createClient(options: ClientOptions) {
       (typeof document === 'undefined' || document.visibilityState === 'visible') && view.isVisible(key),
     openChats: () => view.openChats(),
   };
-  const synced: ((ready: SessionReady) => void)[] = [];
-  const resets: (() => void)[] = [];
+  const hooks = {
+    ready: [] as ((ready: SessionReady) => unknown)[],
+    synced: [] as ((ready: SessionReady) => void)[],
+    reset: [] as ((problem: ErrorBody | null) => void)[],
+    stop: [] as (() => void)[],
+  };
+  const lifecycle: Lifecycle = {
+    onReady: (fn) => void hooks.ready.push(fn),
+    onSynced: (fn) => void hooks.synced.push(fn),
+    onReset: (fn) => void hooks.reset.push(fn),
+    onStop: (fn) => void hooks.stop.push(fn),
+  };
 
-  const connection = createConnection(options.server, (problem) => end(problem));
-  const session = createSession(options, connection, (problem) => end(problem));
-  const profile = createProfile(connection, options.site, options.awayAfterMs);
-  const roster = createRoster(connection);
-  const messages = createMessages(connection, conversations, profile.me);
-  const receipts = createReceipts(connection, conversations);
+  /** Ends everything (the host called shutdown): no traffic afterwards. */
+  const disconnect = () => {
+    for (const fn of hooks.stop) fn();
+    connection.close();
+  };
+  /** The session is over: forget the user's state (`problem` says why, if it is worth telling). */
+  const end = (problem: ErrorBody | null) => {
+    batch(() => {
+      connection.status.value = 'signed-out';
+      conversations.dispatch({ type: 'reset' });
+      for (const fn of hooks.reset) fn(problem);
+    });
+    disconnect();
+  };
+
+  const connection = createConnection(options.server, end);
+  const session = createSession(options, connection, end, lifecycle);
+  const profile = createProfile(connection, lifecycle, options.site, options.awayAfterMs);
+  const roster = createRoster(connection, lifecycle);
+  const receipts = createReceipts(connection, conversations, lifecycle);
   const context: FeatureContext = {
+    ...lifecycle,
     on: connection.on,
     request: connection.request,
     me: profile.me,
     conversations,
     screen,
-    onSynced: (fn) => void synced.push(fn),
-    onReset: (fn) => void resets.push(fn),
   };
   /** Adds a feature: it subscribes to its events through the context and returns what it adds. */
   const use = <Api>(feature: Feature<Api>): Api => feature(context);
-  const typingApi = use(typing);
-  const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
-  const inbox = createInbox({
+  createInbox({
+    site: options.site,
     connection,
+    lifecycle,
     conversations,
     screen,
     receipts,
@@ -94,57 +124,29 @@ export function createClient(options: ClientOptions) {
       const message = { ...stored, body: stored.content.kind === 'text' ? stored.content.text : '' };
       const from = message.roomId ? roomsApi.member(message.roomId, message.senderId) : roster.user(message.senderId);
       events.emit('message', { from, message });
-      const me = profile.me.value?.id ?? '';
-      if (message.roomId && message.mentions?.includes(me)) {
+      if (message.roomId && message.mentions?.includes(profile.me.value?.id ?? '')) {
         events.emit('mention', { roomId: message.roomId, from, message });
       }
     },
   });
+  const messages = createMessages(options.site, connection, conversations, profile.me, lifecycle);
+  const typingApi = use(typing);
+  const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
 
   connection.on('session:ready', (ready) => {
+    let waits: unknown[] = [];
     batch(() => {
       connection.status.value = 'online';
-      roster.entries.value = ready.roster;
-      profile.ready(ready);
-      session.ready(ready);
+      waits = hooks.ready.map((fn) => fn(ready));
     });
-    receipts.start();
-    const caughtUp = inbox.ready(options.site, ready);
-    messages.ready(options.site, ready.user.id);
     // Once caught up, the server's unread counts and markers are the truth.
-    void caughtUp.then(() => {
-      void inbox.loadConversations();
-      for (const fn of synced) fn(ready);
-    });
+    void Promise.all(waits).then(() => hooks.synced.forEach((fn) => fn(ready)));
     for (const key of view.openChats()) void messages.loadHistory(key);
     events.emit('ready', { user: ready.user });
   });
   connection.on('presence:changed', (change) => {
     if (change.userId !== profile.me.value?.id) events.emit('presence', change);
   });
-
-  /** Ends everything (the host called shutdown): no traffic afterwards. */
-  const disconnect = () => {
-    profile.stop();
-    receipts.stop();
-    connection.close();
-  };
-
-  /** The session is over: forget the user's state (`problem` says why, if it is worth telling). */
-  function end(problem: ErrorBody | null): void {
-    receipts.clear();
-    disconnect();
-    inbox.reset();
-    messages.reset();
-    batch(() => {
-      session.forget(problem);
-      connection.status.value = 'signed-out';
-      profile.reset();
-      roster.entries.value = [];
-      conversations.dispatch({ type: 'reset' });
-      for (const fn of resets) fn();
-    });
-  }
 
   const unreadTotal = computed(() => {
     let total = 0;
@@ -159,23 +161,14 @@ export function createClient(options: ClientOptions) {
 
   return {
     events,
-    status: connection.status as ReadonlySignal<typeof connection.status.value>,
-    me: profile.me as ReadonlySignal<UserSummary | null>,
-    myPresence: profile.myPresence,
-    settings: profile.settings,
-    prefs: profile.prefs,
-    roster: roster.entries as ReadonlySignal<typeof roster.entries.value>,
+    status: connection.status as ReadonlySignal<ConnectionStatus>,
+    roster: roster.entries as ReadonlySignal<RosterEntry[]>,
     conversations: state as ReadonlySignal<Conversations>,
     unreadTotal,
-    siteConfig: session.siteConfig,
-    /** The last problem worth telling the user about (sign-in refused, server unreachable). */
-    problem: session.problem,
+    ...session,
+    ...profile,
+    me: profile.me as ReadonlySignal<UserSummary | null>,
     ...roomsApi,
-    start: () => session.start(),
-    login: session.login,
-    register: session.register,
-    loginWithIdentity: session.loginWithIdentity,
-    logout: session.logout,
     disconnect,
     request: connection.request,
     use,
@@ -198,9 +191,5 @@ export function createClient(options: ClientOptions) {
     typing: typingApi.typing,
     /** A buddy, or a user the server finds, by username (`openChat` from the host). */
     findUser: roster.find,
-    setPresence: profile.setPresence,
-    updateProfile: profile.updateProfile,
-    resendEmailConfirmation: profile.resendEmailConfirmation,
-    setPrefs: profile.setPrefs,
   };
 }

@@ -120,8 +120,10 @@ export function createConnection(server: string, refused: (error: ErrorBody) => 
       if (current) current.auth = auth;
     },
     close(): void {
-      current?.disconnect();
+      // Forgotten first: its own disconnect event must not set the status any more.
+      const socket = current;
       current = null;
+      socket?.disconnect();
     },
   };
 }

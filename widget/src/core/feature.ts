@@ -1,5 +1,5 @@
 import type { ReadonlySignal } from '@preact/signals-core';
-import type { SessionReady, UserSummary } from '@parley/backend/protocol';
+import type { ErrorBody, SessionReady, UserSummary } from '@parley/backend/protocol';
 import type { On, Request } from './connection.js';
 import type { ConversationAction, Conversations } from './conversations.js';
 
@@ -20,21 +20,29 @@ export interface ConversationStore {
   dispatch(action: ConversationAction): void;
 }
 
+/** The session's moments, for modules and features to hook into (registration order is call order). */
+export interface Lifecycle {
+  /** Called on every session:ready; a returned promise (the inbox catching up) delays `onSynced`. */
+  onReady(fn: (ready: SessionReady) => unknown): void;
+  /** Called once the inbox has caught up after session:ready (counts from the server are then the truth). */
+  onSynced(fn: (ready: SessionReady) => void): void;
+  /** The user signed out or the session ended: forget everything of theirs (`problem`: why, if worth telling). */
+  onReset(fn: (problem: ErrorBody | null) => void): void;
+  /** The connection closes for good (shut down, or signed out): stop timers and listeners, send what waits. */
+  onStop(fn: () => void): void;
+}
+
 /**
  * What a feature gets from the core: the connection's `on` and `request`, the conversations, the
  * user, what is on screen, and the session's moments. A feature adds server events and requests
  * without editing connection.ts or client.ts beyond one `client.use(feature)`.
  */
-export interface FeatureContext {
+export interface FeatureContext extends Lifecycle {
   on: On;
   request: Request;
   me: ReadonlySignal<UserSummary | null>;
   conversations: ConversationStore;
   screen: ChatsOnScreen;
-  /** Called on every session:ready, once the inbox has caught up (counts from the server are then the truth). */
-  onSynced(fn: (ready: SessionReady) => void): void;
-  /** Called when the user signs out or the session ends: forget everything of theirs. */
-  onReset(fn: () => void): void;
 }
 
 /**

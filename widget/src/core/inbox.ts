@@ -1,13 +1,15 @@
-import type { ChatMessage, InboxEntry, SessionReady } from '@parley/backend/protocol';
+import type { ChatMessage, InboxEntry } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import { isNew, keyOfMessage } from './conversations.js';
-import type { ChatsOnScreen, ConversationStore } from './feature.js';
+import type { ChatsOnScreen, ConversationStore, Lifecycle } from './feature.js';
 import { createInboxCursor, type InboxCursor } from './inbox-cursor.js';
 import type { Receipts } from './receipts.js';
 import { storage } from './storage.js';
 
 export interface InboxDeps {
+  site: string;
   connection: Connection;
+  lifecycle: Lifecycle;
   conversations: ConversationStore;
   screen: ChatsOnScreen;
   receipts: Receipts;
@@ -21,9 +23,16 @@ export interface InboxDeps {
  * The user's ordered inbox: the cursor (saved per site and user), entries applied to the
  * conversations, then the server's own counts and markers once caught up (`conversation:list`).
  */
-export type Inbox = ReturnType<typeof createInbox>;
-
-export function createInbox({ connection, conversations, screen, receipts, delivered, arrived }: InboxDeps) {
+export function createInbox({
+  site,
+  connection,
+  lifecycle,
+  conversations,
+  screen,
+  receipts,
+  delivered,
+  arrived,
+}: InboxDeps) {
   let cursor: InboxCursor | null = null;
   const { dispatch } = conversations;
 
@@ -44,37 +53,32 @@ export function createInbox({ connection, conversations, screen, receipts, deliv
   }
 
   connection.on('inbox:entry', (entry) => cursor?.receive(entry));
-
-  return {
-    /** Catches up from where this browser left off; resolves once caught up (or failed to). */
-    ready(site: string, ready: SessionReady): Promise<void> {
-      const me = ready.user.id;
-      const cursorKey = `parley:${site}:${me}:seq`;
-      const saved = Number(storage.get(cursorKey));
-      // A new device starts at the head: conversation:list and history fill its screens instead
-      // of a replay of the whole inbox.
-      const start = Number.isSafeInteger(saved) && saved > 0 && saved <= ready.inboxHead ? saved : ready.inboxHead;
-      cursor = createInboxCursor(
-        start,
-        (after) => connection.request('inbox:sync', { after }),
-        (entry) => apply(me, entry),
-        (position) => storage.set(cursorKey, String(position)),
-      );
-      return cursor.sync().catch((err: unknown) => console.warn('[Parley] inbox sync failed', err));
-    },
-    reset(): void {
-      cursor = null;
-    },
-    /** The server's unread counts and markers, the truth once the inbox has caught up. */
-    async loadConversations(): Promise<void> {
-      try {
-        const list = await connection.request('conversation:list', {});
-        for (const summary of list.conversations) {
-          dispatch({ type: 'summary', summary, visible: screen.isVisible(summary.peer.id) });
-        }
-      } catch (err) {
-        console.warn('[Parley] could not load conversations', err);
+  // Catch up from where this browser left off; the session's other steps wait for it (onSynced).
+  lifecycle.onReady((ready) => {
+    const me = ready.user.id;
+    const cursorKey = `parley:${site}:${me}:seq`;
+    const saved = Number(storage.get(cursorKey));
+    // A new device starts at the head: conversation:list and history fill its screens instead
+    // of a replay of the whole inbox.
+    const start = Number.isSafeInteger(saved) && saved > 0 && saved <= ready.inboxHead ? saved : ready.inboxHead;
+    cursor = createInboxCursor(
+      start,
+      (after) => connection.request('inbox:sync', { after }),
+      (entry) => apply(me, entry),
+      (position) => storage.set(cursorKey, String(position)),
+    );
+    return cursor.sync().catch((err: unknown) => console.warn('[Parley] inbox sync failed', err));
+  });
+  // Caught up: the server's unread counts and markers are the truth.
+  lifecycle.onSynced(async () => {
+    try {
+      const list = await connection.request('conversation:list', {});
+      for (const summary of list.conversations) {
+        dispatch({ type: 'summary', summary, visible: screen.isVisible(summary.peer.id) });
       }
-    },
-  };
+    } catch (err) {
+      console.warn('[Parley] could not load conversations', err);
+    }
+  });
+  lifecycle.onReset(() => (cursor = null));
 }

@@ -2,7 +2,7 @@ import type { ReadonlySignal } from '@preact/signals-core';
 import type { UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import { conversationKey, emptyConversation, keyOfMessage, roomIdOf, type ShownMessage } from './conversations.js';
-import type { ConversationStore } from './feature.js';
+import type { ConversationStore, Lifecycle } from './feature.js';
 import { createOutbox, type Outbox } from './outbox.js';
 
 const HISTORY_PAGE = 50;
@@ -20,9 +20,11 @@ function newClientId(): string {
 export type Messages = ReturnType<typeof createMessages>;
 
 export function createMessages(
+  site: string,
   connection: Connection,
   { state, dispatch }: ConversationStore,
   me: ReadonlySignal<UserSummary | null>,
+  { onReady, onReset }: Lifecycle,
 ) {
   let outbox: Outbox | null = null;
   const keyOf = (m: ShownMessage) => keyOfMessage(m, m.senderId);
@@ -57,16 +59,15 @@ export function createMessages(
     transmit(message);
   }
 
+  // Signed in: show what waits in the user's outbox, and send it.
+  onReady((ready) => {
+    outbox = createOutbox(`parley:${site}:${ready.user.id}:outbox`);
+    for (const m of outbox.all()) dispatch({ type: 'upsert', key: keyOf(m), messages: [m] });
+    for (const m of outbox.all()) transmit(m);
+  });
+  onReset(() => (outbox = null));
+
   return {
-    /** Signed in as `userId` on `site`: show what waits in their outbox, and send it. */
-    ready(site: string, userId: string): void {
-      outbox = createOutbox(`parley:${site}:${userId}:outbox`);
-      for (const m of outbox.all()) dispatch({ type: 'upsert', key: keyOf(m), messages: [m] });
-      for (const m of outbox.all()) transmit(m);
-    },
-    reset(): void {
-      outbox = null;
-    },
     /** The server has the user's message (it came back through the inbox): nothing left to send. */
     delivered(clientId: string): void {
       outbox?.remove(clientId);

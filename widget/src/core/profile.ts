@@ -1,13 +1,7 @@
 import { batch, signal } from '@preact/signals-core';
-import type {
-  ChosenPresence,
-  OwnPresence,
-  Payload,
-  SessionReady,
-  UserSettings,
-  UserSummary,
-} from '@parley/backend/protocol';
+import type { ChosenPresence, OwnPresence, Payload, UserSettings, UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
+import type { Lifecycle } from './feature.js';
 import { createIdleWatcher } from './idle.js';
 import { storage } from './storage.js';
 
@@ -25,7 +19,12 @@ const DEFAULT_AWAY_AFTER_MS = 5 * 60_000;
  */
 export type Profile = ReturnType<typeof createProfile>;
 
-export function createProfile(connection: Connection, site: string, awayAfterMs = DEFAULT_AWAY_AFTER_MS) {
+export function createProfile(
+  connection: Connection,
+  { onReady, onReset, onStop }: Lifecycle,
+  site: string,
+  awayAfterMs = DEFAULT_AWAY_AFTER_MS,
+) {
   const me = signal<UserSummary | null>(null);
   const myPresence = signal<OwnPresence>({ state: 'online', status: '', idle: false });
   /** What the user set about e-mail digests. */
@@ -61,25 +60,20 @@ export function createProfile(connection: Connection, site: string, awayAfterMs 
   connection.on('user:updated', ({ user }) => {
     if (user.id === me.value?.id) me.value = user;
   });
+  onReady((ready) => {
+    me.value = ready.user;
+    myPresence.value = ready.presence;
+    settings.value = ready.settings;
+    watcher.start();
+  });
+  onReset(() => (me.value = null));
+  onStop(() => watcher.stop());
 
   return {
     me,
     myPresence,
     settings,
     prefs,
-    ready(ready: SessionReady): void {
-      batch(() => {
-        me.value = ready.user;
-        myPresence.value = ready.presence;
-        settings.value = ready.settings;
-      });
-      watcher.start();
-    },
-    /** Stops reporting idleness (signed out, or the widget shut down). */
-    stop: () => watcher.stop(),
-    reset(): void {
-      me.value = null;
-    },
     setPresence: (state: ChosenPresence, status: string): Promise<unknown> =>
       connection.request('presence:set', { state, status }),
     /** Saves the display name, avatar, e-mail address or digest choice on the server (other tabs hear of it). */

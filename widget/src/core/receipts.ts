@@ -1,6 +1,6 @@
 import type { Connection } from './connection.js';
 import { conversationKey, readPoint } from './conversations.js';
-import type { ConversationStore } from './feature.js';
+import type { ConversationStore, Lifecycle } from './feature.js';
 import { createReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
 
 /**
@@ -9,7 +9,11 @@ import { createReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
  */
 export type Receipts = ReturnType<typeof createReceipts>;
 
-export function createReceipts(connection: Connection, { state, dispatch }: ConversationStore) {
+export function createReceipts(
+  connection: Connection,
+  { state, dispatch }: ConversationStore,
+  { onReady, onReset, onStop }: Lifecycle,
+) {
   const throttle = createReceiptThrottle((key, kind, upTo) => {
     connection
       .request('conversation:read', { in: conversationKey(key), kind, upTo })
@@ -18,16 +22,16 @@ export function createReceipts(connection: Connection, { state, dispatch }: Conv
   const flush = () => throttle.flush();
   const acknowledge = (key: string, kind: ReceiptKind, upTo: string) => throttle.push(key, kind, upTo);
 
+  // A tab being closed or hidden sends what waits (adding the listener twice is a no-op).
+  onReady(() => window.addEventListener('pagehide', flush));
+  // Signed out: what waits is dropped, unsent. Shut down: it goes now.
+  onReset(() => throttle.clear());
+  onStop(() => {
+    flush();
+    window.removeEventListener('pagehide', flush);
+  });
+
   return {
-    /** Listens for the page going away (adding it twice is a no-op). */
-    start: () => window.addEventListener('pagehide', flush),
-    /** Sends what waits and stops listening (the host shut the widget down). */
-    stop(): void {
-      flush();
-      window.removeEventListener('pagehide', flush);
-    },
-    /** Drops what waits, unsent (the user signed out). */
-    clear: () => throttle.clear(),
     acknowledge,
     /** The user sees the conversation: nothing is unread here, and the others hear how far they read. */
     markRead(key: string): void {

@@ -1,15 +1,18 @@
 import { signal } from '@preact/signals-core';
 import type { RosterEntry, UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
+import type { Lifecycle } from './feature.js';
 
 /** The user's buddies, requests and blocks, with their presence, kept current by the server's pushes. */
 export type Roster = ReturnType<typeof createRoster>;
 
-export function createRoster(connection: Connection) {
+export function createRoster(connection: Connection, { onReady, onReset }: Lifecycle) {
   const entries = signal<RosterEntry[]>([]);
   const update = (id: string, patch: Partial<RosterEntry>) =>
     (entries.value = entries.value.map((r) => (r.user.id === id ? { ...r, ...patch } : r)));
 
+  onReady((ready) => (entries.value = ready.roster));
+  onReset(() => (entries.value = []));
   connection.on('presence:changed', ({ userId, presence }) => update(userId, { presence }));
   connection.on('user:updated', ({ user }) => update(user.id, { user }));
   connection.on('roster:changed', (change) => {

@@ -6,10 +6,10 @@ import {
   type LoginResponse,
   type Result,
   type SessionEnded,
-  type SessionReady,
   type SiteConfig,
 } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
+import type { Lifecycle } from './feature.js';
 import { tokenStore, type KeyValueStore, type TokenStorage } from './storage.js';
 
 /** What the user is told when the server ends their session. */
@@ -37,6 +37,7 @@ export function createSession(
   options: SessionOptions,
   connection: Connection,
   end: (problem: ErrorBody | null) => void,
+  { onReady, onReset }: Lifecycle,
 ) {
   const siteConfig = signal<SiteConfig | null>(null);
   /** The last problem worth telling the user about (sign-in refused, server unreachable). */
@@ -84,6 +85,19 @@ export function createSession(
   connection.on('session:ended', ({ reason }) =>
     end({ code: 'unauthorized', message: SESSION_ENDED[reason] ?? SESSION_ENDED.logout }),
   );
+  // Signed in with an identity token: keep the session it opened for reconnects.
+  onReady((ready) => {
+    problem.value = null;
+    if (!ready.session) return;
+    keep(ready.session.token);
+    connection.setAuth(auth());
+  });
+  onReset((reason) => {
+    token = null;
+    identity = null;
+    tokens.remove(tokenKey);
+    problem.value = reason;
+  });
 
   return {
     siteConfig,
@@ -118,20 +132,6 @@ export function createSession(
           headers: { authorization: `Bearer ${revoked}` },
         }).catch((err: unknown) => console.warn('[Parley] sign-out could not reach the server', err));
       }
-    },
-    /** The connection is signed in; an identity token's session is kept for reconnects. */
-    ready(ready: SessionReady): void {
-      problem.value = null;
-      if (!ready.session) return;
-      keep(ready.session.token);
-      connection.setAuth(auth());
-    },
-    /** Forgets the token (the session is over); `reason` is what the user is told, if anything. */
-    forget(reason: ErrorBody | null): void {
-      token = null;
-      identity = null;
-      tokens.remove(tokenKey);
-      problem.value = reason;
     },
   };
 }
