@@ -5,12 +5,13 @@
  */
 import { effect, signal, type Signal } from '@preact/signals-core';
 import { h, render } from 'preact';
-import { ParleyClient, type HostEvents } from './core/client.js';
+import { createClient, type HostEvents, type ParleyClient } from './core/client.js';
 import { TOKEN_STORAGES, type TokenStorage } from './core/storage.js';
 import { resolveLocale } from './i18n.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
 import { App } from './ui/App.js';
 import { Widget } from './ui/context.js';
+import { createViewState, type ViewState } from './ui/view-state.js';
 import css from './ui/styles.css?inline';
 
 export type { Theme } from './theme.js';
@@ -116,6 +117,7 @@ function boot(): void {
 
   let widget: {
     client: ParleyClient;
+    view: ViewState;
     host: HTMLElement;
     root: ShadowRoot;
     /** The page's own theme keys (settings, data-theme, setTheme); they win over the site's. */
@@ -152,7 +154,7 @@ function boot(): void {
       warn(`tokenStorage must be one of ${TOKEN_STORAGES.join(', ')}; using local.`);
       tokenStorage = undefined;
     }
-    const client = new ParleyClient({
+    const client = createClient({
       server: settings.server ?? location.origin,
       site: settings.site,
       ...(tokenStorage ? { tokenStorage } : {}),
@@ -167,9 +169,10 @@ function boot(): void {
       applyTheme(host, merged);
       locale.value = resolveLocale(pageLocale.value ?? merged.locale ?? navigator.language ?? 'en');
     });
-    widget = { client, host, root, pageTheme, stop };
+    const view = createViewState(client);
+    widget = { client, view, host, root, pageTheme, stop };
     const hideLauncher = settings.hideLauncher === true;
-    render(h(Widget.Provider, { value: { client, locale, theme, hideLauncher } }, h(App, {})), root);
+    render(h(Widget.Provider, { value: { client, view, locale, theme, hideLauncher } }, h(App, {})), root);
     client.start();
     if (settings.identityToken) client.loginWithIdentity(settings.identityToken);
     for (const call of beforeMount.splice(0)) run(...call);
@@ -186,9 +189,9 @@ function boot(): void {
         return warn("init expects a settings object: Parley('init', { site: '…' }).");
       mount({ ...tag, ...window.ParleySettings, ...(settings as Partial<ParleySettings>) });
     },
-    open: whenMounted((w) => w.client.open()),
-    close: whenMounted((w) => w.client.close()),
-    toggle: whenMounted((w) => (w.client.panelOpen.value ? w.client.close() : w.client.open())),
+    open: whenMounted((w) => w.view.open()),
+    close: whenMounted((w) => w.view.close()),
+    toggle: whenMounted((w) => w.view.toggle()),
     login: (args, name) => {
       const c = args[0] as { username?: unknown; password?: unknown; token?: unknown } | undefined;
       const ok = typeof c?.token === 'string' || (typeof c?.username === 'string' && typeof c.password === 'string');
@@ -212,7 +215,7 @@ function boot(): void {
       whenMounted((w) => {
         const draft = options?.draft as string | undefined;
         const attempt = () =>
-          w.client.openChatWith(username, draft).then((found) => {
+          w.view.openChatWith(username, draft).then((found) => {
             if (!found) warn(`openChat: no user "${username}" to chat with.`);
           });
         // Before sign-in completes the roster is empty: wait for it.
@@ -222,7 +225,7 @@ function boot(): void {
             off();
             void attempt();
           });
-          w.client.open();
+          w.view.open();
         }
       })(args, name);
     },
@@ -258,6 +261,7 @@ function boot(): void {
     shutdown: () => {
       if (widget) {
         widget.stop();
+        widget.view.stop();
         widget.client.disconnect();
         render(null, widget.root);
         widget.host.remove();

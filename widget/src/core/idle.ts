@@ -12,47 +12,41 @@ const SHARE_EVERY_MS = 10_000;
  * under `key`. Calls `active()` on input (throttled) and `idle()` when the last activity anywhere
  * is older than `afterMs`; the caller compares with what the server believes and tells it.
  */
-export class IdleWatcher {
-  private last = Date.now();
-  private shared = 0;
-  private timer: ReturnType<typeof setInterval> | undefined;
+export function createIdleWatcher(key: string, afterMs: number, on: { active: () => void; idle: () => void }) {
+  let last = Date.now();
+  let shared = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(
-    private readonly key: string,
-    private readonly afterMs: number,
-    private readonly on: { active: () => void; idle: () => void },
-  ) {}
-
-  start(): void {
-    if (this.timer !== undefined || !(this.afterMs > 0)) return;
-    for (const type of ACTIVITY) window.addEventListener(type, this.seen, { capture: true, passive: true });
-    document.addEventListener('visibilitychange', this.seen);
-    this.seen();
-    this.timer = setInterval(this.check, Math.min(30_000, Math.max(250, this.afterMs / 4)));
-  }
-
-  stop(): void {
-    if (this.timer === undefined) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    for (const type of ACTIVITY) window.removeEventListener(type, this.seen, { capture: true });
-    document.removeEventListener('visibilitychange', this.seen);
-  }
-
-  private readonly seen = (event?: Event): void => {
+  const seen = (event?: Event): void => {
     if (document.visibilityState === 'hidden') return;
     const now = Date.now();
-    if (event?.type === 'pointermove' && now - this.last < 1000) return;
-    this.last = now;
-    if (now - this.shared >= SHARE_EVERY_MS) {
-      this.shared = now;
-      storage.set(this.key, String(now));
+    if (event?.type === 'pointermove' && now - last < 1000) return;
+    last = now;
+    if (now - shared >= SHARE_EVERY_MS) {
+      shared = now;
+      storage.set(key, String(now));
     }
-    this.on.active();
+    on.active();
+  };
+  const check = (): void => {
+    const elsewhere = Number(storage.get(key)) || 0;
+    if (Date.now() - Math.max(last, elsewhere) >= afterMs) on.idle();
   };
 
-  private readonly check = (): void => {
-    const elsewhere = Number(storage.get(this.key)) || 0;
-    if (Date.now() - Math.max(this.last, elsewhere) >= this.afterMs) this.on.idle();
+  return {
+    start(): void {
+      if (timer !== undefined || !(afterMs > 0)) return;
+      for (const type of ACTIVITY) window.addEventListener(type, seen, { capture: true, passive: true });
+      document.addEventListener('visibilitychange', seen);
+      seen();
+      timer = setInterval(check, Math.min(30_000, Math.max(250, afterMs / 4)));
+    },
+    stop(): void {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      for (const type of ACTIVITY) window.removeEventListener(type, seen, { capture: true });
+      document.removeEventListener('visibilitychange', seen);
+    },
   };
 }

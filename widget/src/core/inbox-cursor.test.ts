@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxEntry } from '@parley/backend/protocol';
-import { InboxCursor, type SyncPage } from './inbox-cursor.js';
+import { createInboxCursor, type SyncPage } from './inbox-cursor.js';
 
 const entry = (seq: number): InboxEntry => ({
   seq,
@@ -11,7 +11,7 @@ const entry = (seq: number): InboxEntry => ({
     conversationId: 'dm:a:b',
     senderId: 'a',
     recipientId: 'b',
-    body: `hello ${seq}`,
+    content: { kind: 'text', text: `hello ${seq}` },
     createdAt: new Date(0).toISOString(),
   },
 });
@@ -32,7 +32,7 @@ describe('InboxCursor', () => {
   it('applies live entries in order and drops ones it already has', () => {
     const applied: number[] = [];
     const saved: number[] = [];
-    const cursor = new InboxCursor(
+    const cursor = createInboxCursor(
       0,
       inbox(0).fetchPage,
       (e) => applied.push(e.seq),
@@ -48,7 +48,7 @@ describe('InboxCursor', () => {
   it('syncs every page after the cursor, once each', async () => {
     const applied: number[] = [];
     const server = inbox(10);
-    const cursor = new InboxCursor(
+    const cursor = createInboxCursor(
       2,
       server.fetchPage,
       (e) => applied.push(e.seq),
@@ -62,7 +62,7 @@ describe('InboxCursor', () => {
   it('fills a gap: an entry from further ahead triggers a sync instead of being shown out of order', async () => {
     const applied: number[] = [];
     const server = inbox(5, 10);
-    const cursor = new InboxCursor(
+    const cursor = createInboxCursor(
       1,
       server.fetchPage,
       (e) => applied.push(e.seq),
@@ -79,7 +79,7 @@ describe('InboxCursor', () => {
   it('goes round again when a live entry arrives past what a running sync read', async () => {
     const applied: number[] = [];
     const server = inbox(3, 10);
-    const cursor = new InboxCursor(
+    const cursor = createInboxCursor(
       0,
       server.fetchPage,
       (e) => applied.push(e.seq),

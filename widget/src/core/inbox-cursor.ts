@@ -12,55 +12,55 @@ export interface SyncPage {
  * that arrive while a sync runs are left to that sync; if one of them lies past what the sync
  * read, the sync goes round again.
  */
-export class InboxCursor {
-  private syncing: Promise<void> | undefined;
-  private seenAhead = 0;
+export type InboxCursor = ReturnType<typeof createInboxCursor>;
 
-  constructor(
-    private position: number,
-    private readonly fetchPage: (after: number) => Promise<SyncPage>,
-    private readonly apply: (entry: InboxEntry) => void,
-    private readonly save: (position: number) => void,
-  ) {}
+export function createInboxCursor(
+  position: number,
+  fetchPage: (after: number) => Promise<SyncPage>,
+  apply: (entry: InboxEntry) => void,
+  save: (position: number) => void,
+) {
+  let syncing: Promise<void> | undefined;
+  let seenAhead = 0;
 
-  get seq(): number {
-    return this.position;
-  }
+  const advance = (entry: InboxEntry) => {
+    position = entry.seq;
+    apply(entry);
+  };
 
-  receive(entry: InboxEntry): void {
-    if (entry.seq <= this.position) return;
-    if (!this.syncing && entry.seq === this.position + 1) {
-      this.advance(entry);
-      this.save(this.position);
-      return;
-    }
-    this.seenAhead = Math.max(this.seenAhead, entry.seq);
-    void this.sync();
-  }
-
-  /** Fetches everything after the cursor. Concurrent calls share one run. */
-  sync(): Promise<void> {
-    this.syncing ??= this.run().finally(() => {
-      this.syncing = undefined;
-    });
-    return this.syncing;
-  }
-
-  private async run(): Promise<void> {
+  async function run(): Promise<void> {
     for (let round = 0; round < 10_000; round++) {
-      const page = await this.fetchPage(this.position);
-      for (const entry of page.entries) if (entry.seq > this.position) this.advance(entry);
-      this.save(this.position);
-      if (!page.hasMore && this.seenAhead <= this.position) return;
-      if (page.entries.length === 0 && this.seenAhead > this.position) {
+      const page = await fetchPage(position);
+      for (const entry of page.entries) if (entry.seq > position) advance(entry);
+      save(position);
+      if (!page.hasMore && seenAhead <= position) return;
+      if (page.entries.length === 0 && seenAhead > position) {
         // The server has nothing past the cursor yet; the entry we saw will come with the next read.
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
   }
 
-  private advance(entry: InboxEntry): void {
-    this.position = entry.seq;
-    this.apply(entry);
-  }
+  /** Fetches everything after the cursor. Concurrent calls share one run. */
+  const sync = (): Promise<void> =>
+    (syncing ??= run().finally(() => {
+      syncing = undefined;
+    }));
+
+  return {
+    get seq(): number {
+      return position;
+    },
+    receive(entry: InboxEntry): void {
+      if (entry.seq <= position) return;
+      if (!syncing && entry.seq === position + 1) {
+        advance(entry);
+        save(position);
+        return;
+      }
+      seenAhead = Math.max(seenAhead, entry.seq);
+      void sync();
+    },
+    sync,
+  };
 }

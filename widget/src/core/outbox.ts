@@ -1,3 +1,4 @@
+import type { MessageContent } from '@parley/backend/protocol';
 import { storage } from './storage.js';
 
 interface Queued {
@@ -7,7 +8,7 @@ interface Queued {
   recipientId: string;
   /** Set for a room message. */
   roomId?: string;
-  body: string;
+  content: MessageContent;
   createdAt: string;
   state: 'pending';
 }
@@ -17,46 +18,37 @@ interface Queued {
  * site and user) so a reload or a closed tab does not lose them. They are sent again, with the same
  * client id, whenever the connection is back.
  */
-export class Outbox {
-  private items: Queued[];
+export type Outbox = ReturnType<typeof createOutbox>;
 
-  constructor(private readonly key: string) {
-    let items: Queued[] = [];
-    const raw = storage.get(key);
-    if (raw) {
-      try {
-        const parsed = JSON.parse(raw) as unknown;
-        if (Array.isArray(parsed)) items = parsed.filter(isQueued);
-      } catch {
-        storage.remove(key); // unreadable: nothing we can resend from it
-      }
+export function createOutbox(key: string) {
+  let items: Queued[] = [];
+  const raw = storage.get(key);
+  if (raw) {
+    try {
+      const parsed = JSON.parse(raw) as unknown;
+      if (Array.isArray(parsed)) items = parsed.map(fromVersion1).filter(isQueued);
+    } catch {
+      storage.remove(key); // unreadable: nothing we can resend from it
     }
-    this.items = items;
   }
+  const save = () => (items.length ? storage.set(key, JSON.stringify(items)) : storage.remove(key));
 
-  all(): (Queued & { id: null })[] {
-    return this.items.map((m) => ({ ...m, id: null }));
-  }
-
-  add(message: Omit<Queued, 'state'>): void {
-    const { clientId, senderId, recipientId, roomId, body, createdAt } = message;
-    this.items = [
-      ...this.items.filter((m) => m.clientId !== clientId),
-      { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), body, createdAt, state: 'pending' },
-    ];
-    this.save();
-  }
-
-  remove(clientId: string): void {
-    const before = this.items.length;
-    this.items = this.items.filter((m) => m.clientId !== clientId);
-    if (this.items.length !== before) this.save();
-  }
-
-  private save(): void {
-    if (this.items.length) storage.set(this.key, JSON.stringify(this.items));
-    else storage.remove(this.key);
-  }
+  return {
+    all: (): (Queued & { id: null })[] => items.map((m) => ({ ...m, id: null })),
+    add(message: Omit<Queued, 'state'>): void {
+      const { clientId, senderId, recipientId, roomId, content, createdAt } = message;
+      items = [
+        ...items.filter((m) => m.clientId !== clientId),
+        { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), content, createdAt, state: 'pending' },
+      ];
+      save();
+    },
+    remove(clientId: string): void {
+      const before = items.length;
+      items = items.filter((m) => m.clientId !== clientId);
+      if (items.length !== before) save();
+    },
+  };
 }
 
 function isQueued(value: unknown): value is Queued {
@@ -68,7 +60,17 @@ function isQueued(value: unknown): value is Queued {
     typeof v.senderId === 'string' &&
     typeof v.recipientId === 'string' &&
     (v.roomId === undefined || typeof v.roomId === 'string') &&
-    typeof v.body === 'string' &&
+    typeof v.content === 'object' &&
+    v.content !== null &&
+    typeof v.content.kind === 'string' &&
     typeof v.createdAt === 'string'
   );
+}
+
+/** An outbox saved by a widget of protocol 1 held `body`; its messages still go out after the update. */
+function fromVersion1(value: unknown): unknown {
+  const v = value as { body?: unknown; content?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.body !== 'string' || v.content !== undefined) return value;
+  const { body, ...rest } = v;
+  return { ...rest, content: { kind: 'text', text: body } };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
+import { createReceiptThrottle, type ReceiptThrottle, type ReceiptKind } from './receipt-throttle.js';
 
 describe('ReceiptThrottle', () => {
   let sent: [string, ReceiptKind, string][];
@@ -8,7 +8,7 @@ describe('ReceiptThrottle', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     sent = [];
-    throttle = new ReceiptThrottle((key, kind, upTo) => sent.push([key, kind, upTo]), 250);
+    throttle = createReceiptThrottle((key, kind, upTo) => sent.push([key, kind, upTo]), 250);
   });
   afterEach(() => vi.useRealTimers());
 

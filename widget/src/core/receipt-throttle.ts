@@ -15,52 +15,49 @@ interface OpenWindow {
  * receipt is never held back: a user who opens a chat and closes the tab at once has still read it.
  * `flush` sends whatever waits (the page is being hidden or the client is stopping).
  */
-export class ReceiptThrottle {
-  private readonly windows = new Map<string, OpenWindow>();
+export type ReceiptThrottle = ReturnType<typeof createReceiptThrottle>;
 
-  constructor(
-    private readonly send: (key: string, kind: ReceiptKind, upTo: string) => void,
-    private readonly windowMs = 250,
-  ) {}
+export function createReceiptThrottle(send: (key: string, kind: ReceiptKind, upTo: string) => void, windowMs = 250) {
+  const windows = new Map<string, OpenWindow>();
 
-  push(key: string, kind: ReceiptKind, upTo: string): void {
-    const open = this.windows.get(key);
-    if (!open) return this.sendAndOpen(key, kind, upTo);
-    if (kind === 'read' && open.sent === 'delivered') {
-      const upToAll = open.pending && open.pending.upTo > upTo ? open.pending.upTo : upTo;
-      clearTimeout(open.timer);
-      this.windows.delete(key);
-      return this.sendAndOpen(key, 'read', upToAll);
-    }
-    if (!open.pending) open.pending = { kind, upTo };
-    else {
-      if (upTo > open.pending.upTo) open.pending.upTo = upTo;
-      if (kind === 'read') open.pending.kind = 'read';
-    }
-  }
-
-  /** Sends every waiting receipt now. */
-  flush(): void {
-    for (const [key, open] of this.windows) {
-      clearTimeout(open.timer);
-      if (open.pending) this.send(key, open.pending.kind, open.pending.upTo);
-    }
-    this.windows.clear();
-  }
-
-  /** Drops everything waiting, unsent (the user signed out). */
-  clear(): void {
-    for (const open of this.windows.values()) clearTimeout(open.timer);
-    this.windows.clear();
-  }
-
-  private sendAndOpen(key: string, kind: ReceiptKind, upTo: string): void {
-    this.send(key, kind, upTo);
+  function sendAndOpen(key: string, kind: ReceiptKind, upTo: string): void {
+    send(key, kind, upTo);
     const timer = setTimeout(() => {
-      const open = this.windows.get(key);
-      this.windows.delete(key);
-      if (open?.pending) this.send(key, open.pending.kind, open.pending.upTo);
-    }, this.windowMs);
-    this.windows.set(key, { sent: kind, pending: null, timer });
+      const open = windows.get(key);
+      windows.delete(key);
+      if (open?.pending) send(key, open.pending.kind, open.pending.upTo);
+    }, windowMs);
+    windows.set(key, { sent: kind, pending: null, timer });
   }
+
+  return {
+    push(key: string, kind: ReceiptKind, upTo: string): void {
+      const open = windows.get(key);
+      if (!open) return sendAndOpen(key, kind, upTo);
+      if (kind === 'read' && open.sent === 'delivered') {
+        const upToAll = open.pending && open.pending.upTo > upTo ? open.pending.upTo : upTo;
+        clearTimeout(open.timer);
+        windows.delete(key);
+        return sendAndOpen(key, 'read', upToAll);
+      }
+      if (!open.pending) open.pending = { kind, upTo };
+      else {
+        if (upTo > open.pending.upTo) open.pending.upTo = upTo;
+        if (kind === 'read') open.pending.kind = 'read';
+      }
+    },
+    /** Sends every waiting receipt now. */
+    flush(): void {
+      for (const [key, open] of windows) {
+        clearTimeout(open.timer);
+        if (open.pending) send(key, open.pending.kind, open.pending.upTo);
+      }
+      windows.clear();
+    },
+    /** Drops everything waiting, unsent (the user signed out). */
+    clear(): void {
+      for (const open of windows.values()) clearTimeout(open.timer);
+      windows.clear();
+    },
+  };
 }

@@ -8,9 +8,9 @@ import { Launcher } from './Launcher.js';
 import { Panel } from './Panel.js';
 
 export function App() {
-  const { client, hideLauncher } = useWidget();
-  const open = client.panelOpen.value;
-  const docked = client.me.value ? client.docked.value : [];
+  const { client, view, hideLauncher } = useWidget();
+  const open = view.panelOpen.value;
+  const docked = client.me.value ? view.docked.value : [];
   const launcher = useRef<HTMLButtonElement>(null);
   const wasOpen = useRef(open);
   useAttention();

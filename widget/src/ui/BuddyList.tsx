@@ -6,7 +6,7 @@ import { PresenceLabel } from './PresenceLabel.js';
 
 /** Accepted buddies by group (online first), pending requests, blocked users, and adding someone by search. */
 export function BuddyList() {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   const [filter, setFilter] = useState('');
   const roster = client.roster.value;
   const conversations = client.conversations.value;
@@ -97,7 +97,7 @@ export function BuddyList() {
                     class="buddy"
                     part="buddy"
                     data-presence={presence.state}
-                    onClick={() => client.open(user.id)}
+                    onClick={() => view.open(user.id)}
                   >
                     <Avatar user={user} />
                     <span class="who">

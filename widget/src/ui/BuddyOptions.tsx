@@ -9,7 +9,7 @@ type Risky = 'roster:remove' | 'roster:block';
  * them. Removing and blocking ask for a second click first. A failure shows its reason here.
  */
 export function BuddyOptions({ entry }: { entry: RosterEntry }) {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   const { user } = entry;
   const [group, setGroup] = useState(entry.group ?? '');
   const [confirming, setConfirming] = useState<Risky | null>(null);
@@ -20,7 +20,7 @@ export function BuddyOptions({ entry }: { entry: RosterEntry }) {
   const risky = (event: Risky) => {
     if (confirming !== event) return setConfirming(event);
     // Gone from the list (removed) or blocked: back to the list.
-    void run(client.request(event, { userId: user.id }), () => client.open(null));
+    void run(client.request(event, { userId: user.id }), () => view.open(null));
   };
 
   return (

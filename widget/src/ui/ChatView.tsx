@@ -3,10 +3,11 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { roomIdOf, type ShownMessage } from '../core/client.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
-import { MessageText } from './MessageText.js';
+import { MessageContent } from './MessageText.js';
 import { PresenceLabel } from './PresenceLabel.js';
 import { BuddyOptions } from './BuddyOptions.js';
 import { RoomMembers } from './RoomMembers.js';
+import { Slot } from './slots.js';
 
 const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
 
@@ -22,7 +23,7 @@ function dayLabel(iso: string, t: ReturnType<typeof useWidget>['t']): string {
 
 /** One conversation or room: history (older pages load as you scroll up), marks, typing, composer. */
 export function ChatView({ peerId, docked = false }: { peerId: string; docked?: boolean }) {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   const buddy = client.roster.value.find((r) => r.user.id === peerId);
   const room = client.rooms.value.get(roomIdOf(peerId) ?? '');
   const conversation = client.conversations.value.get(peerId);
@@ -39,8 +40,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         .map(([id]) => nameOf(id))
         .filter((n) => n !== '')
     : [];
-  const typers = (conversation?.typing ?? []).map((id) => (room ? nameOf(id) : name)).filter((n) => n !== '');
-  const [draft, setDraft] = useState(() => client.takeDraft(peerId) ?? '');
+  const [draft, setDraft] = useState(() => view.takeDraft(peerId) ?? '');
   const [emoji, setEmoji] = useState(false);
   const list = useRef<HTMLOListElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -48,9 +48,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const atBottom = useRef(true);
 
   // A draft handed over by the host (openChat with { draft }) after this view was already open.
-  const pendingDraft = client.drafts.value.get(peerId);
+  const pendingDraft = view.drafts.value.get(peerId);
   useEffect(() => {
-    if (pendingDraft !== undefined) setDraft(client.takeDraft(peerId) ?? '');
+    if (pendingDraft !== undefined) setDraft(view.takeDraft(peerId) ?? '');
   }, [pendingDraft]);
 
   // In view: history, unread cleared, receipt sent. Again whenever new messages arrive.
@@ -108,7 +108,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     <div class="chat">
       <div class="chat-header">
         {docked ? null : (
-          <button type="button" class="icon" aria-label={t('back')} onClick={() => client.open(null)}>
+          <button type="button" class="icon" aria-label={t('back')} onClick={() => view.open(null)}>
             ‹
           </button>
         )}
@@ -146,7 +146,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             type="button"
             class="icon wide-only"
             aria-label={t('openSideBySide')}
-            onClick={() => client.dock(peerId)}
+            onClick={() => view.dock(peerId)}
           >
             <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
               <path fill="none" stroke="currentColor" stroke-width="2" d="M9 4h11v11M15 9H4v11h11z" />
@@ -158,7 +158,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             type="button"
             class="icon"
             aria-label={t('closeWindow', { name })}
-            onClick={() => client.undock(peerId)}
+            onClick={() => view.undock(peerId)}
           >
             ×
           </button>
@@ -201,7 +201,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               data-state={m.state}
             >
               {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
-              <MessageText text={m.body} />
+              <MessageContent content={m.content} />
               <span class="meta">
                 <time dateTime={m.createdAt}>
                   {new Date(m.createdAt).toLocaleTimeString(t.locale, { hour: '2-digit', minute: '2-digit' })}
@@ -222,15 +222,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           );
           return out;
         })}
-        {typers.length > 0 && (
-          <li class="typing">
-            <span role="status">
-              {typers.length === 1
-                ? t('typing', { name: typers[0]! })
-                : t('typingSeveral', { names: typers.join(', ') })}
-            </span>
-          </li>
-        )}
+        <Slot name="chat.after-messages" peerId={peerId} />
       </ol>
       {emoji && (
         <div class="emoji" role="group" aria-label={t('emoji')}>

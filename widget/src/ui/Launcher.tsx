@@ -8,10 +8,10 @@ const ICONS = {
 } as const;
 
 export function Launcher({ buttonRef }: { buttonRef: Ref<HTMLButtonElement> }) {
-  const { client, t, theme } = useWidget();
+  const { client, view, t, theme } = useWidget();
   const unread = client.unreadTotal.value;
   const mentioned = [...client.conversations.value.values()].some((c) => c.mentioned > 0);
-  const open = client.panelOpen.value;
+  const open = view.panelOpen.value;
   const label = theme.value.launcherLabel;
   const icon = theme.value.launcherIcon ?? 'chat';
   return (
@@ -22,7 +22,7 @@ export function Launcher({ buttonRef }: { buttonRef: Ref<HTMLButtonElement> }) {
       part="launcher"
       aria-expanded={open}
       aria-label={open ? t('closeChat') : unread ? t('openChatUnread', { n: unread }) : t('openChat')}
-      onClick={() => (open ? client.close() : client.open())}
+      onClick={() => (open ? view.close() : view.open())}
     >
       {icon !== 'none' && (
         <svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true">

@@ -8,10 +8,10 @@ import { StatusMenu } from './StatusMenu.js';
 
 /** The main panel: sign-in, or the lists, or one chat. */
 export function Panel() {
-  const { client, t, theme } = useWidget();
+  const { client, view, t, theme } = useWidget();
   const status = client.status.value;
   const me = client.me.value;
-  const peer = client.activePeer.value;
+  const peer = view.activePeer.value;
   const [tab, setTab] = useState<'buddies' | 'chats'>('buddies');
   const [menu, setMenu] = useState(false);
   const panel = useRef<HTMLElement>(null);
@@ -27,7 +27,7 @@ export function Panel() {
       aria-label={title}
       tabIndex={-1}
       ref={panel}
-      onKeyDown={(e) => e.key === 'Escape' && client.close()}
+      onKeyDown={(e) => e.key === 'Escape' && view.close()}
     >
       <header class="panel-header" part="header">
         <h2 class="panel-title">{title}</h2>
@@ -37,7 +37,7 @@ export function Panel() {
             <span class="me-name">{me.displayName}</span>
           </button>
         )}
-        <button type="button" class="icon" aria-label={t('closeChat')} onClick={() => client.close()}>
+        <button type="button" class="icon" aria-label={t('closeChat')} onClick={() => view.close()}>
           ×
         </button>
       </header>

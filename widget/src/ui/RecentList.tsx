@@ -1,12 +1,13 @@
 import type { PublicRoom } from '@parley/backend/protocol';
 import { useState } from 'preact/hooks';
 import { roomIdOf, roomKey } from '../core/client.js';
+import { contentPreview } from './MessageText.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 
 /** Invitations, then conversations and rooms, most recent first, with unread counts and mentions. */
 export function RecentList() {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   const me = client.me.value;
   const people = new Map(client.roster.value.map((e) => [e.user.id, e.user]));
   const rooms = client.rooms.value;
@@ -45,7 +46,7 @@ export function RecentList() {
                   type="button"
                   class="small primary"
                   aria-label={`${t('accept')} ${room.name}`}
-                  onClick={() => act(() => client.joinRoom(room.id))}
+                  onClick={() => act(() => client.joinRoom(room.id).then(() => view.open(roomKey(room.id))))}
                 >
                   {t('accept')}
                 </button>
@@ -70,11 +71,12 @@ export function RecentList() {
             const user = people.get(c.peerId);
             const last = c.last;
             const who = last && room && last.senderId !== me?.id ? `${people.get(last.senderId)?.displayName}: ` : '';
-            const text = !last ? '' : last.senderId === me?.id ? t('you', { text: last.body }) : who + last.body;
+            const preview = last && contentPreview(last.content, t);
+            const text = !last ? '' : last.senderId === me?.id ? t('you', { text: preview! }) : who + preview;
             const name = room?.name ?? user?.displayName ?? '…';
             return (
               <li key={c.peerId}>
-                <button type="button" class="buddy" onClick={() => client.open(c.peerId)}>
+                <button type="button" class="buddy" onClick={() => view.open(c.peerId)}>
                   {room ? (
                     <span class="avatar room" aria-hidden="true">
                       #
@@ -101,7 +103,7 @@ export function RecentList() {
 
 /** Making a room, and finding public ones to join. */
 function RoomFinder() {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   const [name, setName] = useState('');
   const [open, setOpen] = useState(false);
   const [found, setFound] = useState<PublicRoom[] | null>(null);
@@ -112,7 +114,7 @@ function RoomFinder() {
     try {
       const room = await client.createRoom(name.trim(), open);
       setName('');
-      client.open(roomKey(room.id));
+      view.open(roomKey(room.id));
     } catch (err) {
       console.warn('[Parley] could not create the room', err);
     }
@@ -163,7 +165,10 @@ function RoomFinder() {
                   class="small primary"
                   aria-label={`${t('join')} ${room.name}`}
                   onClick={() =>
-                    client.joinRoom(room.id).catch((err: Error) => console.warn(`[Parley] join failed: ${err.message}`))
+                    client
+                      .joinRoom(room.id)
+                      .then(() => view.open(roomKey(room.id)))
+                      .catch((err: Error) => console.warn(`[Parley] join failed: ${err.message}`))
                   }
                 >
                   {t('join')}

@@ -1,6 +1,8 @@
 import { useEffect } from 'preact/hooks';
 import type { ParleyClient } from '../core/client.js';
 import { useWidget } from './context.js';
+import { contentPreview } from './MessageText.js';
+import type { ViewState } from './view-state.js';
 
 /**
  * Keeps the visitor informed: the unread count in the page title, an optional sound, and a
@@ -8,7 +10,7 @@ import { useWidget } from './context.js';
  * browser's permission is asked).
  */
 export function useAttention(): void {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
 
   // Straight from the signal, not through rendering: a background tab may not render for a while.
   useEffect(() => {
@@ -28,12 +30,13 @@ export function useAttention(): void {
         if (client.prefs.value.sound) chime();
         // A room message opens the room, not a chat with its sender.
         const where = message.roomId ? `room:${message.roomId}` : message.senderId;
-        notifyHidden(client, t('newMessageFrom', { name: from?.displayName ?? '' }), message.body, {
+        const body = contentPreview(message.content, t);
+        notifyHidden(client, view, t('newMessageFrom', { name: from?.displayName ?? '' }), body, {
           tag: `parley-${where}`,
           open: where,
         });
       }),
-    [client, t],
+    [client, view, t],
   );
 }
 
@@ -42,19 +45,20 @@ export function useAttention(): void {
  * enabled and the tab is hidden) says who mentioned the user where, and stays until clicked.
  */
 export function useMentionAttention(): void {
-  const { client, t } = useWidget();
+  const { client, view, t } = useWidget();
   useEffect(
     () =>
       client.events.on('mention', ({ roomId, from, message }) => {
         if (client.prefs.value.sound) setTimeout(chime, 400);
         const room = client.rooms.value.get(roomId)?.name ?? '';
-        notifyHidden(client, t('mentionIn', { name: from?.displayName ?? '', room }), message.body, {
+        const body = contentPreview(message.content, t);
+        notifyHidden(client, view, t('mentionIn', { name: from?.displayName ?? '', room }), body, {
           tag: `parley-room:${roomId}`, // the same tag as the message's notification, which this one replaces
           open: `room:${roomId}`,
           requireInteraction: true,
         });
       }),
-    [client, t],
+    [client, view, t],
   );
 }
 
@@ -65,6 +69,7 @@ export function useMentionAttention(): void {
  */
 function notifyHidden(
   client: ParleyClient,
+  view: ViewState,
   title: string,
   body: string,
   options: { tag: string; open: string; requireInteraction?: boolean },
@@ -78,7 +83,7 @@ function notifyHidden(
   });
   n.onclick = () => {
     window.focus();
-    client.open(options.open);
+    view.open(options.open);
     n.close();
   };
 }

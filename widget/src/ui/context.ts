@@ -3,10 +3,13 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { ParleyClient } from '../core/client.js';
 import { translator, type Translate } from '../i18n.js';
+import type { ViewState } from './view-state.js';
 import type { Theme } from '../theme.js';
 
 export interface WidgetContext {
   client: ParleyClient;
+  /** What is on screen: the panel, the chat in it, docked chats, drafts. */
+  view: ViewState;
   locale: Signal<string>;
   theme: Signal<Theme>;
   /** The page opens Parley from its own button; no default launcher. */
