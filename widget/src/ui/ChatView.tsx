@@ -1,4 +1,4 @@
-import { Limits } from '@parley/backend/protocol';
+import { Limits } from '@parley/backend/protocol/constants';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { roomIdOf, type ShownMessage } from '../core/client.js';
 import { Avatar } from './Avatar.js';
