@@ -6,9 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { migrate } from '../../backend/src/store/migrate.ts';
-import { hashPassword } from '../../backend/src/services/accounts.ts';
-import { directConversationId } from '../../backend/src/services/messaging.ts';
+import { directConversationId, hashPassword, migrate } from '@parley/backend/testing';
 
 export const SITE = 'demo';
 export const PASSWORD = 'bench-pass';
