@@ -78,12 +78,6 @@ export async function seed(dbPath: string, plan: SeedPlan): Promise<SeedResult> 
   const insertBuddy = db.prepare(
     "INSERT INTO \"Buddy\" (ownerId, buddyId, state, groupName, createdAt, updatedAt) VALUES (?, ?, 'accepted', 'Bench', ?, ?)",
   );
-  const insertMessage = db.prepare(
-    'INSERT INTO "Message" (id, siteId, senderId, conversationId, recipientId, clientId, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const insertEntry = db.prepare(
-    'INSERT INTO "InboxEntry" (userId, seq, kind, messageId, createdAt) VALUES (?, ?, \'message\', ?, ?)',
-  );
   const setSeq = db.prepare('UPDATE "User" SET inboxSeq = ? WHERE id = ?');
   const rows = { users: 0, buddies: 0, sessions: 0, messages: 0 };
 
