@@ -3,9 +3,7 @@
  * server's SQLite file (WAL mode lets both write). Demo users alice, bob and carol exist already.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { hashPassword } from '../backend/src/services/accounts.js';
-import { directConversationId } from '../backend/src/services/messaging.js';
-import { PrismaStore } from '../backend/src/store/prisma-store.js';
+import { directConversationId, hashPassword, withStore } from '@parley/backend/testing';
 
 /** Users with password `<name>-pass`; none are anyone's buddy unless said below. */
 export const E2E_USERS = [
@@ -31,8 +29,7 @@ export const E2E_USERS = [
 export const HISTORY_SIZE = 200;
 
 export async function seed(databaseFile: string): Promise<void> {
-  const store = await PrismaStore.open({ kind: 'sqlite', url: databaseFile });
-  try {
+  await withStore({ kind: 'sqlite', url: databaseFile }, async (store) => {
     const ids: Record<string, string> = {};
     for (const name of E2E_USERS) {
       ids[name] = uuidv7();
@@ -95,7 +92,5 @@ export async function seed(databaseFile: string): Promise<void> {
       });
     }
     await store.append(items);
-  } finally {
-    await store.close();
-  }
+  });
 }
