@@ -237,7 +237,7 @@ for (const config of CONFIGURATIONS) {
         if (!cells.includes(state)) continue;
         await test.step(cell, async () => {
           await settle(page);
-          await timed('screenshot', () => page.screenshot({ path: testInfo.outputPath(`${cell}.png`) }));
+          await timed('screenshot', () => page.screenshot({ path: testInfo.outputPath(`${cell}.jpeg`), quality: 80 }));
           const problems = [
             ...(await timed('axe', () => axeProblems(page))),
             ...(await timed('layout', () => layoutProblems(page))),
