@@ -21,7 +21,7 @@ export { hashPassword } from './services/accounts.js';
 export { directConversationId } from './services/messaging.js';
 export { migrate } from './store/migrate.js';
 export type { DatabaseTarget } from './store/database-url.js';
-export type { Store } from './store/store.js';
+export { roomConversationId, type MessageRecord, type Store, type WriteItem } from './store/store.js';
 export { login, spawnServer, tempDir, TestClient, type ServerProcess } from '../test/support.js';
 export { runCrashScenario } from '../test/crash-scenario.js';
 

@@ -172,6 +172,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         class="messages"
         ref={list}
         onScroll={onScroll}
+        // A scrolling region: keyboard users scroll it with the arrow keys once it has focus.
+        tabIndex={0}
         aria-label={t('messages', { name })}
         aria-live="polite"
         aria-relevant="additions"
