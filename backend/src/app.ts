@@ -177,16 +177,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const messaging = new Messaging(store, notify);
   const roster = new RosterService(store, relations, presence, notify);
   const conversations = new Conversations(store, writer, messaging, relations, notify);
-  const rooms = new RoomService(
-    store,
-    writer,
-    messaging,
-    relations,
-    presence,
-    notify,
-    logger.child({ part: 'rooms' }),
-    config.roomCaps,
-  );
+  const rooms = new RoomService(store, relations, presence, notify, logger.child({ part: 'rooms' }), config.roomCaps);
   // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
   const limiter = (name: string, rate: number, burst: number): Limiter =>
     cluster ? cluster.limiter(name, rate, burst) : new RateLimiter(rate, burst);

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { io, type Socket } from 'socket.io-client';
-import { InboxCursor, type SyncPage } from '../../widget/src/core/inbox-cursor.js';
+import { createInboxCursor, type InboxCursor, type SyncPage } from '../../widget/src/core/inbox-cursor.js';
 import {
   PROTOCOL_VERSION,
   type ClientToServerEvents,
@@ -125,10 +125,10 @@ class SimClient {
       reconnectionDelayMax: 1000,
       timeout: 10_000,
     });
-    this.cursor = new InboxCursor(
+    this.cursor = createInboxCursor(
       0,
-      (after) => this.fetchPage(after),
-      (entry) => this.apply(entry),
+      (after: number) => this.fetchPage(after),
+      (entry: Parameters<SimClient['apply']>[0]) => this.apply(entry),
       () => undefined,
     );
     this.socket.on('session:ready', (ready) => {

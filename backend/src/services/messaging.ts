@@ -1,18 +1,7 @@
-import { v7 as uuidv7 } from 'uuid';
-import {
-  ErrorCode,
-  Limits,
-  type ChatMessage,
-  type InboxEntry,
-  type Payload,
-  type ReplyData,
-} from '../protocol/index.js';
-import { ParleyError } from '../errors.js';
-import type { InboxRecord, MessageRecord, SiteRecord, Store, UserRecord } from '../store/store.js';
+import { Limits, type ChatMessage, type InboxEntry, type Payload, type ReplyData } from '../protocol/index.js';
+import type { InboxRecord, MessageRecord, Store, UserRecord } from '../store/store.js';
 import { toSummary } from './accounts.js';
-import type { InboxWriter } from './inbox-writer.js';
 import type { Notifier } from './notifier.js';
-import type { Relations } from './relations.js';
 
 /** One conversation id per pair of users, whoever writes first. */
 export function directConversationId(a: string, b: string): string {

@@ -13,8 +13,6 @@ import {
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
-  roomConversationId,
-  type MessageRecord,
   type RoomCounts,
   type RoomListMember,
   type RoomMemberRecord,
@@ -24,9 +22,8 @@ import {
   type UserRecord,
 } from '../store/store.js';
 import { toSummary } from './accounts.js';
-import type { InboxWriter } from './inbox-writer.js';
 import { KeyedLock } from './keyed-lock.js';
-import { toWireMessage, type Messaging } from './messaging.js';
+import { toWireMessage } from './messaging.js';
 import type { Notifier } from './notifier.js';
 import { offline, type PresenceService } from './presence.js';
 import type { Relations } from './relations.js';
@@ -77,8 +74,6 @@ interface Viewpoint {
 export class RoomService {
   constructor(
     private readonly store: Store,
-    private readonly writer: InboxWriter,
-    private readonly messaging: Messaging,
     private readonly relations: Relations,
     private readonly presence: PresenceService,
     private readonly notify: Notifier,

@@ -1,12 +1,12 @@
 import { signal } from '@preact/signals-core';
-import {
-  PROTOCOL_VERSION,
-  type ErrorBody,
-  type HandshakeAuth,
-  type LoginResponse,
-  type Result,
-  type SessionEnded,
-  type SiteConfig,
+import { PROTOCOL_VERSION } from '@parley/backend/protocol/constants';
+import type {
+  ErrorBody,
+  HandshakeAuth,
+  LoginResponse,
+  Result,
+  SessionEnded,
+  SiteConfig,
 } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import type { Lifecycle } from './feature.js';

@@ -81,6 +81,7 @@ function notifyHidden(
     tag: options.tag,
     requireInteraction: options.requireInteraction ?? false,
   });
+  // oxlint-disable-next-line unicorn/prefer-add-event-listener -- one handler for a notification we just made
   n.onclick = () => {
     window.focus();
     view.open(options.open);
