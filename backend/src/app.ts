@@ -5,9 +5,9 @@ import { Server } from 'socket.io';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { seedDemo } from './demo-seed.js';
-import { attachGateway, endSessions } from './gateway/index.js';
-import { watchSessions } from './gateway/session-watch.js';
-import { userRoom, type Lifecycle, type ParleyServer } from './gateway/types.js';
+import { attachGateway, socketIoTransport } from './transports/socketio/index.js';
+import { watchSessions } from './transports/socketio/session-watch.js';
+import type { Lifecycle, ParleyServer } from './transports/socketio/types.js';
 import { registerDemoRoutes } from './http/demo-routes.js';
 import { frameworkError, registerRoutes } from './http/routes.js';
 import { Accounts } from './services/accounts.js';
@@ -15,9 +15,10 @@ import nodemailer from 'nodemailer';
 import { DigestMailer } from './services/digest-mailer.js';
 import { EmailConfirmation } from './services/email-confirmation.js';
 import { InboxWriter } from './services/inbox-writer.js';
+import { ConnectionAuth } from './services/connection-auth.js';
 import { Conversations } from './services/conversations.js';
 import { Messaging } from './services/messaging.js';
-import type { Notifier } from './services/notifier.js';
+import { Fanout } from './services/fanout.js';
 import { PresenceService } from './services/presence.js';
 import { LocalPresenceRegistry } from './services/presence-registry.js';
 import { RateLimiter, type Limiter } from './services/rate-limiter.js';
@@ -162,12 +163,9 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     serveClient: false,
   });
 
-  const notify: Notifier = {
-    toUsers(userIds, event, ...data) {
-      const rooms = [...userIds].map(userRoom);
-      if (rooms.length > 0) io.to(rooms).emit(event, ...data);
-    },
-  };
+  // The core's delivery to connected users; Socket.IO is its one transport today.
+  const notify = new Fanout();
+  notify.subscribe(socketIoTransport(io));
   const accounts = new Accounts(store, config.sessionTtlMs);
   const relations = new Relations(store);
   if (cluster) await cluster.syncRelations(relations);
@@ -189,7 +187,6 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     config.loginPerAddressPerMinute,
   );
   const limits = {
-    signInPerAddress: loginPerAddress,
     message: limiter('message', rate, rate * 2),
     typing: limiter('typing', 5, 10),
     actions: limiter('actions', config.actionRatePerSecond, config.actionRatePerSecond * 2),
@@ -244,7 +241,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     accounts,
     confirmations,
     secret: config.secret,
-    endSessions: (userId, reason, match) => endSessions(io, userId, reason, match),
+    endSessions: (userId, reason, match) => notify.endSessions(userId, reason, match),
     limits: {
       loginPerAccount: limiter(
         'loginPerAccount',
@@ -277,9 +274,15 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     limits,
     logger,
     lifecycle,
-    maxConnectionsPerUser: config.maxConnectionsPerUser,
+    admission: new ConnectionAuth(store, accounts, {
+      // Identity sign-ins take from the same bucket per address as the HTTP sign-in routes.
+      signInAllowed: async (address) => loginPerAddress.take(address),
+      // Counted by the presence registry: on every node in cluster mode. Two handshakes at the
+      // same moment may both pass at the limit; it bounds hoarding, not an exact number.
+      tooManyConnections: async (userId) => (await presence.connectionCount(userId)) >= config.maxConnectionsPerUser,
+      demoOpen: config.demoOpen,
+    }),
     trustProxyHops: config.trustProxyHops,
-    demoOpen: config.demoOpen,
     metrics,
   });
 

@@ -1,7 +1,7 @@
-import type { SessionEnded } from '../protocol/index.js';
-import type { Logger } from '../logger.js';
-import { originAllowed } from '../services/site-origins.js';
-import type { SiteRecord, Store } from '../store/store.js';
+import type { SessionEnded } from '../../protocol/index.js';
+import type { Logger } from '../../logger.js';
+import { originAllowed } from '../../services/site-origins.js';
+import type { SiteRecord, Store } from '../../store/store.js';
 import type { ParleyServer, ParleySocket } from './types.js';
 
 /** What of a site decides what its open connections may do. */

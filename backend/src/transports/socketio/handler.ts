@@ -1,8 +1,8 @@
-import { ErrorCode, type ClientEventName, type Payload, type ReplyData, type Result } from '../protocol/index.js';
-import { containsNul, describeIssues, schemas } from '../protocol/schemas.js';
-import { toErrorBody } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Limiter } from '../services/rate-limiter.js';
+import { ErrorCode, type ClientEventName, type Payload, type ReplyData, type Result } from '../../protocol/index.js';
+import { containsNul, describeIssues, schemas } from '../../protocol/schemas.js';
+import { toErrorBody } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Limiter } from '../../services/rate-limiter.js';
 import type { ParleySocket } from './types.js';
 
 /**

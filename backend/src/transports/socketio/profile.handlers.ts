@@ -1,10 +1,10 @@
-import type { Logger } from '../logger.js';
-import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
-import type { EmailConfirmation } from '../services/email-confirmation.js';
-import type { Notifier } from '../services/notifier.js';
-import type { PresenceService } from '../services/presence.js';
-import type { Limiter } from '../services/rate-limiter.js';
-import type { RosterService } from '../services/roster.js';
+import type { Logger } from '../../logger.js';
+import { toSettings, toSummary, type Accounts } from '../../services/accounts.js';
+import type { EmailConfirmation } from '../../services/email-confirmation.js';
+import type { Notifier } from '../../services/notifier.js';
+import type { PresenceService } from '../../services/presence.js';
+import type { Limiter } from '../../services/rate-limiter.js';
+import type { RosterService } from '../../services/roster.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 

@@ -1,9 +1,9 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
-import type { SiteRecord, UserRecord } from '../store/store.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/index.js';
+import type { SiteRecord, UserRecord } from '../../store/store.js';
 
 // Lives in ../lifecycle.ts so that http/ can use it without importing the gateway.
-export type { Lifecycle } from '../lifecycle.js';
+export type { Lifecycle } from '../../lifecycle.js';
 
 /** What the handshake establishes about a connection. */
 export interface SocketData {

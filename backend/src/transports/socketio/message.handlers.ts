@@ -1,7 +1,7 @@
-import type { Logger } from '../logger.js';
-import type { Conversations } from '../services/conversations.js';
-import type { Messaging } from '../services/messaging.js';
-import type { Limiter } from '../services/rate-limiter.js';
+import type { Logger } from '../../logger.js';
+import type { Conversations } from '../../services/conversations.js';
+import type { Messaging } from '../../services/messaging.js';
+import type { Limiter } from '../../services/rate-limiter.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 

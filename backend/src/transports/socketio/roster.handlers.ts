@@ -1,6 +1,6 @@
-import type { Logger } from '../logger.js';
-import type { Limiter } from '../services/rate-limiter.js';
-import type { RosterService } from '../services/roster.js';
+import type { Logger } from '../../logger.js';
+import type { Limiter } from '../../services/rate-limiter.js';
+import type { RosterService } from '../../services/roster.js';
 import { handle } from './handler.js';
 import type { ParleySocket } from './types.js';
 

@@ -1,19 +1,21 @@
-import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../protocol/index.js';
-import type { Logger } from '../logger.js';
-import { Metrics } from '../metrics.js';
-import { toSettings, toSummary, type Accounts } from '../services/accounts.js';
-import type { Conversations } from '../services/conversations.js';
-import type { Messaging } from '../services/messaging.js';
-import type { Notifier } from '../services/notifier.js';
-import type { PresenceService } from '../services/presence.js';
-import type { Limiter } from '../services/rate-limiter.js';
-import type { RoomService } from '../services/rooms.js';
-import type { RosterService } from '../services/roster.js';
-import type { Store } from '../store/store.js';
+import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../../protocol/index.js';
+import type { Logger } from '../../logger.js';
+import { Metrics } from '../../metrics.js';
+import { toSettings, toSummary, type Accounts } from '../../services/accounts.js';
+import type { Conversations } from '../../services/conversations.js';
+import type { Messaging } from '../../services/messaging.js';
+import type { Notifier } from '../../services/notifier.js';
+import type { Transport } from '../../services/fanout.js';
+import type { PresenceService } from '../../services/presence.js';
+import type { Limiter } from '../../services/rate-limiter.js';
+import type { RoomService } from '../../services/rooms.js';
+import type { RosterService } from '../../services/roster.js';
+import type { Store } from '../../store/store.js';
+import type { ConnectionAuth } from '../../services/connection-auth.js';
 import { authenticateHandshake } from './handshake.js';
 import { refuseUnknownEvents } from './handler.js';
 import { registerMessageHandlers } from './message.handlers.js';
-import type { EmailConfirmation } from '../services/email-confirmation.js';
+import type { EmailConfirmation } from '../../services/email-confirmation.js';
 import { registerProfileHandlers } from './profile.handlers.js';
 import { registerRoomHandlers } from './room.handlers.js';
 import { registerRosterHandlers } from './roster.handlers.js';
@@ -22,6 +24,8 @@ import { userRoom, type Lifecycle, type ParleyServer, type ParleySocket } from '
 export interface GatewayDeps {
   store: Store;
   accounts: Accounts;
+  /** Admits connections (site, origin, session or identity token, connection cap). */
+  admission: ConnectionAuth;
   /** Sends and checks the confirmation mails of e-mail addresses. */
   confirmations: EmailConfirmation;
   messaging: Messaging;
@@ -35,17 +39,11 @@ export interface GatewayDeps {
     typing: Limiter;
     actions: Limiter;
     buddyRequests: Limiter;
-    /** Identity sign-ins per client address: the same bucket as the HTTP sign-in routes. */
-    signInPerAddress: Limiter;
   };
   /** TRUST_PROXY: proxies whose X-Forwarded-For names the client, as for HTTP. */
   trustProxyHops: number;
-  /** PARLEY_DEMO=1: the demo site answers clients from anywhere, not only this machine. */
-  demoOpen: boolean;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Open connections one user may hold (on all nodes together); the next handshake is refused. */
-  maxConnectionsPerUser: number;
   metrics: Metrics;
 }
 
@@ -53,14 +51,9 @@ export interface GatewayDeps {
 export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   const { store, presence, roster, logger, lifecycle, metrics } = deps;
   io.use(
-    authenticateHandshake(store, deps.accounts, logger, {
+    authenticateHandshake(deps.admission, logger, {
       lifecycle,
-      // Counted by the presence registry: on every node in cluster mode. Two handshakes at the
-      // same moment may both pass at the limit; it bounds hoarding, not an exact number.
-      tooManyConnections: async (userId) => (await presence.connectionCount(userId)) >= deps.maxConnectionsPerUser,
-      signInAllowed: async (address) => deps.limits.signInPerAddress.take(address),
       trustProxyHops: deps.trustProxyHops,
-      demoOpen: deps.demoOpen,
       refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );
@@ -141,6 +134,19 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
         socket.disconnect(true);
       });
   });
+}
+
+/**
+ * Socket.IO as one transport of the core's fan-out: an event for some users goes to their user
+ * rooms (on every node, through the adapter in cluster mode); ended sessions close their sockets.
+ */
+export function socketIoTransport(io: ParleyServer): Transport {
+  return {
+    deliver(userIds, { event, data }) {
+      (io.to(userIds.map(userRoom)).emit as (e: string, d: unknown) => void)(event, data);
+    },
+    endSessions: (userId, reason, match) => endSessions(io, userId, reason, match),
+  };
 }
 
 /**
