@@ -13,7 +13,6 @@ import {
 import { ParleyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
-  type RoomCounts,
   type RoomListMember,
   type RoomMemberRecord,
   type RoomRecord,
@@ -23,6 +22,14 @@ import {
 } from '../store/store.js';
 import { toSummary } from './accounts.js';
 import { KeyedLock } from './keyed-lock.js';
+import {
+  assertInvitesLeft,
+  assertMayHoldOneMore,
+  defaultRoomCaps,
+  limitReached,
+  NO_ROOMS,
+  type RoomCaps,
+} from './room-caps.js';
 import { toWireMessage } from './messaging.js';
 import type { Notifier } from './notifier.js';
 import { offline, type PresenceService } from './presence.js';
@@ -32,28 +39,9 @@ const MEMBER_ROLES: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const MANAGERS: readonly RoomRole[] = ['owner', 'admin'];
 
 const missing = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
-const limitReached = (message: string) => new ParleyError(ErrorCode.LimitReached, message);
-const NO_ROOMS: RoomCounts = { owned: 0, held: 0, invited: 0, invitesSent: 0 };
-
-/**
- * How many rooms and invitations one user may have (set from ROOMS_OWNED_MAX, ROOMS_HELD_MAX,
- * ROOM_INVITES_PENDING_MAX and ROOM_INVITES_SENT_MAX); over a cap the answer is `limit_reached`.
- * They bound what anyone, the user or strangers inviting them, can make a user's room:list hold.
- */
-export interface RoomCaps {
-  /** Open rooms a user may own, checked on create (a room handed over by a leaving owner may exceed it). */
-  owned: number;
-  /** Open rooms a user may be a member of, checked on create, join and accept. */
-  held: number;
-  /** Invitations that may wait for one user. */
-  invitesPending: number;
-  /** Invitations one user may have out, waiting for an answer. */
-  invitesSent: number;
-}
 
 export { mentionedUsernames } from './mentions.js';
-
-export const defaultRoomCaps: RoomCaps = { owned: 50, held: 200, invitesPending: 50, invitesSent: 100 };
+export { defaultRoomCaps, type RoomCaps } from './room-caps.js';
 
 /**
  * Whose presence a viewer sees in a room: none while the viewer is only invited; otherwise every
@@ -96,8 +84,8 @@ export class RoomService {
       if (mine.owned >= this.caps.owned) {
         throw limitReached(`You own ${this.caps.owned} rooms, the most one may. Close one to make another.`);
       }
-      this.assertMayHoldOneMore(mine);
-      this.assertInvitesLeft(mine, invite, counts);
+      assertMayHoldOneMore(this.caps, mine);
+      assertInvitesLeft(this.caps, mine, invite, counts);
       return this.createNow(user, input, invite);
     });
   }
@@ -167,7 +155,7 @@ export class RoomService {
     if (role) return { room: await this.info(room, user.id) };
     if (!room.public) throw missing(); // private rooms are invisible to outsiders
     await this.lock.run([user.id], async () => {
-      this.assertMayHoldOneMore((await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
+      assertMayHoldOneMore(this.caps, (await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
       await this.assertRoomForOneMore(room.id);
       await this.store.setRoomMember(room.id, user.id, 'member');
     });
@@ -183,7 +171,7 @@ export class RoomService {
       const existing = await this.store.roomRole(room.id, input.userId);
       if (existing) return false; // member or invited already: nothing to do
       const counts = await this.store.roomCounts([user.id, input.userId]);
-      this.assertInvitesLeft(counts.get(user.id) ?? NO_ROOMS, [input.userId], counts);
+      assertInvitesLeft(this.caps, counts.get(user.id) ?? NO_ROOMS, [input.userId], counts);
       await this.assertRoomForOneMore(room.id);
       await this.store.setRoomMember(room.id, input.userId, 'invited', user.id);
       return true;
@@ -195,7 +183,7 @@ export class RoomService {
     const { room, role } = await this.access(user, input.roomId, ['invited', ...MEMBER_ROLES]);
     if (role !== 'invited') return { room: await this.info(room, user.id) };
     await this.lock.run([user.id], async () => {
-      this.assertMayHoldOneMore((await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
+      assertMayHoldOneMore(this.caps, (await this.store.roomCounts([user.id])).get(user.id) ?? NO_ROOMS);
       await this.store.setRoomMember(room.id, user.id, 'member');
     });
     await this.membershipChanged(room.id);
@@ -305,27 +293,6 @@ export class RoomService {
   private async assertRoomForOneMore(roomId: string): Promise<void> {
     if ((await this.store.roomMembers(roomId)).length >= Limits.roomMembers) {
       throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
-    }
-  }
-
-  private assertMayHoldOneMore(counts: RoomCounts): void {
-    if (counts.held >= this.caps.held) {
-      throw limitReached(`You are in ${this.caps.held} rooms, the most one may. Leave one to join another.`);
-    }
-  }
-
-  /** The inviter may send `invitees.length` more invitations, and each invitee may receive one more. */
-  private assertInvitesLeft(inviter: RoomCounts, invitees: string[], counts: Map<string, RoomCounts>): void {
-    if (invitees.length === 0) return;
-    if (inviter.invitesSent + invitees.length > this.caps.invitesSent) {
-      throw limitReached(
-        `You may have at most ${this.caps.invitesSent} invitations waiting for an answer. Wait for answers, or withdraw some.`,
-      );
-    }
-    if (invitees.some((id) => (counts.get(id)?.invited ?? 0) >= this.caps.invitesPending)) {
-      throw limitReached(
-        `${invitees.length === 1 ? 'This user has' : 'Someone you invited has'} ${this.caps.invitesPending} room invitations waiting already, the most one may have.`,
-      );
     }
   }
 
