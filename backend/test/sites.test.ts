@@ -53,7 +53,9 @@ describe('npm run site', () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('origin_not_allowed');
   });
 
-  it('updates origins, rotates the secret and sets settings and a validated theme', async () => {
+  // Runs the CLI as its own process ten times (tsx and the database client start each time): on a
+  // busy 2-core machine that alone can take a minute.
+  it('updates origins, rotates the secret and sets settings and a validated theme', { timeout: 180_000 }, async () => {
     await site('create', '--name', 'Cafe', '--origin', 'https://cafe.example', '--id', 'cafe');
     expect(
       (await site('origins', 'cafe', '--add', 'http://localhost:*', '--remove', 'https://cafe.example')).code,
