@@ -8,6 +8,7 @@ import type {
   WriteResult,
 } from '../records.js';
 import type { InboxRepository } from '../repositories/inbox.js';
+import { inboxNeeds, markerKey, placeEntries, planFanout, resendKey, roomsOf, type Marker } from '../fanout-plan.js';
 import { chunks, ROWS_PER_STATEMENT, type StoreContext, type Tx } from './context.js';
 import { MESSAGE_COLUMNS, toMessage, toReceipt, type RawMessageRow, type ReceiptData } from './rows.js';
 
@@ -60,88 +61,18 @@ export class PrismaInbox implements InboxRepository {
         const messages = batch.flatMap((item) => (item.type === 'message' ? [item.message] : []));
         const receipts = batch.flatMap((item) => (item.type === 'receipt' ? [item.receipt] : []));
 
-        // 1. Decide what gets written: new messages (not resends) and receipts that move forward.
-        const known = await this.storedResends(tx, messages);
-        const resendKey = (m: { senderId: string; clientId: string }) => `${m.senderId}\u0000${m.clientId}`;
+        // 1. Decide what gets written (fanout-plan.ts): new messages (not resends), receipts that
+        // move forward, and whose inboxes get an entry.
+        const stored = await this.storedResends(tx, messages);
         const markers = await this.currentMarkers(tx, receipts);
         // Who is in each room now: the transaction fans room messages out to exactly these members.
-        const members = await this.currentMembers(tx, [
-          ...new Set(messages.flatMap((m) => (m.roomId !== undefined ? [m.roomId] : []))),
-        ]);
-        const markerKey = (r: { readerId: string; conversationId: string }) => `${r.readerId}\u0000${r.conversationId}`;
-
-        type Planned =
-          | {
-              type: 'message';
-              message: MessageRecord;
-              duplicate: boolean;
-              refused?: boolean;
-              owners: string[];
-            }
-          | {
-              type: 'receipt';
-              receipt: ReceiptRecord;
-              advanced: boolean;
-              owners: string[];
-            };
-        const plan: Planned[] = batch.map((item) => {
-          if (item.type === 'message') {
-            const m = item.message;
-            const stored = known.get(resendKey(m));
-            if (stored)
-              return {
-                type: 'message',
-                message: stored,
-                duplicate: true,
-                owners: [],
-              };
-            let owners = [m.senderId, m.recipientId];
-            if (m.roomId !== undefined) {
-              const inRoom = members.get(m.roomId) ?? [];
-              // Removed (or never a member): the message is refused, nothing is written.
-              if (!inRoom.includes(m.senderId)) {
-                return {
-                  type: 'message',
-                  message: m,
-                  duplicate: false,
-                  refused: true,
-                  owners: [],
-                };
-              }
-              owners = [m.senderId, ...inRoom.filter((id) => id !== m.senderId)];
-            }
-            known.set(resendKey(m), m); // a second copy within the batch is a duplicate of this one
-            return { type: 'message', message: m, duplicate: false, owners };
-          }
-          const r = item.receipt;
-          const marker = markers.get(markerKey(r)) ?? {
-            delivered: '',
-            read: '',
-          };
-          const current = r.kind === 'read' ? marker.read : marker.delivered;
-          if (r.upTo <= current) return { type: 'receipt', receipt: r, advanced: false, owners: [] };
-          if (r.kind === 'read') marker.read = r.upTo;
-          if (r.upTo > marker.delivered) marker.delivered = r.upTo; // reading implies receiving
-          markers.set(markerKey(r), marker);
-          // The reader's own other tabs learn about reads (unread counts); the peer about both.
-          // In a room (no peer) only the reader's tabs hear of it: room read marks are not fanned out.
-          const owners = (r.kind === 'read' ? [r.peerId, r.readerId] : [r.peerId]).filter((id) => id !== '');
-          return { type: 'receipt', receipt: r, advanced: true, owners };
-        });
+        const members = await this.currentMembers(tx, roomsOf(batch));
+        const plan = planFanout(batch, { stored, markers, members });
 
         // 2. Inbox positions for every owner, in one statement.
-        const need = new Map<string, number>();
-        for (const p of plan) for (const owner of p.owners) need.set(owner, (need.get(owner) ?? 0) + 1);
-        const next = need.size ? await this.reserveInboxSeqs(tx, need) : new Map<string, number>();
-        const entriesOf = plan.map((p): InboxRecord[] =>
-          p.owners.map((userId) => {
-            const seq = next.get(userId)! + 1;
-            next.set(userId, seq);
-            return p.type === 'message'
-              ? { userId, seq, kind: 'message', message: p.message }
-              : { userId, seq, kind: 'receipt', receipt: p.receipt };
-          }),
-        );
+        const need = inboxNeeds(plan);
+        const before = need.size ? await this.reserveInboxSeqs(tx, need) : new Map<string, number>();
+        const entriesOf = placeEntries(plan, before);
 
         // 3. The writes.
         await this.insertMessages(
@@ -181,16 +112,13 @@ export class PrismaInbox implements InboxRepository {
         `SELECT ${MESSAGE_COLUMNS} FROM "Message" WHERE ("senderId", "clientId") IN (VALUES ${pairs})`,
         ...q.params,
       );
-      for (const row of rows) found.set(`${row.senderId}\u0000${row.clientId}`, toMessage(row));
+      for (const row of rows) found.set(resendKey(row), toMessage(row));
     }
     return found;
   }
 
-  private async currentMarkers(
-    tx: Tx,
-    receipts: ReceiptRecord[],
-  ): Promise<Map<string, { delivered: string; read: string }>> {
-    const found = new Map<string, { delivered: string; read: string }>();
+  private async currentMarkers(tx: Tx, receipts: ReceiptRecord[]): Promise<Map<string, Marker>> {
+    const found = new Map<string, Marker>();
     for (const part of chunks(receipts, ROWS_PER_STATEMENT)) {
       const q = this.ctx.sql();
       const pairs = part.map((r) => `(${q.p(r.readerId)}, ${q.p(r.conversationId)})`).join(', ');
@@ -207,7 +135,7 @@ export class PrismaInbox implements InboxRepository {
         ...q.params,
       );
       for (const row of rows) {
-        found.set(`${row.userId}\u0000${row.conversationId}`, {
+        found.set(markerKey({ readerId: row.userId, conversationId: row.conversationId }), {
           delivered: row.deliveredUpTo ?? '',
           read: row.readUpTo ?? '',
         });
