@@ -1,43 +1,18 @@
 import { v7 as uuidv7 } from 'uuid';
-import {
-  ErrorCode,
-  Limits,
-  type ChatMessage,
-  type InboxEntry,
-  type Payload,
-  type ReplyData,
-} from '../protocol/index.js';
+import { ErrorCode, Limits, type Payload, type ReplyData } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
 import type { InboxRecord, MessageRecord, SiteRecord, Store, UserRecord } from '../store/store.js';
-import { toSummary } from './accounts.js';
+import { toSummary, toWireEntry, toWireMessage } from '../store/wire.js';
 import type { InboxWriter } from './inbox-writer.js';
 import type { Notifier } from './notifier.js';
 import type { Relations } from './relations.js';
 
+/** The mappers moved to store/wire.ts; re-exported for the callers that import them from here. */
+export { toWireEntry, toWireMessage };
+
 /** One conversation id per pair of users, whoever writes first. */
 export function directConversationId(a: string, b: string): string {
   return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
-}
-
-export function toWireMessage(m: MessageRecord): ChatMessage {
-  const wire: ChatMessage = {
-    id: m.id,
-    clientId: m.clientId,
-    conversationId: m.conversationId,
-    senderId: m.senderId,
-    recipientId: m.recipientId,
-    body: m.body,
-    createdAt: m.createdAt.toISOString(),
-  };
-  if (m.roomId !== undefined) wire.roomId = m.roomId;
-  if (m.mentions?.length) wire.mentions = m.mentions;
-  return wire;
-}
-
-export function toWireEntry(e: InboxRecord): InboxEntry {
-  return e.kind === 'message'
-    ? { seq: e.seq, kind: 'message', message: toWireMessage(e.message) }
-    : { seq: e.seq, kind: 'receipt', receipt: { ...e.receipt, at: e.receipt.at.toISOString() } };
 }
 
 /** Sending, syncing, reading and acknowledging one-to-one messages, and typing. */
