@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { io, type Socket } from 'socket.io-client';
 import { v7 as uuidv7 } from 'uuid';
-import { migrate } from '../backend/src/store/migrate.ts';
-import { Limits, PROTOCOL_VERSION, type ReplyData, type Result } from '../backend/src/protocol/index.ts';
+import { Limits, PROTOCOL_VERSION, type ReplyData, type Result } from '@parley/backend/protocol';
+import { migrate } from '@parley/backend/testing';
 import { startParley } from './lib/servers.ts';
 import { freePort, median } from './lib/util.ts';
 

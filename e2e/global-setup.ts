@@ -1,4 +1,4 @@
-import { spawnServer, tempDir } from '../backend/test/support.js';
+import { spawnServer, tempDir } from '@parley/backend/testing';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer } from './fixture-server.js';

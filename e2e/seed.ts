@@ -3,9 +3,15 @@
  * server's SQLite file (WAL mode lets both write). Demo users alice, bob and carol exist already.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { hashPassword } from '../backend/src/services/accounts.js';
-import { directConversationId } from '../backend/src/services/messaging.js';
-import { PrismaStore } from '../backend/src/store/prisma-store.js';
+import {
+  directConversationId,
+  hashPassword,
+  roomConversationId,
+  withStore,
+  type MessageRecord,
+  type Store,
+  type WriteItem,
+} from '@parley/backend/testing';
 
 /** Users with password `<name>-pass`; none are anyone's buddy unless said below. */
 export const E2E_USERS = [
@@ -27,12 +33,22 @@ export const E2E_USERS = [
   'quin',
   'rosa',
   'sami',
+  'tess',
+  'uma',
+  'vic',
+  'wes',
+  'xan',
 ] as const;
+
+/** Display names other than the capitalised username (long ones, to catch text that overflows). */
+const DISPLAY_NAMES: Partial<Record<(typeof E2E_USERS)[number], string>> = {
+  uma: 'Uma Wolfeschlegelsteinhausenbergerdorff',
+  vic: 'Victoria Featherstonehaugh-Cholmondeley',
+};
 export const HISTORY_SIZE = 200;
 
 export async function seed(databaseFile: string): Promise<void> {
-  const store = await PrismaStore.open({ kind: 'sqlite', url: databaseFile });
-  try {
+  await withStore({ kind: 'sqlite', url: databaseFile }, async (store) => {
     const ids: Record<string, string> = {};
     for (const name of E2E_USERS) {
       ids[name] = uuidv7();
@@ -40,7 +56,7 @@ export async function seed(databaseFile: string): Promise<void> {
         id: ids[name],
         siteId: 'demo',
         username: name,
-        displayName: name[0]!.toUpperCase() + name.slice(1),
+        displayName: DISPLAY_NAMES[name] ?? name[0]!.toUpperCase() + name.slice(1),
         avatarUrl: null,
         passwordHash: await hashPassword(`${name}-pass`),
       });
@@ -95,7 +111,100 @@ export async function seed(databaseFile: string): Promise<void> {
       });
     }
     await store.append(items);
-  } finally {
-    await store.close();
-  }
+    await seedMatrix(store, ids);
+  });
+}
+
+/**
+ * Tess, whom the screen matrix (tests/matrix.spec.ts) signs in: something on every screen. Buddies
+ * Uma (a chat with two days of history) and Vic (in a group, with unread messages that the matrix
+ * never opens); a request from Wes; Xan blocked; a room she owns with Uma and Vic, and an
+ * invitation to Vic's room. The matrix only looks, so each of its runs finds the same.
+ */
+async function seedMatrix(store: Store, ids: Record<string, string>): Promise<void> {
+  const { tess, uma, vic, wes, xan } = ids as Record<'tess' | 'uma' | 'vic' | 'wes' | 'xan', string>;
+  await store.setBuddies(tess, uma, 'accepted');
+  await store.changeRelations([
+    { ownerId: tess, buddyId: vic, state: 'accepted', group: 'Work' },
+    { ownerId: vic, buddyId: tess, state: 'accepted', group: null },
+    { ownerId: tess, buddyId: wes, state: 'pending', group: null },
+    { ownerId: wes, buddyId: tess, state: 'requested', group: null },
+    { ownerId: tess, buddyId: xan, state: 'blocked', group: null },
+  ]);
+  const now = Date.now();
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
+  const message = (
+    from: string,
+    to: string,
+    minutesAgo: number,
+    body: string,
+    roomId?: string,
+    mentions?: string[],
+  ): WriteItem => {
+    const createdAt = at(minutesAgo);
+    const record: MessageRecord = {
+      id: uuidv7({ msecs: createdAt.getTime() }),
+      siteId: 'demo',
+      senderId: from,
+      recipientId: roomId ? '' : to,
+      conversationId: roomId ? roomConversationId(roomId) : directConversationId(from, to),
+      clientId: `matrix-${minutesAgo}`,
+      body,
+      createdAt,
+      ...(roomId ? { roomId } : {}),
+      ...(mentions ? { mentions } : {}),
+    };
+    return { type: 'message', message: record };
+  };
+  const room = uuidv7();
+  const invitation = uuidv7();
+  const created = at(3000);
+  await store.createRoom(
+    {
+      id: room,
+      siteId: 'demo',
+      name: 'Design review',
+      public: true,
+      ownerId: tess,
+      closedAt: null,
+      createdAt: created,
+    },
+    [
+      { userId: tess, role: 'owner', invitedBy: null },
+      { userId: uma, role: 'member', invitedBy: tess },
+      { userId: vic, role: 'admin', invitedBy: tess },
+    ],
+  );
+  await store.createRoom(
+    {
+      id: invitation,
+      siteId: 'demo',
+      name: 'Book club',
+      public: false,
+      ownerId: vic,
+      closedAt: null,
+      createdAt: created,
+    },
+    [
+      { userId: vic, role: 'owner', invitedBy: null },
+      { userId: tess, role: 'invited', invitedBy: vic },
+    ],
+  );
+  const earlier = Array.from({ length: 8 }, (_, i) =>
+    message(i % 2 ? tess : uma, i % 2 ? uma : tess, 1600 - i * 10, `Earlier message ${i + 1} about the launch plan`),
+  );
+  await store.append([
+    ...earlier,
+    message(uma, tess, 1500, 'Did you see the new mock-ups?'),
+    message(tess, uma, 1490, 'Yes, they look great. The header is a bit tall on phones.'),
+    message(uma, tess, 1480, 'Agreed. Notes are here: https://example.org/design/notes?rev=42'),
+    message(tess, uma, 30, 'Morning! Shall we go through them at ten?'),
+    message(uma, tess, 25, 'Sure 👍 one more thing: supercalifragilisticexpialidocious-long-words-must-wrap-too'),
+    message(tess, uma, 20, 'See you then.\nI will bring coffee.'),
+    message(tess, '', 60, 'Welcome to the design review room!', room),
+    message(uma, '', 50, 'Thanks! @tess I pushed the new icons.', room, [tess]),
+    message(vic, '', 40, 'Looks good to me. Shipping on Friday?', room),
+    message(vic, tess, 10, 'Quick question about the budget'),
+    message(vic, tess, 9, 'Call me when you can'),
+  ]);
 }

@@ -34,13 +34,13 @@ const basePort = config.port || 3000;
 const children: ChildProcess[] = [];
 let stopping = false;
 
-/** Starts node `i` and resolves once it listens (its log says so). */
+/** Starts node `i` and resolves once it listens (it says so over IPC, whatever LOG_LEVEL is). */
 function startNode(i: number): Promise<void> {
   const port = basePort + i;
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'backend', 'src', 'main.ts')], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
   const tag = `[node ${i + 1} :${port}]`;
@@ -48,9 +48,11 @@ function startNode(i: number): Promise<void> {
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         console.log(`${tag} ${line}`);
-        if (line.includes('Parley is listening')) resolve();
       });
     }
+    child.on('message', (message: { type?: string }) => {
+      if (message.type === 'parley:listening') resolve();
+    });
     child.once('exit', (code, signal) => {
       console.log(`${tag} exited (${signal ?? `code ${code}`})`);
       reject(new Error(`${tag} stopped before it listened`));

@@ -6,6 +6,12 @@ const config = loadConfig(process.env);
 const app = await createApp({ config });
 const port = await app.listen();
 app.logger.info({ port, database: config.database.kind }, `Parley is listening on http://localhost:${port}/`);
+// A parent that started this node with an IPC channel (`npm run cluster`) learns that it listens
+// from this message, whatever LOG_LEVEL hides; the channel must not keep the process alive.
+if (process.send) {
+  process.send({ type: 'parley:listening', port });
+  process.channel?.unref();
+}
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

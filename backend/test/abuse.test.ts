@@ -21,6 +21,7 @@ beforeAll(async () => {
       buddyRequestsPerMinute: 3,
       maxConnectionsPerUser: 3,
       trustProxyHops: 1, // so the tests can speak from several addresses
+      demoOpen: true, // which are not this machine's: the demo site must answer them
     },
   });
   await server.app.store.createSite({

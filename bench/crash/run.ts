@@ -8,8 +8,7 @@
  * acknowledgements between kills), CRASH_IN_FLIGHT (2: unacknowledged messages per client).
  */
 import { rmSync } from 'node:fs';
-import { runCrashScenario } from '../../backend/test/crash-scenario.js';
-import { tempDir } from '../../backend/test/support.js';
+import { runCrashScenario, tempDir } from '@parley/backend/testing';
 
 function setting(name: string, fallback: number): number {
   const raw = process.env[name];

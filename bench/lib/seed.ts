@@ -6,9 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { migrate } from '../../backend/src/store/migrate.ts';
-import { hashPassword } from '../../backend/src/services/accounts.ts';
-import { directConversationId } from '../../backend/src/services/messaging.ts';
+import { directConversationId, hashPassword, migrate } from '@parley/backend/testing';
 
 export const SITE = 'demo';
 export const PASSWORD = 'bench-pass';
@@ -79,12 +77,6 @@ export async function seed(dbPath: string, plan: SeedPlan): Promise<SeedResult> 
   const insertSession = db.prepare('INSERT INTO "Session" (id, userId, createdAt, expiresAt) VALUES (?, ?, ?, ?)');
   const insertBuddy = db.prepare(
     "INSERT INTO \"Buddy\" (ownerId, buddyId, state, groupName, createdAt, updatedAt) VALUES (?, ?, 'accepted', 'Bench', ?, ?)",
-  );
-  const insertMessage = db.prepare(
-    'INSERT INTO "Message" (id, siteId, senderId, conversationId, recipientId, clientId, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const insertEntry = db.prepare(
-    'INSERT INTO "InboxEntry" (userId, seq, kind, messageId, createdAt) VALUES (?, ?, \'message\', ?, ?)',
   );
   const setSeq = db.prepare('UPDATE "User" SET inboxSeq = ? WHERE id = ?');
   const rows = { users: 0, buddies: 0, sessions: 0, messages: 0 };

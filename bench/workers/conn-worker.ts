@@ -3,14 +3,7 @@
 // so the ephemeral port range of one address does not cap the count. Clients keep an inbox
 // cursor like the widget does, and after a reconnect they sync from it.
 import { io, type Socket } from 'socket.io-client';
-import type {
-  ErrorBody,
-  InboxEntry,
-  LoginResponse,
-  Result,
-  ReplyData,
-  SessionReady,
-} from '../../backend/src/protocol/index.ts';
+import type { ErrorBody, InboxEntry, LoginResponse, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { emitEvent, serveRpc } from '../lib/rpc.ts';
 import { SITE, type Peer } from '../lib/seed.ts';

@@ -2,7 +2,7 @@
 // everything; each inbox is checked for order (seq 1…n, bodies #1…#n in sending order) and
 // uniqueness (no seq or message id twice).
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorBody, InboxEntry, Result, ReplyData, SessionReady } from '../../backend/src/protocol/index.ts';
+import type { ErrorBody, InboxEntry, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { serveRpc } from '../lib/rpc.ts';
 import { SITE, type Peer } from '../lib/seed.ts';

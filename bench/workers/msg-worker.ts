@@ -4,7 +4,7 @@
 // t0 + k/rate whatever happened to earlier ones, and its latency is counted from that due time,
 // so a stalled server (or generator) shows up in the figures instead of hiding.
 import { io, type Socket } from 'socket.io-client';
-import type { InboxEntry, Result, ReplyData, SessionReady } from '../../backend/src/protocol/index.ts';
+import type { InboxEntry, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { serveRpc } from '../lib/rpc.ts';
 import { padBody, SITE, type Peer } from '../lib/seed.ts';

@@ -91,4 +91,11 @@ test('on a phone the panel and the chat fill the screen', async ({ openPage }) =
   const input = (await composer(phone, 'Pete').boundingBox())!;
   expect(input.y + input.height).toBeLessThanOrEqual(844);
   expect(input.width).toBeGreaterThan(200);
+  // Send takes the click: the launcher is out of the way while the panel fills the screen.
+  await composer(phone, 'Pete').fill('Sent with the Send button');
+  await panel.getByRole('button', { name: 'Send', exact: true }).click({ timeout: 5000 });
+  await expect(messageBodies(phone).last()).toHaveText('Sent with the Send button');
+  // Closed, the launcher is back, and takes the focus.
+  await panel.getByRole('button', { name: 'Close chat' }).click();
+  await expect(phone.getByRole('button', { name: /^Open chat/ })).toBeFocused();
 });

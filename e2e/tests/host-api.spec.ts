@@ -1,17 +1,10 @@
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { SignJWT } from 'jose';
-import { PrismaStore } from '../../backend/src/store/prisma-store.js';
+import { siteSecret as secretOf } from '@parley/backend/testing';
 import { buddy, fixturesUrl, composer, openDemo, sendMessage, signIn } from './widget.js';
 
-async function siteSecret(): Promise<string> {
-  const store = await PrismaStore.open({ kind: 'sqlite', url: join(process.env.PARLEY_E2E_DIR!, 'parley.db') });
-  try {
-    return (await store.getSite('demo'))!.secret;
-  } finally {
-    await store.close();
-  }
-}
+const siteSecret = () => secretOf({ kind: 'sqlite', url: join(process.env.PARLEY_E2E_DIR!, 'parley.db') }, 'demo');
 
 test('every host API call works, including calls queued before the script loaded', async ({ browser }) => {
   const context = await browser.newContext();

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { spawnServer, tempDir, type ServerProcess } from '../../backend/test/support.js';
+import { spawnServer, tempDir, type ServerProcess } from '@parley/backend/testing';
 import { buddy, messageBodies, sendMessage, signIn } from './widget.js';
 
 /** Its own server, so stopping it disturbs no other test. */

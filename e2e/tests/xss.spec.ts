@@ -1,12 +1,17 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { seedDemo } from '../../backend/src/demo-seed.js';
-import { createLogger } from '../../backend/src/logger.js';
-import { hashPassword } from '../../backend/src/services/accounts.js';
-import { migrate } from '../../backend/src/store/migrate.js';
-import { PrismaStore } from '../../backend/src/store/prisma-store.js';
-import { login, spawnServer, tempDir, TestClient, type ServerProcess } from '../../backend/test/support.js';
+import {
+  hashPassword,
+  login,
+  migrate,
+  seedDemoSite,
+  spawnServer,
+  tempDir,
+  TestClient,
+  withStore,
+  type ServerProcess,
+} from '@parley/backend/testing';
 import { signIn } from './widget.js';
 
 /**
@@ -61,9 +66,8 @@ test.beforeAll(async () => {
   dir = tempDir();
   const target = { kind: 'sqlite' as const, url: join(dir, 'parley.db') };
   await migrate(target);
-  const store = await PrismaStore.open(target);
-  try {
-    await seedDemo(store, createLogger('silent'));
+  await withStore(target, async (store) => {
+    await seedDemoSite(store);
     for (const username of ['mallory', 'victor']) {
       await store.createUser({
         id: `${username}-id`,
@@ -75,9 +79,7 @@ test.beforeAll(async () => {
       });
     }
     await store.setBuddies('mallory-id', 'victor-id', 'accepted');
-  } finally {
-    await store.close();
-  }
+  });
   server = await spawnServer(dir);
   mallory = await TestClient.connect(server.url, (await login(server.url, 'mallory', 'mallory-pass')).token);
   victorId = 'victor-id';

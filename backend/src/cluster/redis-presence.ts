@@ -27,10 +27,16 @@ import { LUA_NOW_MS, runScript } from './redis.js';
  * a node past its deadline (SIGKILL, power loss, partition) is moved to `dead` by whichever node
  * notices first, its connection counts are subtracted user by user, and its users who are left
  * with no connection anywhere go offline at once (the expiry was their grace period).
+ *
+ * Every key expires `keyTtlMs` (twice PRESENCE_EXPIRY_MS, or the expiry plus the grace period if
+ * that is longer) after the last write or renewal: each script that writes a key renews it, and
+ * each heartbeat renews the shared keys, this node's user set and the hashes of its users. So a
+ * cluster that stops entirely (every node gone, gracefully or not, nobody left to sweep) leaves
+ * nothing behind in Redis once that time has passed.
  */
 
 const CONNECT = `
--- KEYS: user, nodeUsers, leaving   ARGV: node, userId, state, status, count
+-- KEYS: user, nodeUsers, leaving   ARGV: node, userId, state, status, count, ttlMs
 local count = tonumber(ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'n:' .. ARGV[1], count)
 redis.call('HINCRBY', KEYS[1], 'total', count)
@@ -41,12 +47,13 @@ redis.call('HSETNX', KEYS[1], 'status', ARGV[4])
 local was = redis.call('HGET', KEYS[1], 'online')
 redis.call('HSET', KEYS[1], 'online', '1')
 local chosen = redis.call('HMGET', KEYS[1], 'state', 'status', 'idle')
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[6]) end
 if was == '1' then return { 0, chosen[1], chosen[2], chosen[3] } end
 return { 1, chosen[1], chosen[2], chosen[3] }
 `;
 
 const DISCONNECT = `${LUA_NOW_MS}
--- KEYS: user, nodeUsers, leaving   ARGV: node, userId, graceMs
+-- KEYS: user, nodeUsers, leaving   ARGV: node, userId, graceMs, ttlMs
 local field = 'n:' .. ARGV[1]
 local n = tonumber(redis.call('HGET', KEYS[1], field) or '0')
 if n <= 0 then return -1 end
@@ -56,10 +63,12 @@ if n == 1 then
 else
   redis.call('HINCRBY', KEYS[1], field, -1)
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if redis.call('HINCRBY', KEYS[1], 'total', -1) > 0 then return 0 end
 redis.call('HSET', KEYS[1], 'total', '0')
 local deadline = now_ms() + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[3], deadline, ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return deadline
 `;
 
@@ -82,14 +91,15 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumb
 `;
 
 const CHOOSE = `
--- KEYS: user   ARGV: state, status, idle
+-- KEYS: user   ARGV: state, status, idle, ttlMs
 if redis.call('HGET', KEYS[1], 'online') ~= '1' then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'status', ARGV[2], 'idle', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
 const HEARTBEAT = `${LUA_NOW_MS}
--- KEYS: nodes, dead   ARGV: node, expiryMs, expectKnown
+-- KEYS: nodes, dead, leaving   ARGV: node, expiryMs, expectKnown, ttlMs
 -- Returns { 1 if this node is (still) registered else 0, nodes to clean up }.
 local now = now_ms()
 local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -104,26 +114,30 @@ for _, node in ipairs(expired) do
   redis.call('ZREM', KEYS[1], node)
   redis.call('SADD', KEYS[2], node)
 end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[4]) end
 return { alive, redis.call('SRANDMEMBER', KEYS[2], 20) }
 `;
 
 const RETIRE = `
--- KEYS: nodes, dead   ARGV: node
+-- KEYS: nodes, dead   ARGV: node, ttlMs
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 `;
 
 const REAP = `${LUA_NOW_MS}
--- KEYS: user, leaving, deadNodeUsers   ARGV: deadNode, userId
+-- KEYS: user, leaving, deadNodeUsers   ARGV: deadNode, userId, ttlMs
 redis.call('SREM', KEYS[3], ARGV[2])
 local field = 'n:' .. ARGV[1]
 local c = tonumber(redis.call('HGET', KEYS[1], field) or '0')
 if c <= 0 then return 0 end
 redis.call('HDEL', KEYS[1], field)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if redis.call('HINCRBY', KEYS[1], 'total', -c) <= 0 then
   redis.call('HSET', KEYS[1], 'total', '0')
   redis.call('ZADD', KEYS[2], now_ms(), ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
 return 1
 `;
@@ -193,6 +207,16 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     return Math.max(250, Math.floor(this.options.expiryMs / 3));
   }
 
+  /**
+   * How long a key lives without a write or renewal. Twice the expiry leaves a node that renews on
+   * every heartbeat more than one expiry of slack; a grace period longer than the expiry stretches
+   * it, so a leaving user's hash always outlives the sweep that ends their grace period.
+   */
+  get keyTtlMs(): number {
+    const { expiryMs, graceMs } = this.options;
+    return Math.max(2 * expiryMs, expiryMs + graceMs);
+  }
+
   private key = {
     user: (id: string) => `${this.options.prefix}presence:user:${id}`,
     nodeUsers: (node: string) => `${this.options.prefix}presence:node:${node}`,
@@ -223,7 +247,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       this.redis,
       CONNECT,
       [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
-      [node, userId, initial.state, initial.status, count],
+      [node, userId, initial.state, initial.status, count, this.keyTtlMs],
     )) as [number, string | null, string | null, string | null];
     const chosen = toChosen(result[1], result[2], result[3]);
     if (result[0] === 1) this.transitions.online(userId, chosen);
@@ -243,7 +267,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
         this.redis,
         DISCONNECT,
         [this.key.user(userId), this.key.nodeUsers(node), this.key.leaving()],
-        [node, userId, this.options.graceMs],
+        [node, userId, this.options.graceMs, this.keyTtlMs],
       ).catch((err: unknown) => this.failed(err)),
     );
     if (deadline > 0 && !this.closed) {
@@ -292,7 +316,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       this.redis,
       CHOOSE,
       [this.key.user(userId)],
-      [chosen.state, chosen.status, chosen.idle ? '1' : '0'],
+      [chosen.state, chosen.status, chosen.idle ? '1' : '0', this.keyTtlMs],
     );
   }
 
@@ -305,8 +329,8 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     const [alive, dead] = (await runScript(
       this.redis,
       HEARTBEAT,
-      [this.key.nodes(), this.key.dead()],
-      [this.nodeId, this.options.expiryMs, expectKnown ? '1' : '0'],
+      [this.key.nodes(), this.key.dead(), this.key.leaving()],
+      [this.nodeId, this.options.expiryMs, expectKnown ? '1' : '0', this.keyTtlMs],
     )) as [number, string[]];
     if (alive === 0) await this.rejoin('this node was taken for dead');
     return dead;
@@ -325,7 +349,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     this.logger.warn({ node: this.nodeId, previous: old, reason, users: this.local.size }, 'rejoining the cluster');
     await this.heartbeat(false);
     for (const [userId, { count, chosen }] of this.local) await this.register(userId, chosen, count);
-    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [old]);
+    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [old, this.keyTtlMs]);
   }
 
   /** One heartbeat, clean-up of dead nodes, and the grace periods that are due. Never overlaps. */
@@ -339,6 +363,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       }
       for (const node of dead) if (node !== this.nodeId) await this.reap(node);
       await this.sweep();
+      await this.renew();
     })()
       .catch((err: unknown) => this.logger.error({ err, node: this.nodeId }, 'presence heartbeat failed'))
       .finally(() => {
@@ -354,12 +379,39 @@ export class RedisPresenceRegistry implements PresenceRegistry {
       const users = await this.redis.srandmember(usersKey, 200);
       if (users.length === 0) break;
       for (const userId of users) {
-        await runScript(this.redis, REAP, [this.key.user(userId), this.key.leaving(), usersKey], [node, userId]);
+        await runScript(
+          this.redis,
+          REAP,
+          [this.key.user(userId), this.key.leaving(), usersKey],
+          [node, userId, this.keyTtlMs],
+        );
         reaped += 1;
       }
     }
     await this.redis.srem(this.key.dead(), node);
     if (reaped > 0) this.logger.warn({ node: this.nodeId, dead: node, users: reaped }, 'cleaned up after a dead node');
+  }
+
+  /**
+   * Renews the expiry of this node's user set and of the hashes of the users connected here (the
+   * heartbeat script renews the shared keys), so nothing in use expires while the node lives.
+   */
+  private async renew(): Promise<void> {
+    const ttl = this.keyTtlMs;
+    const run = async (pipeline: ReturnType<Redis['pipeline']>) => {
+      for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    };
+    let batch = this.redis.pipeline().pexpire(this.key.nodeUsers(this.nodeId), ttl);
+    let size = 1;
+    for (const userId of this.local.keys()) {
+      batch.pexpire(this.key.user(userId), ttl);
+      if (++size === 1000) {
+        await run(batch);
+        batch = this.redis.pipeline();
+        size = 0;
+      }
+    }
+    if (size > 0) await run(batch);
   }
 
   /** Ends the grace periods that are due, whoever started them. */
@@ -382,7 +434,7 @@ export class RedisPresenceRegistry implements PresenceRegistry {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.ticking;
-    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [this.nodeId]);
+    await runScript(this.redis, RETIRE, [this.key.nodes(), this.key.dead()], [this.nodeId, this.keyTtlMs]);
     await this.reap(this.nodeId);
   }
 }

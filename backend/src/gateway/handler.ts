@@ -1,18 +1,9 @@
-import type { z } from 'zod';
 import { ErrorCode, type ClientEventName, type Payload, type ReplyData, type Result } from '../protocol/index.js';
-import { containsNul, schemas } from '../protocol/schemas.js';
+import { containsNul, describeIssues, schemas } from '../protocol/schemas.js';
 import { toErrorBody } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { ParleySocket } from './types.js';
-
-/** A readable summary of why a payload was refused: field paths and reasons, no echo of values. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'payload'}: ${issue.message}`)
-    .join('; ');
-}
 
 /**
  * Registers one client event: validates the payload against its schema, runs the handler and

@@ -2,6 +2,9 @@ import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
 import type { SiteRecord, UserRecord } from '../store/store.js';
 
+// Lives in ../lifecycle.ts so that http/ can use it without importing the gateway.
+export type { Lifecycle } from '../lifecycle.js';
+
 /** What the handshake establishes about a connection. */
 export interface SocketData {
   user: UserRecord;
@@ -23,10 +26,3 @@ export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents, In
 
 /** The room every connection of a user joins; emitting to it reaches all their tabs and devices. */
 export const userRoom = (userId: string) => `user:${userId}`;
-
-/** Shared by the parts that must behave differently once shutdown has begun. */
-export interface Lifecycle {
-  closing: boolean;
-  /** Client events being handled right now; shutdown waits for them to be answered. */
-  inFlight: number;
-}

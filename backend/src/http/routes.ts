@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { ErrorCode, type ErrorBody } from '../protocol/index.js';
 import {
   containsNul,
+  describeIssues,
   identityLoginSchema,
   loginSchema,
   passwordChangeSchema,
@@ -14,12 +15,11 @@ import {
 } from '../protocol/schemas.js';
 import type { z } from 'zod';
 import { ParleyError, toErrorBody } from '../errors.js';
-import { describeIssues } from '../gateway/handler.js';
 import { sessionIdOf, type Accounts } from '../services/accounts.js';
 import type { EmailConfirmation, LinkCheck } from '../services/email-confirmation.js';
 import { siteSettings } from '../services/site-settings.js';
 import type { Limiter } from '../services/rate-limiter.js';
-import type { Lifecycle } from '../gateway/types.js';
+import type { Lifecycle } from '../lifecycle.js';
 import type { SessionEnded, SiteConfig } from '../protocol/index.js';
 import { assertDemoReachable } from '../services/demo-access.js';
 import { originAllowed } from '../services/site-origins.js';

@@ -1,40 +1,17 @@
 /**
  * Parley's event protocol, written once: the TypeScript types both sides compile against and the
  * runtime schemas the server validates every incoming payload with. The widget imports this module
- * for its types and constants only; the zod schemas live in ./schemas.ts, which only the server loads.
+ * for its types only (`import type`) and the values it needs from ./constants.ts; the zod schemas
+ * live in ./schemas.ts, which only the server loads.
  *
  * Conventions: event names are `resource:action`; every client-to-server event takes one payload
  * object and an acknowledgement callback that receives a {@link Result}. docs/protocol.md describes
  * each event; a test checks that the two agree.
  */
 import type { ClientEventName, Payload } from './schemas.js';
+import type { ErrorCode, PROTOCOL_VERSION } from './constants.js';
 
-/** Bumped on any incompatible change; the handshake refuses other versions with `protocol_version`. */
-export const PROTOCOL_VERSION = 1;
-
-/** Every error a client can receive, in acks, HTTP bodies and handshake refusals. */
-export const ErrorCode = {
-  BadRequest: 'bad_request',
-  Unauthorized: 'unauthorized',
-  InvalidCredentials: 'invalid_credentials',
-  Forbidden: 'forbidden',
-  NotFound: 'not_found',
-  OriginNotAllowed: 'origin_not_allowed',
-  ProtocolVersion: 'protocol_version',
-  RateLimited: 'rate_limited',
-  TooLarge: 'too_large',
-  Unavailable: 'unavailable',
-  Internal: 'internal',
-  RegistrationClosed: 'registration_closed',
-  UsernameTaken: 'username_taken',
-  IdentityInvalid: 'identity_invalid',
-  IdentityExpired: 'identity_expired',
-  IdentityWrongSite: 'identity_wrong_site',
-  Blocked: 'blocked',
-  RoomFull: 'room_full',
-  LimitReached: 'limit_reached',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export { ErrorCode, Limits, PROTOCOL_VERSION } from './constants.js';
 
 export interface ErrorBody {
   code: ErrorCode;
@@ -45,40 +22,6 @@ export interface ErrorBody {
 export type Result<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 
 export type Ack<T> = (result: Result<T>) => void;
-
-// ---------------------------------------------------------------------------------------------
-// Limits shared by both sides (the widget uses them to stop the user early, the server enforces).
-
-export const Limits = {
-  /** Characters of message text. */
-  messageBody: 4000,
-  /** Characters of a client-chosen message id. */
-  clientId: 64,
-  /** Entries per inbox:sync page. */
-  syncPage: 500,
-  /** Messages per message:history page. */
-  historyPage: 100,
-  usernameMax: 64,
-  passwordMin: 8,
-  passwordMax: 1024,
-  displayNameMax: 64,
-  statusText: 140,
-  groupName: 64,
-  avatarUrl: 512,
-  searchQuery: 64,
-  searchResults: 20,
-  /** Characters of a host identity token. */
-  identityToken: 4096,
-  roomName: 64,
-  /** Members and open invitations of one room together. */
-  roomMembers: 100,
-  /** Users one room:create may invite at once. */
-  roomInvites: 20,
-  /** Rooms per room:list page: the default, and the most one page may ask for. */
-  roomListPage: 20,
-  roomListPageMax: 50,
-  email: 254,
-} as const;
 
 // ---------------------------------------------------------------------------------------------
 // Shapes sent by the server.

@@ -4,7 +4,7 @@
  * zod into the bundle). Objects are strict: unknown keys, `__proto__` included, are refused.
  */
 import { z } from 'zod';
-import { Limits } from './index.js';
+import { Limits } from './constants.js';
 
 /**
  * A string of at most `max` characters (and at least `min`), checked before anything else: a
@@ -199,4 +199,12 @@ export function containsNul(value: unknown, depth = 0): boolean {
     if (key.includes('\u0000') || containsNul(item, depth + 1)) return true;
   }
   return false;
+}
+
+/** A readable summary of why a payload was refused: field paths and reasons, no echo of values. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'payload'}: ${issue.message}`)
+    .join('; ');
 }

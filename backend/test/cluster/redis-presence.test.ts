@@ -30,13 +30,13 @@ afterAll(async () => {
   await dropRedisPrefix(prefix);
 });
 
-async function node(name: string, events: string[], keyPrefix = prefix) {
+async function node(name: string, events: string[], keyPrefix = prefix, client = redis, logLevel = 'error') {
   const registry = await RedisPresenceRegistry.start({
-    redis,
+    redis: client,
     prefix: keyPrefix,
     graceMs: GRACE_MS,
     expiryMs: EXPIRY_MS,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'),
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? logLevel),
   });
   registry.listen({
     online: (userId) => events.push(`${name} online ${userId}`),
@@ -128,5 +128,34 @@ describe('RedisPresenceRegistry', () => {
     } finally {
       redis.eval = real;
     }
+  });
+
+  it('leaves no key behind once every node has stopped, twice the expiry later', async () => {
+    // A cluster of its own: three nodes, users with tabs on several of them, one in a grace period.
+    const events: string[] = [];
+    const own = `${prefix}stopped:`;
+    const presenceKeys = async () => (await redis.keys(`${own}*`)).sort();
+    const doomed = new Redis(TEST_REDIS_URL);
+    const [a, b] = [await node('a4', events, own), await node('b4', events, own)];
+    const c = await node('c4', events, own, doomed, 'silent');
+    await a.connect('u4', online);
+    await b.connect('u4', online);
+    await c.connect('u4', online);
+    await b.connect('u5', online);
+    await b.choose('u5', { state: 'busy', status: 'away from keyboard', idle: false });
+    await c.connect('u6', online);
+    await a.connect('u7', online);
+    await a.disconnect('u7');
+
+    // The whole cluster stops: c dies without a word (its Redis connection gone, as with SIGKILL),
+    // then a and b shut down as in a deploy. Nobody is left to sweep or reap.
+    doomed.disconnect();
+    await a.close();
+    await b.close();
+    const stoppedAt = Date.now();
+    expect(await presenceKeys()).not.toEqual([]);
+    await sleep(stoppedAt + 2 * EXPIRY_MS + 50 - Date.now());
+    expect(await presenceKeys()).toEqual([]);
+    await c.close().catch(() => undefined);
   });
 });

@@ -1,4 +1,5 @@
 // Importing @preact/signals makes components re-render when a signal they read changes.
+// oxlint-disable-next-line import/no-unassigned-import -- imported for that effect
 import '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { useAttention, useMentionAttention } from './attention.js';

@@ -1,4 +1,4 @@
-import { Limits } from '@parley/backend/protocol';
+import { Limits } from '@parley/backend/protocol/constants';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { roomIdOf, type ShownMessage } from '../core/client.js';
 import { Avatar } from './Avatar.js';
@@ -51,9 +51,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const pendingDraft = client.drafts.value.get(peerId);
   useEffect(() => {
     if (pendingDraft !== undefined) setDraft(client.takeDraft(peerId) ?? '');
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- only a new draft should fill the composer, not a change of peer
   }, [pendingDraft]);
 
   // In view: history, unread cleared, receipt sent. Again whenever new messages arrive.
+  // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
   useEffect(() => client.viewed(peerId), [peerId, messages.length]);
   useEffect(() => input.current?.focus(), [peerId]);
 
@@ -170,6 +172,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         class="messages"
         ref={list}
         onScroll={onScroll}
+        // A scrolling region: keyboard users scroll it with the arrow keys once it has focus.
+        tabIndex={0}
         aria-label={t('messages', { name })}
         aria-live="polite"
         aria-relevant="additions"

@@ -1,4 +1,5 @@
-import { Limits, type ChosenPresence } from '@parley/backend/protocol';
+import type { ChosenPresence } from '@parley/backend/protocol';
+import { Limits } from '@parley/backend/protocol/constants';
 import { useState } from 'preact/hooks';
 import { askNotificationPermission } from './attention.js';
 import { useWidget } from './context.js';

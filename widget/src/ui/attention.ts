@@ -76,6 +76,7 @@ function notifyHidden(
     tag: options.tag,
     requireInteraction: options.requireInteraction ?? false,
   });
+  // oxlint-disable-next-line unicorn/prefer-add-event-listener -- one handler for a notification we just made
   n.onclick = () => {
     window.focus();
     client.open(options.open);

@@ -1,0 +1,55 @@
+/**
+ * `@parley/backend/testing`: what the e2e tests and the benchmark may use of the backend besides
+ * the wire. They prepare a database before a server starts (or beside a running one, SQLite in WAL
+ * mode lets both write), read a site's secret to sign identity tokens, and start the real server in
+ * its own process. Nothing in src/ imports this module; bench/ and e2e/ import nothing else from
+ * the backend but the protocol.
+ *
+ * @example
+ * const db = databaseOf(join(dir, 'parley.db'));
+ * await migrate(db);
+ * await withStore(db, (store) => seedDemoSite(store));
+ * const server = await spawnServer(dir);
+ */
+import { seedDemo } from './demo-seed.js';
+import { createLogger } from './logger.js';
+import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
+import { PrismaStore } from './store/prisma-store.js';
+import type { Store } from './store/store.js';
+
+export { hashPassword } from './services/accounts.js';
+export { directConversationId } from './services/messaging.js';
+export { migrate } from './store/migrate.js';
+export type { DatabaseTarget } from './store/database-url.js';
+export { roomConversationId, type MessageRecord, type Store, type WriteItem } from './store/store.js';
+export { login, spawnServer, tempDir, TestClient, type ServerProcess } from '../test/support.js';
+export { runCrashScenario } from '../test/crash-scenario.js';
+
+/** The database a DATABASE_URL names (`postgres://…`, `file:…` or a SQLite path, relative to the working directory). */
+export function databaseOf(databaseUrl: string): DatabaseTarget {
+  return parseDatabaseUrl(databaseUrl, process.cwd());
+}
+
+/** Opens the store of a database (already migrated), runs `use` with it and closes it. */
+export async function withStore<T>(database: DatabaseTarget | string, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await PrismaStore.open(typeof database === 'string' ? databaseOf(database) : database);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The secret a site signs its identity tokens with. */
+export function siteSecret(database: DatabaseTarget | string, siteId: string): Promise<string> {
+  return withStore(database, async (store) => {
+    const site = await store.getSite(siteId);
+    if (!site) throw new Error(`no site "${siteId}" in this database`);
+    return site.secret;
+  });
+}
+
+/** The demo site and its users (alice, bob, carol), as the server seeds them on start. */
+export function seedDemoSite(store: Store): Promise<void> {
+  return seedDemo(store, createLogger('silent'));
+}

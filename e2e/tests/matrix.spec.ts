@@ -1,0 +1,466 @@
+import { createRequire } from 'node:module';
+import { expect, test, type Browser, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
+import { translator, type Translate } from '../../widget/src/i18n.js';
+import { baseUrl } from './widget.js';
+
+/**
+ * Every screen of the widget, checked by machine: states × viewports × themes × locales.
+ *
+ * One signed-in page per configuration walks through every state (it is moved from screen to
+ * screen, not signed in again per cell). In each cell of the matrix:
+ *   - axe finds no serious or critical violation in the widget;
+ *   - no visible button, link or field is covered: the element at its centre (asked of the shadow
+ *     root) is the control itself or inside it;
+ *   - no text is clipped or runs out of its box horizontally (ellipsis, a deliberate truncation,
+ *     is allowed);
+ *   - the keyboard (Tab) reaches every control;
+ *   - a screenshot goes to the test's output folder (test-results/) for people to review.
+ *
+ * Every state runs on both viewports in the default theme and locale; dark and zh-CN run on a
+ * representative subset (`subset: true`). A new screen gets a step here.
+ */
+
+const VIEWPORTS = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+} satisfies Record<string, BrowserContextOptions>;
+type Viewport = keyof typeof VIEWPORTS;
+
+interface Configuration {
+  viewport: Viewport;
+  mode: 'light' | 'dark';
+  locale: 'en' | 'zh-CN';
+  /** Only the states marked `subset` are checked (the others are still walked through). */
+  subsetOnly: boolean;
+}
+
+const CONFIGURATIONS: Configuration[] = [
+  ...(['desktop', 'phone'] as const).map((viewport) => ({ viewport, mode: 'light', locale: 'en', subsetOnly: false })),
+  ...(['desktop', 'phone'] as const).map((viewport) => ({ viewport, mode: 'dark', locale: 'en', subsetOnly: true })),
+  ...(['desktop', 'phone'] as const).map((viewport) => ({
+    viewport,
+    mode: 'light',
+    locale: 'zh-CN',
+    subsetOnly: true,
+  })),
+] as Configuration[];
+
+/** What a step may use: the page, the strings of its locale, the panel. */
+interface Ui {
+  page: Page;
+  t: Translate;
+  viewport: Viewport;
+  panel: Locator;
+}
+
+interface State {
+  name: string;
+  /** Checked in every configuration, not only the default one. */
+  subset?: boolean;
+  /** Screens that exist only on wide viewports. */
+  desktopOnly?: boolean;
+  /** Moves the page from the previous state into this one and waits until it shows. */
+  go: (ui: Ui) => Promise<void>;
+}
+
+const starts = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+
+/** The matrix user (e2e/seed.ts): Tess, with buddies, a request, a blocked user, rooms and history. */
+const UMA = 'Uma Wolfeschlegelsteinhausenbergerdorff';
+const ROOM = 'Design review';
+
+const STATES: State[] = [
+  {
+    name: 'launcher',
+    go: async ({ page, t }) => {
+      await expect(page.getByRole('button', { name: starts(t('openChat')) })).toBeVisible();
+    },
+  },
+  {
+    name: 'sign-in',
+    go: async ({ page, t, panel }) => {
+      await page.getByRole('button', { name: starts(t('openChat')) }).click();
+      await expect(panel.getByLabel(t('username'))).toBeVisible();
+    },
+  },
+  {
+    name: 'sign-in-error',
+    subset: true,
+    go: async ({ t, panel }) => {
+      await panel.getByLabel(t('username')).fill('tess');
+      await panel.getByLabel(t('password')).fill('not her password');
+      await panel.getByRole('button', { name: t('signIn') }).click();
+      await expect(panel.getByRole('alert')).toBeVisible();
+    },
+  },
+  {
+    name: 'buddy-list',
+    subset: true,
+    go: async ({ t, panel }) => {
+      await panel.getByLabel(t('password')).fill('tess-pass');
+      await panel.getByRole('button', { name: t('signIn') }).click();
+      const buddies = panel.getByRole('navigation', { name: t('buddies') });
+      await expect(buddies.getByRole('button', { name: starts(UMA) })).toBeVisible();
+      await expect(buddies.getByRole('region', { name: t('requests') })).toBeVisible();
+    },
+  },
+  {
+    name: 'buddy-search',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('searchbox', { name: t('searchPeople') }).fill('ka');
+      await panel.getByRole('button', { name: t('search'), exact: true }).click();
+      await expect(panel.getByRole('button', { name: `${t('add')} Kate` })).toBeVisible();
+    },
+  },
+  {
+    name: 'chats',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('tab', { name: t('chats') }).click();
+      await expect(panel.getByRole('region', { name: t('invitations') })).toBeVisible();
+      await expect(panel.getByRole('button', { name: starts(ROOM) })).toBeVisible();
+    },
+  },
+  {
+    name: 'room-chat',
+    subset: true,
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: starts(ROOM) }).click();
+      await expect(panel.getByRole('list', { name: t('messages', { name: ROOM }) }).locator('li.message')).toHaveCount(
+        3,
+      );
+    },
+  },
+  {
+    name: 'room-members',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('members') }).click();
+      await expect(panel.getByRole('region', { name: t('members') })).toBeVisible();
+    },
+  },
+  {
+    name: 'chat',
+    subset: true,
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('back'), exact: true }).click();
+      await panel.getByRole('tab', { name: t('buddies') }).click();
+      await panel
+        .getByRole('navigation', { name: t('buddies') })
+        .getByRole('button', { name: starts(UMA) })
+        .click();
+      const list = panel.getByRole('list', { name: t('messages', { name: UMA }) });
+      await expect(list.locator('li.message')).toHaveCount(14);
+    },
+  },
+  {
+    name: 'emoji',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('emoji') }).click();
+      await expect(panel.getByRole('group', { name: t('emoji') })).toBeVisible();
+    },
+  },
+  {
+    name: 'buddy-options',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('emoji') }).click();
+      await panel.getByRole('button', { name: t('buddyOptions') }).click();
+      await expect(panel.getByRole('region', { name: t('buddyOptions') })).toBeVisible();
+    },
+  },
+  {
+    name: 'docked-chat',
+    desktopOnly: true,
+    go: async ({ page, t, panel }) => {
+      await panel.getByRole('button', { name: t('buddyOptions') }).click();
+      await panel.getByRole('button', { name: t('openSideBySide') }).click();
+      await expect(page.getByRole('region', { name: UMA }).getByRole('textbox')).toBeVisible();
+    },
+  },
+  {
+    name: 'status-menu',
+    subset: true,
+    go: async ({ page, t, panel, viewport }) => {
+      if (viewport === 'desktop') await page.getByRole('button', { name: t('closeWindow', { name: UMA }) }).click();
+      else await panel.getByRole('button', { name: t('back'), exact: true }).click();
+      await panel.getByRole('button', { name: t('menu') }).click();
+      await expect(panel.getByRole('group', { name: t('profile') })).toBeVisible();
+    },
+  },
+  {
+    name: 'launcher-unread',
+    go: async ({ page, t, panel }) => {
+      await panel.getByRole('button', { name: t('menu') }).click();
+      await panel.getByRole('button', { name: t('closeChat') }).click();
+      await expect(page.getByRole('button', { name: starts(t('openChatUnread', { n: 2 })) })).toBeVisible();
+    },
+  },
+  {
+    name: 'offline',
+    subset: true,
+    go: async ({ page, t, panel }) => {
+      await page.getByRole('button', { name: starts(t('openChat')) }).click();
+      await page.context().setOffline(true);
+      await expect(panel.getByRole('status').filter({ hasText: t('offlineBanner') })).toBeVisible();
+    },
+  },
+];
+
+// Traces snapshot the page at every action: too slow for hundreds of checks. Screenshots stay.
+test.use({ trace: 'off' });
+
+for (const config of CONFIGURATIONS) {
+  const { viewport, mode, locale, subsetOnly } = config;
+  test(`every screen: ${viewport}, ${mode}, ${locale}`, async ({ browser }, testInfo) => {
+    // Some 20 s on a quiet machine; much more while other suites share the two cores.
+    test.setTimeout(180_000);
+    const cells = STATES.filter((s) => (!s.desktopOnly || viewport === 'desktop') && (!subsetOnly || s.subset));
+    testInfo.annotations.push({ type: 'cells', description: String(cells.length) });
+    const page = await openWidget(browser, config);
+    const t = translator(locale);
+    const ui: Ui = {
+      page,
+      t,
+      viewport,
+      panel: page.getByRole('dialog', { name: t('title') }),
+    };
+    try {
+      for (const state of STATES) {
+        if (state.desktopOnly && viewport !== 'desktop') continue;
+        const cell = `${viewport}-${mode}-${locale}-${state.name}`;
+        /** MATRIX_TIMING=1 prints how long each part of each cell takes. */
+        const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+          const start = Date.now();
+          const result = await run();
+          if (process.env.MATRIX_TIMING) console.log(`${cell} ${what} ${Date.now() - start} ms`);
+          return result;
+        };
+        await timed('go', () => state.go(ui));
+        if (!cells.includes(state)) continue;
+        await test.step(cell, async () => {
+          await settle(page);
+          await timed('screenshot', () => page.screenshot({ path: testInfo.outputPath(`${cell}.jpeg`), quality: 80 }));
+          const problems = [
+            ...(await timed('axe', () => axeProblems(page))),
+            ...(await timed('layout', () => layoutProblems(page))),
+            ...(await timed('focus', () => focusProblems(page))),
+          ];
+          expect.soft(problems, cell).toEqual([]);
+        });
+      }
+    } finally {
+      await page.context().close();
+    }
+  });
+}
+
+async function openWidget(browser: Browser, { viewport, mode, locale }: Configuration): Promise<Page> {
+  const context = await browser.newContext({ ...VIEWPORTS[viewport], reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  await page.addInitScript(
+    (settings) => Object.assign(window, { ParleySettings: settings }),
+    mode === 'dark' ? { locale, theme: { mode } } : { locale },
+  );
+  await page.goto(baseUrl());
+  return page;
+}
+
+/** Waits for fonts and the frames after the last change, so checks and screenshots see the final layout. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await document.fonts.ready;
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  });
+}
+
+/**
+ * axe-core as @axe-core/playwright uses it. AxeBuilder injects it again at every analysis, which
+ * took seconds per cell on a busy machine: here it goes into the page once, and asks for
+ * violations only.
+ */
+const axeSource = (
+  createRequire(createRequire(import.meta.url).resolve('@axe-core/playwright'))('axe-core') as { source: string }
+).source;
+
+async function axeProblems(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const results = await page.evaluate(() =>
+    (window as unknown as { axe: typeof import('axe-core') }).axe.run(
+      { include: [['[data-parley]']] },
+      { resultTypes: ['violations'] },
+    ),
+  );
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `axe ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** Controls a keyboard or pointer user must be able to reach. */
+const CONTROLS = 'button, a[href], input, textarea, select, [tabindex]:not([tabindex="-1"])';
+
+/**
+ * Covered controls and clipped text, measured in the page. Controls scrolled out of their
+ * scrolling box are scrolled into view first (as a user would), then hit-tested at their centre.
+ */
+function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate((controls) => {
+    const root = document.querySelector('[data-parley]')?.shadowRoot;
+    if (!root) return ['the widget has no shadow root'];
+    const problems: string[] = [];
+    const describe = (el: Element | null): string => {
+      if (!el) return 'nothing';
+      const label =
+        el.getAttribute('aria-label') || (el as HTMLInputElement).name || el.textContent?.trim().slice(0, 30) || '';
+      const cls =
+        typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      return `<${el.tagName.toLowerCase()}${cls}${label ? ` "${label}"` : ''}>`;
+    };
+    const shown = (el: Element) => el.checkVisibility({ visibilityProperty: true, opacityProperty: false });
+    /** Ancestors that clip horizontally (overflow other than visible), nearest first, inside the widget. */
+    const clippers = (el: Element): Element[] => {
+      const out: Element[] = [];
+      for (let a = el.parentElement; a; a = a.parentElement)
+        if (getComputedStyle(a).overflowX !== 'visible') out.push(a);
+      return out;
+    };
+    const inner = (el: Element) => {
+      const r = el.getBoundingClientRect();
+      const left = r.left + el.clientLeft;
+      return {
+        left,
+        right: left + el.clientWidth,
+        top: r.top + el.clientTop,
+        bottom: r.top + el.clientTop + el.clientHeight,
+      };
+    };
+
+    // 1. Every visible control is the topmost thing at its centre.
+    for (const el of root.querySelectorAll(controls)) {
+      if (!shown(el)) continue;
+      const centre = () => {
+        // A link that wraps has one box per line: aim at its first.
+        const r = el.getClientRects()[0] ?? el.getBoundingClientRect();
+        return { x: r.left + r.width / 2, y: r.top + r.height / 2, r };
+      };
+      let { x, y, r } = centre();
+      if (r.width === 0 || r.height === 0) continue;
+      const visibleIn = (box: { left: number; right: number; top: number; bottom: number }) =>
+        x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+      const onScreen = () =>
+        visibleIn({ left: 0, top: 0, right: innerWidth, bottom: innerHeight }) &&
+        clippers(el).every((c) => visibleIn(inner(c)));
+      if (!onScreen()) {
+        el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        ({ x, y, r } = centre());
+        if (!onScreen()) {
+          problems.push(`${describe(el)} cannot be brought on screen (centre at ${Math.round(x)},${Math.round(y)})`);
+          continue;
+        }
+      }
+      const hit = root.elementFromPoint(x, y);
+      if (!hit || !(hit === el || el.contains(hit)))
+        problems.push(`${describe(el)} is covered by ${describe(hit)} at ${Math.round(x)},${Math.round(y)}`);
+    }
+
+    // 2. No text runs out of its box, or out of a box that clips it, or off the screen, horizontally.
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || !node.textContent?.trim() || !shown(el) || el.closest('select, datalist, option')) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const rects = [...range.getClientRects()].filter((q) => q.width > 0);
+      if (rects.length === 0) continue;
+      const left = Math.min(...rects.map((q) => q.left));
+      const right = Math.max(...rects.map((q) => q.right));
+      const text = `"${node.textContent.trim().slice(0, 40)}"`;
+      // The box that lays the text out (the nearest element that is not inline); if it ends its
+      // text with an ellipsis, it truncates on purpose.
+      let block: Element = el;
+      while (getComputedStyle(block).display === 'inline' && block.parentElement) block = block.parentElement;
+      const style = getComputedStyle(block);
+      // (A flex or grid container draws no ellipsis: its text is cut off bare.)
+      const drawsEllipsis = !/flex|grid/.test(style.display);
+      if (drawsEllipsis && style.textOverflow === 'ellipsis' && style.overflowX !== 'visible') continue;
+      const box = block.getBoundingClientRect();
+      if (left < box.left - 1 || right > box.right + 1)
+        problems.push(
+          `text ${text} runs out of ${describe(block)} (${Math.round(left)}–${Math.round(right)} in ${Math.round(box.left)}–${Math.round(box.right)})`,
+        );
+      else {
+        const clip = clippers(block).find((c) => {
+          const b = inner(c);
+          return left < b.left - 1 || right > b.right + 1;
+        });
+        if (clip) problems.push(`text ${text} is clipped by ${describe(clip)}`);
+        else if (left < -1 || right > innerWidth + 1) problems.push(`text ${text} runs off the screen`);
+      }
+    }
+    return problems;
+  }, CONTROLS);
+}
+
+/**
+ * Presses Tab from the top of the page until focus has been on every control of the widget (radio
+ * buttons count once per group: arrow keys move within it), and names the ones never reached.
+ */
+async function focusProblems(page: Page): Promise<string[]> {
+  const total = await page.evaluate((controls) => {
+    const root = document.querySelector('[data-parley]')!.shadowRoot!;
+    const seenGroups = new Set<string>();
+    const targets = [...root.querySelectorAll<HTMLElement>(controls)].filter((el) => {
+      if (!el.checkVisibility({ visibilityProperty: true }) || (el as HTMLButtonElement).disabled) return false;
+      if (el.getBoundingClientRect().width === 0) return false;
+      if (el instanceof HTMLInputElement && el.type === 'radio') {
+        if (seenGroups.has(el.name)) return false;
+        seenGroups.add(el.name);
+      }
+      return true;
+    });
+    const reached = new Set<HTMLElement>();
+    // Start just before the widget: at the last control of the host page (or the top of the page).
+    const before = [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea')].at(-1);
+    const w = window as unknown as { __matrixFocus: { targets: HTMLElement[]; reached: Set<HTMLElement> } };
+    w.__matrixFocus = { targets, reached };
+    const note = () => {
+      const active = root.activeElement as HTMLElement | null;
+      if (!active) return;
+      const target =
+        active instanceof HTMLInputElement && active.type === 'radio'
+          ? targets.find((t) => t instanceof HTMLInputElement && t.type === 'radio' && t.name === active.name)
+          : active;
+      if (target) reached.add(target);
+    };
+    (window as unknown as { __matrixStop?: () => void }).__matrixStop?.();
+    root.addEventListener('focusin', note);
+    Object.assign(window, { __matrixStop: () => root.removeEventListener('focusin', note) });
+    (document.activeElement as HTMLElement | null)?.blur();
+    if (before) before.focus();
+    return targets.length;
+  }, CONTROLS);
+  const missing = () =>
+    page.evaluate(() => {
+      const { targets, reached } = (
+        window as unknown as { __matrixFocus: { targets: HTMLElement[]; reached: Set<HTMLElement> } }
+      ).__matrixFocus;
+      return targets.filter((t) => !reached.has(t)).length;
+    });
+  for (let pressed = 0; pressed < total + 10; pressed += 10) {
+    for (let i = 0; i < 10; i++) await page.keyboard.press('Tab');
+    if ((await missing()) === 0) break;
+  }
+  return page.evaluate(() => {
+    const { targets, reached } = (
+      window as unknown as { __matrixFocus: { targets: HTMLElement[]; reached: Set<HTMLElement> } }
+    ).__matrixFocus;
+    return targets
+      .filter((t) => !reached.has(t))
+      .map((t) => {
+        const name =
+          t.getAttribute('aria-label') ||
+          t.getAttribute('name') ||
+          t.closest('label')?.textContent?.trim() ||
+          t.textContent?.trim() ||
+          '';
+        return `Tab never reaches <${t.tagName.toLowerCase()}> "${name.slice(0, 40)}"`;
+      });
+  });
+}
