@@ -2,12 +2,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
-import { ErrorCode, type UserSettings, type UserSummary } from '../protocol/index.js';
+import { ErrorCode, type UserSummary } from '../protocol/index.js';
 import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
 import type { SessionRecord, SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
 import type { EmailConfirmation } from './email-confirmation.js';
 import { siteSettings } from './site-settings.js';
+import { toSummary } from '../store/wire.js';
+
+/** The mappers moved to store/wire.ts; re-exported for the callers that import them from here. */
+export { toSettings, toSummary } from '../store/wire.js';
 
 /** OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane. */
 const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -27,15 +31,6 @@ let dummyHash: Promise<string> | undefined;
 /** The token is only ever handed to the client; the store keeps its SHA-256. */
 export function sessionIdOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-export function toSummary(user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl'>): UserSummary {
-  return { id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl };
-}
-
-/** What only the user sees of their own account. */
-export function toSettings(user: UserRecord): UserSettings {
-  return { email: user.email, emailConfirmed: user.emailConfirmedAt !== null, emailDigests: user.emailDigests };
 }
 
 export interface OpenedSession {

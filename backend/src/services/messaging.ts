@@ -1,5 +1,6 @@
-import { Limits, type ChatMessage, type InboxEntry, type Payload, type ReplyData } from '../protocol/index.js';
-import type { InboxRecord, MessageRecord, Store, UserRecord } from '../store/store.js';
+import { Limits, type Payload, type ReplyData } from '../protocol/index.js';
+import type { InboxRecord, Store, UserRecord } from '../store/store.js';
+import { toWireEntry, toWireMessage } from '../store/wire.js';
 import { toSummary } from './accounts.js';
 import type { Notifier } from './notifier.js';
 
@@ -8,26 +9,7 @@ export function directConversationId(a: string, b: string): string {
   return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
 }
 
-export function toWireMessage(m: MessageRecord): ChatMessage {
-  const wire: ChatMessage = {
-    id: m.id,
-    clientId: m.clientId,
-    conversationId: m.conversationId,
-    senderId: m.senderId,
-    recipientId: m.recipientId,
-    content: { kind: 'text', text: m.body },
-    createdAt: m.createdAt.toISOString(),
-  };
-  if (m.roomId !== undefined) wire.roomId = m.roomId;
-  if (m.mentions?.length) wire.mentions = m.mentions;
-  return wire;
-}
-
-export function toWireEntry(e: InboxRecord): InboxEntry {
-  return e.kind === 'message'
-    ? { seq: e.seq, kind: 'message', message: toWireMessage(e.message) }
-    : { seq: e.seq, kind: 'receipt', receipt: { ...e.receipt, at: e.receipt.at.toISOString() } };
-}
+export { toWireEntry, toWireMessage };
 
 /**
  * The inbox side of messaging: pushing stored entries to their owners, sync pages, and the list of

@@ -1,0 +1,52 @@
+import type { Db } from '../prisma-client.js';
+
+/** What every Prisma repository shares: the client, the provider, and its SQL dialect. */
+export class StoreContext {
+  constructor(
+    readonly db: Db,
+    readonly kind: 'sqlite' | 'postgres',
+  ) {}
+
+  /** Placeholders in the provider's style ($1 on PostgreSQL, ? on SQLite) and their values. */
+  sql(): Sql {
+    const pg = this.kind === 'postgres';
+    const params: (string | number)[] = [];
+    const p = (value: string | number, pgCast = '') => {
+      params.push(value);
+      return pg ? `$${params.length}${pgCast}` : '?';
+    };
+    // Prisma keeps SQLite DateTimes as ISO text with an explicit offset; match it exactly.
+    const time = (d: Date) => (pg ? p(d.toISOString(), '::timestamp') : p(d.toISOString().replace('Z', '+00:00')));
+    // SQLite keeps booleans as 0/1.
+    const bool = (b: boolean) => (pg ? (b ? 'TRUE' : 'FALSE') : b ? '1' : '0');
+    return { params, p, time, bool };
+  }
+
+  /** Where `needle` first occurs in `haystack`, from 1; 0 when it does not (SQL expressions). */
+  position(haystack: string, needle: string): string {
+    return this.kind === 'postgres' ? `strpos(${haystack}, ${needle})` : `instr(${haystack}, ${needle})`;
+  }
+}
+
+/** One raw statement's parameters, and how to write a value of each kind into it. */
+export interface Sql {
+  params: (string | number)[];
+  /** A placeholder for `value`; `pgCast` (e.g. `::integer`) is added on PostgreSQL. */
+  p(value: string | number, pgCast?: string): string;
+  /** A placeholder for a time, in the form the provider stores it. */
+  time(d: Date): string;
+  /** A boolean literal. */
+  bool(b: boolean): string;
+}
+
+/** The part of a client (or of a transaction's client) the raw hot path uses. */
+export type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+/** Rows per multi-row statement: 100 rows of 8 values stay far below every driver's limit. */
+export const ROWS_PER_STATEMENT = 100;
+
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,191 @@
+import type { ChosenPresence, RoomRole } from '../../protocol/index.js';
+import type { Db } from '../prisma-client.js';
+import {
+  ROOM_PREFIX,
+  type MessageRecord,
+  type ReceiptRecord,
+  type RoomMemberRecord,
+  type RoomRecord,
+  type SiteRecord,
+  type UserRecord,
+} from '../records.js';
+
+/** Database rows to records: what Prisma's query builder returns, and what raw queries return. */
+
+export type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
+
+export const MESSAGE_COLUMNS =
+  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "createdAt"';
+
+/** `l."id", l."siteId", …`: the message columns of a raw query, from table alias `alias`. */
+export const messageColumns = (alias: string) =>
+  MESSAGE_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+export interface RawMessageRow {
+  id: string;
+  siteId: string;
+  senderId: string;
+  recipientId: string | null;
+  conversationId: string;
+  clientId: string;
+  body: string;
+  mentions: string | null;
+  createdAt: Date | string;
+}
+
+export type SiteRow = NonNullable<Awaited<ReturnType<Db['site']['findUnique']>>>;
+
+export function toSite(row: SiteRow): SiteRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    secret: row.secret,
+    origins: JSON.parse(row.origins) as string[],
+    settings: JSON.parse(row.settings) as Record<string, unknown>,
+  };
+}
+
+export type RoomRow = Awaited<ReturnType<Db['room']['findUniqueOrThrow']>>;
+
+export function toRoom(row: RoomRow): RoomRecord {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    name: row.name,
+    public: row.public,
+    ownerId: row.ownerId,
+    closedAt: row.closedAt,
+    createdAt: row.createdAt,
+  };
+}
+
+export function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    username: row.username,
+    displayName: row.displayName,
+    avatarUrl: row.avatarUrl,
+    passwordHash: row.passwordHash,
+    externalId: row.externalId,
+    presenceState: row.presenceState as ChosenPresence,
+    statusText: row.statusText,
+    lastSeenAt: row.lastSeenAt,
+    email: row.email,
+    emailConfirmedAt: row.emailConfirmedAt,
+    emailDigests: row.emailDigests,
+    digestUpTo: row.digestUpTo,
+  };
+}
+
+/** The user columns of a raw query, in the order `rawUser` reads them. */
+export const USER_COLUMNS = [
+  'id',
+  'siteId',
+  'username',
+  'displayName',
+  'avatarUrl',
+  'passwordHash',
+  'externalId',
+  'presenceState',
+  'statusText',
+  'lastSeenAt',
+  'email',
+  'emailConfirmedAt',
+  'emailDigests',
+  'digestUpTo',
+] as const;
+export type RawUserRow = Record<(typeof USER_COLUMNS)[number], unknown>;
+
+/** `u."id", u."siteId", …`: the user columns of a raw query, from table alias `u`. */
+export const USER_SELECT = USER_COLUMNS.map((c) => `u."${c}"`).join(', ');
+
+export const rawDate = (v: unknown): Date | null =>
+  v === null || v === undefined ? null : new Date(v as string | number | Date);
+/** Booleans come back as 0/1 from SQLite and as booleans from PostgreSQL. */
+export const rawBool = (v: unknown): boolean => v === true || v === 1 || v === 1n || v === '1';
+
+/** A member as roomList's JSON array holds them. */
+export interface ListedMemberJson {
+  id: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+  lastSeenAt: string | number | null;
+  role: string;
+  since: string | number | null;
+}
+
+/**
+ * A time from inside a JSON value: SQLite gives Prisma's ISO text (with an offset), PostgreSQL a
+ * `timestamp` without one, which Prisma keeps in UTC.
+ */
+export function jsonDate(v: string | number | null): Date | null {
+  if (v === null) return null;
+  if (typeof v === 'number') return new Date(v);
+  return new Date(/(?:Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+}
+
+/** A user from a raw query's columns (see USER_COLUMNS), typed as Prisma would give it. */
+export function rawUser(row: RawUserRow): UserRecord {
+  return toUser({
+    id: String(row.id),
+    siteId: String(row.siteId),
+    username: String(row.username),
+    displayName: String(row.displayName),
+    avatarUrl: (row.avatarUrl as string | null) ?? null,
+    passwordHash: (row.passwordHash as string | null) ?? null,
+    externalId: (row.externalId as string | null) ?? null,
+    presenceState: String(row.presenceState),
+    statusText: String(row.statusText),
+    lastSeenAt: rawDate(row.lastSeenAt),
+    email: (row.email as string | null) ?? null,
+    emailConfirmedAt: rawDate(row.emailConfirmedAt),
+    emailDigests: rawBool(row.emailDigests),
+    digestUpTo: rawDate(row.digestUpTo),
+  } as UserRow);
+}
+
+export function toMessage(row: RawMessageRow): MessageRecord {
+  const message: MessageRecord = {
+    id: row.id,
+    siteId: row.siteId,
+    senderId: row.senderId,
+    recipientId: row.recipientId ?? '',
+    conversationId: row.conversationId,
+    clientId: row.clientId,
+    body: row.body,
+    createdAt: new Date(row.createdAt),
+  };
+  if (row.conversationId.startsWith(ROOM_PREFIX)) message.roomId = row.conversationId.slice(ROOM_PREFIX.length);
+  if (row.mentions) message.mentions = JSON.parse(row.mentions) as string[];
+  return message;
+}
+
+export function toMember(row: RoomMemberRow): RoomMemberRecord {
+  return {
+    roomId: row.roomId,
+    user: toUser(row.user),
+    role: row.role as RoomRole,
+    invitedBy: row.invitedBy,
+    createdAt: row.createdAt,
+  };
+}
+
+export type RoomMemberRow = Awaited<ReturnType<Db['roomMember']['findUniqueOrThrow']>> & { user: UserRow };
+
+export interface ReceiptData {
+  conversationId: string;
+  readerId: string;
+  peerId: string;
+  kind: 'delivered' | 'read';
+  upTo: string;
+  at: string;
+}
+
+export function toReceipt(json: string): ReceiptRecord {
+  const data = JSON.parse(json) as ReceiptData;
+  return { ...data, at: new Date(data.at) };
+}

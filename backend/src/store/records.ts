@@ -1,0 +1,221 @@
+import type { ChosenPresence, RoomRole } from '../protocol/index.js';
+
+/**
+ * The records the store keeps and hands out: plain data, no behaviour. The repositories
+ * (repositories/*.ts) say what can be done with them.
+ */
+
+/** Room messages share one conversation id per room. */
+export const ROOM_PREFIX = 'room:';
+export const roomConversationId = (roomId: string) => `${ROOM_PREFIX}${roomId}`;
+
+export interface SiteRecord {
+  id: string;
+  name: string;
+  secret: string;
+  /** Allowed origins; `*` in the port position matches any port (http://localhost:*). */
+  origins: string[];
+  settings: Record<string, unknown>;
+}
+
+export interface UserRecord {
+  id: string;
+  siteId: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+  passwordHash: string | null;
+  externalId: string | null;
+  /** The presence the user chose: online, away, busy or invisible. */
+  presenceState: ChosenPresence;
+  statusText: string;
+  lastSeenAt: Date | null;
+  /** Where digests of waiting messages go; null for none. */
+  email: string | null;
+  /** When the address was confirmed through its link; null until then. Digests need it. */
+  emailConfirmedAt: Date | null;
+  emailDigests: boolean;
+  /** Messages stored up to this time were covered by a digest. */
+  digestUpTo: Date | null;
+}
+
+export type NewUser = Omit<
+  UserRecord,
+  | 'lastSeenAt'
+  | 'presenceState'
+  | 'statusText'
+  | 'externalId'
+  | 'email'
+  | 'emailConfirmedAt'
+  | 'emailDigests'
+  | 'digestUpTo'
+> & {
+  externalId?: string | null;
+  email?: string | null;
+  emailConfirmedAt?: Date | null;
+};
+
+export type UserPatch = Partial<
+  Pick<
+    UserRecord,
+    | 'displayName'
+    | 'avatarUrl'
+    | 'passwordHash'
+    | 'presenceState'
+    | 'statusText'
+    | 'email'
+    | 'emailConfirmedAt'
+    | 'emailDigests'
+  >
+>;
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export type BuddyState = 'accepted' | 'requested' | 'pending' | 'blocked';
+
+export interface RosterRow {
+  buddy: UserRecord;
+  state: BuddyState;
+  group: string | null;
+  /** Whether the buddy's own row says "accepted" too. */
+  mutual: boolean;
+}
+
+export interface MessageRecord {
+  id: string;
+  siteId: string;
+  senderId: string;
+  /** The other user of a one-to-one chat; "" for a room message (stored as NULL). */
+  recipientId: string;
+  conversationId: string;
+  clientId: string;
+  body: string;
+  createdAt: Date;
+  /** Set on room messages: the room, whose members at commit time get the message. */
+  roomId?: string;
+  /** Members a room message mentions. */
+  mentions?: string[];
+}
+
+export interface ReceiptRecord {
+  conversationId: string;
+  readerId: string;
+  peerId: string;
+  kind: 'delivered' | 'read';
+  /** A message id; markers only move forward (ids sort by time). */
+  upTo: string;
+  at: Date;
+}
+
+export type InboxRecord =
+  | { userId: string; seq: number; kind: 'message'; message: MessageRecord }
+  | { userId: string; seq: number; kind: 'receipt'; receipt: ReceiptRecord };
+
+/** A message the hot path wants stored, with the inbox positions it needs. */
+export type NewMessage = MessageRecord;
+
+/** What the hot path writes: messages and receipts go through the same batched transaction. */
+export type WriteItem = { type: 'message'; message: NewMessage } | { type: 'receipt'; receipt: ReceiptRecord };
+
+export interface AppendedMessage {
+  type: 'message';
+  message: MessageRecord;
+  /** True when (senderId, clientId) was already stored: `message` is the stored one. */
+  duplicate: boolean;
+  /** The inbox entries written for it (sender's and recipient's, or every room member's); empty for a duplicate. */
+  entries: InboxRecord[];
+  /** A room message whose sender was no longer a member when it was written: nothing was stored. */
+  refused?: boolean;
+}
+
+export interface AppendedReceipt {
+  type: 'receipt';
+  /** False when the marker was already at or past `upTo`: nothing was written. */
+  advanced: boolean;
+  entries: InboxRecord[];
+}
+
+export type WriteResult = AppendedMessage | AppendedReceipt;
+
+export interface ConversationRow {
+  conversationId: string;
+  peerId: string;
+  lastMessage: MessageRecord;
+  unread: number;
+  peerReadUpTo: string | null;
+  peerDeliveredUpTo: string | null;
+}
+
+export interface RoomRecord {
+  id: string;
+  siteId: string;
+  name: string;
+  public: boolean;
+  ownerId: string;
+  closedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface RoomMemberRecord {
+  roomId: string;
+  user: UserRecord;
+  role: RoomRole;
+  invitedBy: string | null;
+  createdAt: Date;
+}
+
+/** The caller's reading position in one room. */
+export interface RoomActivity {
+  lastMessage: MessageRecord | null;
+  unread: number;
+  /** Unread messages that mention the user. */
+  mentions: number;
+  readUpTo: string | null;
+}
+
+/** What a room list needs of a member: who they are, their role, and since when. */
+export interface RoomListMember {
+  user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+  role: RoomRole;
+  createdAt: Date;
+}
+
+/** One room of a user's list: the room, the user's role in it, and its members and invitees. */
+export interface RoomListing {
+  room: RoomRecord;
+  role: RoomRole;
+  /** Members and invitees, oldest first. */
+  members: RoomListMember[];
+}
+
+/** Where a user stands in rooms, for the caps on them (open rooms only; closed rooms have no members). */
+export interface RoomCounts {
+  /** Rooms the user owns. */
+  owned: number;
+  /** Rooms the user is a member of (owner and admin included), not only invited to. */
+  held: number;
+  /** Invitations waiting for the user. */
+  invited: number;
+  /** Invitations the user sent that are still waiting. */
+  invitesSent: number;
+}
+
+/** A user with messages waiting long enough for a digest. */
+export interface DigestCandidate {
+  user: UserRecord;
+  waiting: number;
+}
+
+/** One change to one side of a buddy relation; `state: null` deletes the row. */
+export interface RelationChange {
+  ownerId: string;
+  buddyId: string;
+  state: BuddyState | null;
+  /** Undefined keeps the row's group. */
+  group?: string | null;
+}

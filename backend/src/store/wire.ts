@@ -1,0 +1,43 @@
+import type { ChatMessage, InboxEntry, Receipt, UserSettings, UserSummary } from '../protocol/index.js';
+import type { InboxRecord, MessageRecord, ReceiptRecord, UserRecord } from './records.js';
+
+/**
+ * Stored records in the shapes the protocol sends: the one place that maps one to the other, so a
+ * new field of a record is added to the wire here and nowhere else. Plain mappings only; what
+ * depends on who is looking (presence, what an invitee may see) stays in the services.
+ */
+
+export function toWireMessage(m: MessageRecord): ChatMessage {
+  const wire: ChatMessage = {
+    id: m.id,
+    clientId: m.clientId,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    recipientId: m.recipientId,
+    content: { kind: 'text', text: m.body },
+    createdAt: m.createdAt.toISOString(),
+  };
+  if (m.roomId !== undefined) wire.roomId = m.roomId;
+  if (m.mentions?.length) wire.mentions = m.mentions;
+  return wire;
+}
+
+export function toWireReceipt(r: ReceiptRecord): Receipt {
+  return { ...r, at: r.at.toISOString() };
+}
+
+export function toWireEntry(e: InboxRecord): InboxEntry {
+  return e.kind === 'message'
+    ? { seq: e.seq, kind: 'message', message: toWireMessage(e.message) }
+    : { seq: e.seq, kind: 'receipt', receipt: toWireReceipt(e.receipt) };
+}
+
+/** What anyone who may see a user sees of them. */
+export function toSummary(user: Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl'>): UserSummary {
+  return { id: user.id, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl };
+}
+
+/** What only the user sees of their own account. */
+export function toSettings(user: UserRecord): UserSettings {
+  return { email: user.email, emailConfirmed: user.emailConfirmedAt !== null, emailDigests: user.emailDigests };
+}
