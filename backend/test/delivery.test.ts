@@ -13,7 +13,8 @@ import {
 } from './support.js';
 
 /** Direct messages: stored once, acknowledged, delivered live and later, in order, to every tab; history and its privacy. */
-const server = useServer();
+// A second site, whose users no one here may reach.
+const server = useServer({ sites: [{ id: 'other' }] });
 const track = server.track;
 const idOf = server.idOf;
 const as = (username: string) => server.connect(username, { password: demoPassword(username) });
