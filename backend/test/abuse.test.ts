@@ -1,39 +1,26 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths.js';
 import { ErrorCode, type ErrorBody } from '../src/protocol/index.js';
-import { addUser, login, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, login, startServer, TestClient, useServer, waitFor } from './support.js';
 
 /**
  * Abuse: rate limits on sign-in (per account and per address), registration, buddy requests and
  * connections per user; answers that never tell which usernames exist; no plain comparison of
- * secrets. (Message and request rates: foundation.test.ts and payloads.test.ts.)
+ * secrets. (Message and request rates: payloads.test.ts.)
  */
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer({
-    config: {
-      loginPerAccountPerMinute: 3,
-      loginPerAddressPerMinute: 8,
-      registerPerAddressPerHour: 2,
-      buddyRequestsPerMinute: 3,
-      maxConnectionsPerUser: 3,
-      trustProxyHops: 1, // so the tests can speak from several addresses
-      demoOpen: true, // which are not this machine's: the demo site must answer them
-    },
-  });
-  await server.app.store.createSite({
-    id: 'open',
-    name: 'Open',
-    secret: 'open-site-secret-open-site-secret',
-    origins: ['http://localhost:*'],
-    settings: { registrationOpen: true },
-  });
-});
-afterAll(async () => {
-  await server.close();
+const server = useServer({
+  config: {
+    loginPerAccountPerMinute: 3,
+    loginPerAddressPerMinute: 8,
+    registerPerAddressPerHour: 2,
+    buddyRequestsPerMinute: 3,
+    maxConnectionsPerUser: 3,
+    trustProxyHops: 1, // so the tests can speak from several addresses
+    demoOpen: true, // which are not this machine's: the demo site must answer them
+  },
+  sites: [{ id: 'open', settings: { registrationOpen: true } }],
 });
 
 let address = 0;

@@ -1,9 +1,8 @@
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION, type ClientEventName, type ErrorBody } from '../src/protocol/index.js';
 import { schemas } from '../src/protocol/schemas.js';
-import { addUser, login, sleep, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, identityToken, login, sleep, TestClient, useServer, waitFor } from './support.js';
 
 /**
  * The authorisation matrix. The victim, Vic, has a buddy, Fred, and a conversation with him.
@@ -18,7 +17,18 @@ import { addUser, login, sleep, startServer, TestClient, waitFor, type TestServe
  * the caller's own data, a check that nothing of Vic's came back or changed. Two cells are allowed
  * by design and say why (a stranger may ask to be a buddy, anyone may block anyone).
  */
-let server: TestServer;
+const otherSecret = 'other-site-secret-other-site-secret';
+const server = useServer({
+  sites: [
+    {
+      id: 'other',
+      name: 'Another site',
+      secret: otherSecret,
+      origins: ['https://other.example'],
+      settings: { strangersMayMessage: true, registrationOpen: true },
+    },
+  ],
+});
 type Actor = 'otherSite' | 'stranger' | 'blocked';
 const actors: Actor[] = ['otherSite', 'stranger', 'blocked'];
 const clients = {} as Record<Actor | 'vic' | 'fred', TestClient>;
@@ -30,14 +40,6 @@ let vicRoom = ''; // a private room of Vic and Fred
 let fredInRoom = ''; // a message Fred sent there
 
 beforeAll(async () => {
-  server = await startServer();
-  await server.app.store.createSite({
-    id: 'other',
-    name: 'Another site',
-    secret: 'other-site-secret-other-site-secret',
-    origins: ['https://other.example'],
-    settings: { strangersMayMessage: true, registrationOpen: true },
-  });
   ids.vic = (await addUser(server, 'vic')).id;
   ids.fred = (await addUser(server, 'fred', { buddies: ['vic'] })).id;
   await server.app.store.setBuddies(ids.vic, ids.fred, 'accepted', 'Friends');
@@ -45,12 +47,9 @@ beforeAll(async () => {
   ids.bella = (await addUser(server, 'bella')).id;
   ids.olga = (await addUser(server, 'olga', { site: 'other' })).id;
 
-  const connect = async (username: string, site = 'demo') => {
-    const { token } = await login(server.url, username, `${username}-pass`, site);
-    return TestClient.connect(server.url, token, { site });
-  };
+  const connect = (username: string, site = 'demo') => server.connect(username, { site });
   vicToken = (await login(server.url, 'vic', 'vic-pass')).token;
-  clients.vic = await TestClient.connect(server.url, vicToken);
+  clients.vic = server.track(await TestClient.connect(server.url, vicToken));
   clients.fred = await connect('fred');
   clients.stranger = await connect('sam');
   clients.blocked = await connect('bella');
@@ -62,17 +61,7 @@ beforeAll(async () => {
   vicToFred = (await clients.vic.send(ids.fred, 'reply to Fred only')).message.id;
   vicRoom = (await clients.vic.ok('room:create', { name: 'Vic and Fred', invite: [ids.fred] })).room.id;
   await clients.fred.ok('room:accept', { roomId: vicRoom });
-  fredInRoom = (
-    await clients.fred.ok('message:send', {
-      in: { kind: 'room', id: vicRoom },
-      clientId: 'room-1',
-      content: { kind: 'text', text: 'secret room plans' },
-    })
-  ).message.id;
-});
-afterAll(async () => {
-  for (const c of Object.values(clients)) c.close();
-  await server.close();
+  fredInRoom = (await clients.fred.send({ kind: 'room', id: vicRoom }, 'secret room plans', 'room-1')).message.id;
 });
 
 type Data = Record<string, unknown>;
@@ -361,11 +350,7 @@ describe('authorisation matrix: sockets', () => {
       }
       // A site that lets strangers talk still cannot reach another site's users, or made-up ids.
       for (const to of [ids.vic, 'no-such-user']) {
-        const result = await blockedOscar.request('message:send', {
-          in: { kind: 'direct', id: to },
-          clientId: `x-${to}`,
-          content: { kind: 'text', text: 'hi' },
-        });
+        const result = await blockedOscar.trySend(to, 'hi', `x-${to}`);
         expect(result.ok ? 'ok' : result.error.code).toBe(ErrorCode.NotFound);
       }
     } finally {
@@ -416,12 +401,7 @@ describe('authorisation matrix: no session', () => {
     expect(await refusal(TestClient.connect(server.url, ''))).toBe(ErrorCode.BadRequest);
     expect(await refusal(TestClient.connect(server.url, 'forged-session-token'))).toBe(ErrorCode.Unauthorized);
     expect(await refusal(TestClient.connect(server.url, olgaToken))).toBe(ErrorCode.Unauthorized); // on demo
-    const foreignIdentity = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('vic')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode('other-site-secret-other-site-secret'));
+    const foreignIdentity = await identityToken(otherSecret, { sub: 'vic' });
     expect(await refusal(TestClient.connect(server.url, foreignIdentity, { identity: true }))).toBe(
       ErrorCode.IdentityInvalid,
     );
@@ -506,18 +486,9 @@ describe('authorisation matrix: HTTP', () => {
     expect(vic.ready.user.id).toBe(ids.vic);
     vic.close();
     // Identity tokens: signed by another site, or naming another site.
-    const sign = (secret: string, aud?: string) => {
-      const jwt = new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject('vic')
-        .setIssuedAt()
-        .setExpirationTime('5m');
-      return (aud ? jwt.setAudience(aud) : jwt).sign(new TextEncoder().encode(secret));
-    };
+    const sign = (secret: string, aud?: string) => identityToken(secret, { sub: 'vic' }, { aud });
     const demoSecret = (await server.app.store.getSite('demo'))!.secret;
-    expect(
-      await call('demo/sessions/identity', { body: { identity: await sign('other-site-secret-other-site-secret') } }),
-    ).toEqual({
+    expect(await call('demo/sessions/identity', { body: { identity: await sign(otherSecret) } })).toEqual({
       status: 401,
       code: ErrorCode.IdentityInvalid,
     });

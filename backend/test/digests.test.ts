@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, login, sleep, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, identityToken, login, sleep, startServer, TestClient, waitFor, type TestServer } from './support.js';
 
 /**
  * Must show 2: digest e-mails through a real SMTP server (smtp-server) on loopback. The test runs
@@ -101,7 +100,7 @@ async function confirm(link: string): Promise<Response> {
   return fetch(link, { method: 'POST' });
 }
 
-describe('Must show 2: digest e-mails for waiting messages', () => {
+describe('digest e-mails for waiting messages', () => {
   it('one digest for many waiting messages; none when read in time, without an address, or after unsubscribing', async () => {
     const sender = await addUser(server, 'dgs');
     const names = ['dgmany', 'dgread', 'dgunsub', 'dgnomail', 'dgoff'];
@@ -144,11 +143,7 @@ describe('Must show 2: digest e-mails for waiting messages', () => {
       sendTo('dgoff', 3),
     ]);
     // Last, so it is the newest and listed first.
-    await from.ok('message:send', {
-      in: { kind: 'room', id: room.id },
-      clientId: 'dg-room-1',
-      content: { kind: 'text', text: 'see you at the <b>meeting</b>' },
-    });
+    await from.send({ kind: 'room', id: room.id }, 'see you at the <b>meeting</b>', 'dg-room-1');
     // dgread reads at once, long before the delay is up.
     expect(
       await reader!.ok('conversation:read', {
@@ -210,12 +205,11 @@ describe('Must show 2: digest e-mails for waiting messages', () => {
 
   it('takes the address from the host identity token’s email claim', async () => {
     const site = (await server.app.store.getSite('demo'))!;
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ sub: 'host-user-42', name: 'Host User', email: 'host.user@shop.test' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .sign(new TextEncoder().encode(site.secret));
+    const token = await identityToken(site.secret, {
+      sub: 'host-user-42',
+      name: 'Host User',
+      email: 'host.user@shop.test',
+    });
     const client = await TestClient.connect(server.url, token, { identity: true });
     open.push(client);
     // Unconfirmed: the host did not say it checked the address (`email_verified`).
@@ -223,16 +217,12 @@ describe('Must show 2: digest e-mails for waiting messages', () => {
     expect(confirmationsTo('host.user@shop.test')).toHaveLength(0); // nobody asked for a mail yet
 
     // With `email_verified: true` the host vouches for the address: it counts as confirmed.
-    const verified = await new SignJWT({
+    const verified = await identityToken(site.secret, {
       sub: 'host-user-43',
       name: 'Host User',
       email: 'checked@shop.test',
       email_verified: true,
-    })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .sign(new TextEncoder().encode(site.secret));
+    });
     const checked = await TestClient.connect(server.url, verified, { identity: true });
     open.push(checked);
     expect(checked.ready.settings).toEqual({ email: 'checked@shop.test', emailConfirmed: true, emailDigests: true });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION, type ClientEventName, type Result } from '../src/protocol/index.js';
 import { avatarUrl, displayName, email, schemas } from '../src/protocol/schemas.js';
 import { openForReading } from './services.js';
-import { addUser, login, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, login, TestClient, useServer, waitFor } from './support.js';
 
 /**
  * Property-based fuzzing of every client event, the raw Socket.IO wire and every HTTP endpoint
@@ -25,7 +25,11 @@ const settings = { numRuns: RUNS, seed: SEED, endOnFailure: true };
 const codes = new Set<string>(Object.values(ErrorCode));
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
-let server: TestServer;
+const server = useServer({
+  sites: [
+    { id: 'open', origins: ['https://open.example'], settings: { registrationOpen: true, strangersMayMessage: true } },
+  ],
+});
 let alice: TestClient;
 let aliceToken: string;
 const ids: Record<string, string> = {};
@@ -34,28 +38,18 @@ const outcomes = new Map<string, number>();
 const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
 
 beforeAll(async () => {
-  server = await startServer();
-  await server.app.store.createSite({
-    id: 'open',
-    name: 'Open site',
-    secret: 'open-site-secret-0123456789abcdef',
-    origins: ['https://open.example'],
-    settings: { registrationOpen: true, strangersMayMessage: true },
-  });
   await addUser(server, 'stranger', { site: 'open' });
   ids.other = (await server.app.store.findUserByUsername('open', 'stranger'))!.id;
   for (const name of ['alice', 'bob', 'carol'])
     ids[name] = (await server.app.store.findUserByUsername('demo', name))!.id;
   aliceToken = (await login(server.url, 'alice')).token;
-  alice = await TestClient.connect(server.url, aliceToken);
+  alice = server.track(await TestClient.connect(server.url, aliceToken));
   // A room alice owns and bob is invited to, so room events reach their handlers.
   ids.room = (await alice.ok('room:create', { name: 'Fuzz room', public: true, invite: [ids.bob!] })).room.id;
 });
-afterAll(async () => {
-  alice?.close();
+afterAll(() => {
   const summary = [...outcomes].sort().map(([k, n]) => `${k} ${n}`);
   console.log(`fuzz (seed ${SEED}, ${RUNS} runs per property): ${summary.join(', ')}`);
-  await server?.close();
 });
 
 // ------------------------------------------------------------------------------------------------

@@ -1,29 +1,16 @@
 import { Writable } from 'node:stream';
-import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp, type ParleyApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { ErrorCode, type ErrorBody, type LoginResponse, type Result } from '../src/protocol/index.js';
-import { startServer, tempDir, TestClient, type TestServer } from './support.js';
+import { identityToken, tempDir, TestClient, useServer } from './support.js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 
 /** Security headers, CORS limited to each site's origins, and logs that never hold a secret. */
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startServer();
-  await server.app.store.createSite({
-    id: 'shop',
-    name: 'Shop',
-    secret: 'shop-secret-shop-secret-shop-secret',
-    origins: ['https://shop.example'],
-    settings: {},
-  });
-});
-afterAll(async () => {
-  await server.close();
+const server = useServer({
+  sites: [{ id: 'shop', secret: 'shop-secret-shop-secret-shop-secret', origins: ['https://shop.example'] }],
 });
 
 describe('security headers', () => {
@@ -193,12 +180,7 @@ describe('logs', () => {
       );
       expect((await call('logs/sessions/current', undefined, changed, 'DELETE')).ok).toBe(true);
       // Identity sign-in over HTTP and in the handshake, and a forged one.
-      const identity = await new SignJWT({ name: 'Host User' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject('host-user-1')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(new TextEncoder().encode(secret));
+      const identity = await identityToken(secret, { sub: 'host-user-1', name: 'Host User' });
       secrets.push(identity, identity.split('.')[2]!);
       tokenOf(await call('logs/sessions/identity', { identity }));
       const viaSocket = await TestClient.connect(url, identity, { site: 'logs', identity: true });

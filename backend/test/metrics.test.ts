@@ -50,11 +50,7 @@ describe('GET /metrics', () => {
     open.push(a, b);
     for (let i = 0; i < 3; i++) await a.send(ben.id, `counted ${i}`);
     await waitFor(() => b.entries.length >= 3);
-    await a.request('message:send', {
-      in: { kind: 'direct', id: ann.id },
-      clientId: '',
-      content: { kind: 'text', text: 'refused: empty client id' },
-    });
+    await a.trySend(ann.id, 'refused: empty client id', '');
     // An event name the protocol does not know is counted as "unknown", not under its own name.
     expect(await untyped(a).timeout(2000).emitWithAck('made-up:event', {})).toMatchObject({ ok: false });
     await TestClient.connect(server.url, 'forged-token').catch(() => undefined);

@@ -1,26 +1,23 @@
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type ClientEventName } from '../src/protocol/index.js';
 import { schemas } from '../src/protocol/schemas.js';
-import { addUser, connectAs, login, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, connectAs, login, startServer, TestClient, useServer, waitFor } from './support.js';
 
 /**
- * Must show 8: every client event, given malformed payloads (wrong types, missing fields, huge
+ * Every client event, given malformed payloads (wrong types, missing fields, huge
  * strings, extra keys, `__proto__` keys, deep nesting), answers with an error code, stores
  * nothing, and the server stays up.
  */
-let server: TestServer;
+const server = useServer();
+const track = server.track;
+const idOf = server.idOf;
 let client: TestClient;
 let bobId: string;
 
 beforeAll(async () => {
-  server = await startServer();
-  client = await connectAs(server.url, 'alice');
-  bobId = (await server.app.store.findUserByUsername('demo', 'bob'))!.id;
-});
-afterAll(async () => {
-  client.close();
-  await server.close();
+  client = track(await connectAs(server.url, 'alice'));
+  bobId = await idOf('bob');
 });
 
 /** A valid payload per event; the compiler makes sure no event is left out. */
@@ -171,6 +168,78 @@ describe('malformed payloads', () => {
       expect(results.filter((r) => !r.ok && r.error.code === ErrorCode.RateLimited)).toHaveLength(300 - passed);
       flooder.close();
       expect((await fetch(`${limited.url}/healthz`)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('hostile payloads on a first connection, and the sending rate', () => {
+  it('answers every malformed payload with an error code and stays up', async () => {
+    const alice = track(await connectAs(server.url, 'alice'));
+    const bobId = await idOf('bob');
+    const bad: [string, unknown][] = [
+      ['message:send', undefined],
+      ['message:send', null],
+      ['message:send', 'hello'],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 42 } }],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c' }],
+      ['message:send', { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: '   ' } }],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 'x'.repeat(5000) } },
+      ],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c'.repeat(500), content: { kind: 'text', text: 'hi' } },
+      ],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: bobId }, clientId: 'c', content: { kind: 'text', text: 'hi' }, extra: true },
+      ],
+      ['message:send', JSON.parse(`{"to":"${bobId}","clientId":"c","body":"hi","__proto__":{"polluted":1}}`)],
+      [
+        'message:send',
+        { in: { kind: 'direct', id: await idOf('alice') }, clientId: 'c-self', content: { kind: 'text', text: 'me' } },
+      ],
+      ['inbox:sync', { after: -1 }],
+      ['inbox:sync', { after: 1.5 }],
+      ['inbox:sync', { after: '0' }],
+      ['message:history', { in: { kind: 'direct', id: [] } }],
+      ['message:history', { in: { kind: 'direct', id: 'x'.repeat(100) } }],
+      ['no:such-event', {}],
+    ];
+    for (const [event, payload] of bad) {
+      const result = await alice.request(event as 'message:send', payload);
+      expect(result.ok, `${event} ${JSON.stringify(payload)?.slice(0, 60)}`).toBe(false);
+      if (!result.ok) expect(Object.values(ErrorCode)).toContain(result.error.code);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Nothing was stored from any of them, and the connection still works.
+    const history = await alice.request('message:history', { in: { kind: 'direct', id: bobId }, limit: 100 });
+    expect(history.ok && history.data.messages.some((m) => m.clientId === 'c' || m.clientId === 'c-self')).toBe(false);
+    const ok = await alice.send(bobId, 'still here');
+    expect(ok.duplicate).toBe(false);
+    alice.close();
+  });
+
+  it('limits the sending rate with a clear code', async () => {
+    const limited = await startServer({ config: { messageRatePerSecond: 2 } });
+    try {
+      const alice = await connectAs(limited.url, 'alice');
+      const bobId = (await limited.app.store.findUserByUsername('demo', 'bob'))!.id;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          alice.request('message:send', {
+            in: { kind: 'direct', id: bobId },
+            clientId: `r${i}`,
+            content: { kind: 'text', text: 'spam' },
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(4); // burst of twice the rate
+      expect(results.filter((r) => !r.ok && r.error.code === ErrorCode.RateLimited)).toHaveLength(4);
+      alice.close();
     } finally {
       await limited.close();
     }

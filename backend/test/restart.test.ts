@@ -1,31 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './services.js';
-import { login, messagesOf, spawnServer, TestClient, waitFor, type ServerProcess } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { login, messagesOf, TestClient, useServerProcesses, waitFor } from './support.js';
 
 /**
  * The real server process is stopped (SIGTERM, and SIGKILL mid-traffic) and started again on the
  * same database (an SQLite file, or PostgreSQL under PARLEY_TEST_DB=postgres): every user and
  * every acknowledged message must still be there.
  */
-const databases: TestDatabase[] = [];
-const running: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of running) p.child.kill('SIGKILL');
-  await Promise.all(running.map((p) => p.exited));
-  for (const d of databases) await d.drop();
-});
-
-async function tempDatabase() {
-  const db = await createTestDatabase();
-  databases.push(db);
-  return db;
-}
-
-async function start(db: TestDatabase) {
-  const p = await spawnServer(db);
-  running.push(p);
-  return p;
-}
+const { database: tempDatabase, start } = useServerProcesses();
 
 async function bobHistory(url: string, aliceId: string) {
   const { token } = await login(url, 'bob');

@@ -3,29 +3,13 @@
  * its finding and failed on the code before the fix.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, Limits, type RoomInfo, type RoomSummary } from '../src/protocol/index.js';
 import type { RoomRole } from '../src/protocol/index.js';
-import { addUser, login, sleep, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, codeOf, sleep, useServer, waitFor, type TestClient } from './support.js';
 
-let server: TestServer;
-const open: TestClient[] = [];
-
-beforeAll(async () => {
-  server = await startServer();
-  // A site where strangers may talk: anyone may invite anyone (the attack of finding 2).
-  await server.app.store.createSite({
-    id: 'open',
-    name: 'Open site',
-    secret: 'open-secret',
-    origins: ['http://localhost:*'],
-    settings: { strangersMayMessage: true },
-  });
-});
-afterAll(async () => {
-  for (const c of open) c.close();
-  await server.close();
-});
+// A site where strangers may talk: anyone may invite anyone (the attack of finding 2).
+const server = useServer({ sites: [{ id: 'open', settings: { strangersMayMessage: true } }] });
 
 async function user(name: string, site = 'open'): Promise<string> {
   return (await addUser(server, name, { site })).id;
@@ -45,17 +29,7 @@ async function bareUser(name: string, site = 'open'): Promise<string> {
   return id;
 }
 
-async function connect(name: string, site = 'open'): Promise<TestClient> {
-  const { token } = await login(server.url, name, `${name}-pass`, site);
-  const client = await TestClient.connect(server.url, token, { site });
-  open.push(client);
-  return client;
-}
-
-const codeOf = async (promise: Promise<{ ok: boolean; error?: { code: string } }>) => {
-  const result = await promise;
-  return result.ok ? 'ok' : result.error!.code;
-};
+const connect = (name: string, site = 'open') => server.connect(name, { site });
 
 /** Rooms written straight to the store (fast), each with `members` in the given roles. */
 async function seedRooms(

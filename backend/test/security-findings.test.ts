@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { Writable } from 'node:stream';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -19,7 +18,7 @@ import { sessionIdOf } from '../src/services/accounts.js';
 import { sweepSessions } from '../src/services/retention.js';
 import { parseDatabaseUrl } from '../src/store/database-url.js';
 import { createTestDatabase } from './services.js';
-import { addUser, connectAs, startServer, TestClient, waitFor, type TestServer } from './support.js';
+import { addUser, connectAs, identityToken, startServer, TestClient, waitFor, type TestServer } from './support.js';
 
 const ORIGIN = 'http://localhost:5173';
 
@@ -30,12 +29,7 @@ const refusal = (p: Promise<unknown>) =>
   );
 
 async function sign(server: TestServer, claims: Record<string, unknown>): Promise<string> {
-  const site = (await server.app.store.getSite('demo'))!;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(site.secret));
+  return identityToken((await server.app.store.getSite('demo'))!.secret, claims);
 }
 
 describe('finding 1: a pathological e-mail is refused without running the pattern', () => {
@@ -264,25 +258,13 @@ describe('finding 8: open sockets follow their session and their site', () => {
       ).data.token,
       { site: 'shop', origin: ORIGIN },
     );
-    expect(
-      (
-        await jack.request('message:send', {
-          in: { kind: 'direct', id: kate.id },
-          clientId: 'c1',
-          content: { kind: 'text', text: 'hi' },
-        })
-      ).ok,
-    ).toBe(true);
+    expect((await jack.trySend(kate.id, 'hi', 'c1')).ok).toBe(true);
 
     // The operator turns strangers off (as `npm run site -- set` would, straight in the database).
     await server.app.store.updateSite('shop', { settings: { strangersMayMessage: false } });
     await waitFor(
       async () => {
-        const r = await jack.request('message:send', {
-          in: { kind: 'direct', id: kate.id },
-          clientId: `c-${Date.now()}`,
-          content: { kind: 'text', text: 'hi?' },
-        });
+        const r = await jack.trySend(kate.id, 'hi?', `c-${Date.now()}`);
         return !r.ok && r.error.code === ErrorCode.Forbidden;
       },
       5000,

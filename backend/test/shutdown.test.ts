@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   PROTOCOL_VERSION,
   type ClientToServerEvents,
@@ -8,8 +8,7 @@ import {
   type ServerShutdown,
   type ServerToClientEvents,
 } from '../src/protocol/index.js';
-import { createTestDatabase, type TestDatabase } from './services.js';
-import { login, messagesOf, spawnServer, TestClient, waitFor, type ServerProcess } from './support.js';
+import { login, messagesOf, TestClient, useServerProcesses, waitFor } from './support.js';
 
 /**
  * Graceful shutdown (SIGTERM): the node stops taking connections, tells its clients to reconnect
@@ -17,23 +16,15 @@ import { login, messagesOf, spawnServer, TestClient, waitFor, type ServerProcess
  * by themselves, and exits 0 within SHUTDOWN_TIMEOUT_MS. A client that keeps sending through it
  * loses nothing and stores nothing twice once a node is back on the address.
  */
-const databases: TestDatabase[] = [];
-const running: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of running) p.child.kill('SIGKILL');
-  await Promise.all(running.map((p) => p.exited));
-  for (const d of databases) await d.drop();
-});
+const processes = useServerProcesses();
 
 const SHUTDOWN_TIMEOUT_MS = 8000;
 
 describe('SIGTERM', () => {
   it('hands clients off, flushes, refuses new connections and exits in time; nothing is lost', async () => {
-    const db = await createTestDatabase();
-    databases.push(db);
+    const db = await processes.database();
     const env = { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) };
-    const first = await spawnServer(db, env);
-    running.push(first);
+    const first = await processes.start(db, env);
     const port = new URL(first.url).port;
     const { token } = await login(first.url, 'alice');
     const bobToken = (await login(first.url, 'bob')).token;
@@ -118,8 +109,7 @@ describe('SIGTERM', () => {
     expect(disconnects[0]).toBe('transport close');
     expect(alice.active).toBe(true);
 
-    const second = await spawnServer(db, { ...env, PORT: port });
-    running.push(second);
+    const second = await processes.start(db, { ...env, PORT: port });
     await waitFor(() => readies === 2, 30_000, 'alice to reconnect by herself');
     stop = true;
     await sending;

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { createApp, type ParleyApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
@@ -16,6 +18,7 @@ import {
   PROTOCOL_VERSION,
   type ClientEventName,
   type ClientToServerEvents,
+  type ConversationKey,
   type ErrorBody,
   type InboxEntry,
   type LoginResponse,
@@ -33,7 +36,7 @@ import {
   type SessionReady,
 } from '../src/protocol/index.js';
 import { hashPassword } from '../src/services/accounts.js';
-import type { Store, UserRecord } from '../src/store/store.js';
+import type { SiteRecord, Store, UserRecord } from '../src/store/store.js';
 import { parseDatabaseUrl } from '../src/store/database-url.js';
 import {
   createSqliteDatabase,
@@ -53,6 +56,134 @@ export interface TestServer {
   close(keepData?: boolean): Promise<void>;
 }
 
+export interface ServerOptions {
+  database?: TestDatabase;
+  config?: Partial<Config>;
+  /** Sites to create beside the seeded `demo`; unset fields get test defaults (origins localhost). */
+  sites?: (Partial<SiteRecord> & { id: string })[];
+}
+
+/** A test file's server: started before its tests, stopped after them with every client it connected. */
+export interface FileServer extends TestServer {
+  /**
+   * Signs `username` in and connects a client that closes with the file. The password defaults to
+   * `<name>-pass`, as {@link addUser} sets it; pass {@link demoPassword} for the seeded demo users.
+   */
+  connect(username: string, options?: { site?: string; password?: string }): Promise<SignedIn>;
+  /** Closes `client` with the file. */
+  track<T extends TestClient>(client: T): T;
+  idOf(username: string, site?: string): Promise<string>;
+  /** Adds a user (see {@link addUser}) and a way to connect as them. */
+  user(username: string, options?: { buddies?: string[]; site?: string }): Promise<NewTestUser>;
+  /** Two fresh mutual buddies, so tests do not disturb each other's conversations. */
+  pair(
+    a: string,
+    b: string,
+  ): Promise<{ connect: (username: string) => Promise<SignedIn>; ids: Record<string, string> }>;
+}
+
+/** A client with the session token it connected with. */
+export type SignedIn = TestClient & { token: string };
+export interface NewTestUser {
+  id: string;
+  connect(): Promise<SignedIn>;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` that start one server for the calling test file and stop it; the
+ * returned object reads through to that server once started.
+ *
+ * @example
+ * const server = useServer({ sites: [{ id: 'open', settings: { strangersMayMessage: true } }] });
+ * it('…', async () => { const alice = await server.connect('alice', { password: demoPassword('alice') }); });
+ */
+export function useServer(options: ServerOptions = {}): FileServer {
+  let started: TestServer | undefined;
+  const clients: TestClient[] = [];
+  const current = () => {
+    if (!started) throw new Error('the test server is not started (use it inside a test or hook)');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startServer(options);
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await started?.close();
+  });
+  const handle: FileServer = {
+    get app() {
+      return current().app;
+    },
+    get url() {
+      return current().url;
+    },
+    get database() {
+      return current().database;
+    },
+    close: (keepData) => current().close(keepData),
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+    async connect(username, { site = 'demo', password = `${username}-pass` } = {}) {
+      const { token } = await login(handle.url, username, password, site);
+      return Object.assign(handle.track(await TestClient.connect(handle.url, token, { site })), { token });
+    },
+    async user(username, { buddies, site } = {}) {
+      const record = await addUser(current(), username, { buddies, site });
+      return { id: record.id, connect: () => handle.connect(username, { site }) };
+    },
+    async pair(a, b) {
+      const ids = { [a]: (await handle.user(a)).id, [b]: (await handle.user(b, { buddies: [a] })).id };
+      return { connect: (username: string) => handle.connect(username), ids };
+    },
+    async idOf(username, site = 'demo') {
+      return (await current().app.store.findUserByUsername(site, username))!.id;
+    },
+  };
+  return handle;
+}
+
+/** An HTTP request to the server's API with a JSON body and an optional bearer token. */
+export async function api(
+  server: Pick<TestServer, 'url'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: { ok: boolean; data?: any; error?: ErrorBody } }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as { ok: boolean; data?: any; error?: ErrorBody } };
+}
+
+/** A host identity token (HS256 under the site's secret), valid for five minutes unless `times` say otherwise. */
+export function identityToken(
+  secret: string,
+  claims: Record<string, unknown>,
+  times: { iat?: number; exp?: number; aud?: string } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt(times.iat ?? now)
+    .setExpirationTime(times.exp ?? now + 300);
+  return (times.aud ? jwt.setAudience(times.aud) : jwt).sign(new TextEncoder().encode(secret));
+}
+
+/** The error code of a request's result, or `ok`. */
+export const codeOf = async (promise: Promise<{ ok: boolean; error?: { code: string } }>) => {
+  const result = await promise;
+  return result.ok ? 'ok' : result.error!.code;
+};
+
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'parley-test-'));
 }
@@ -62,9 +193,7 @@ export function tempDir(): string {
  * PostgreSQL database when PARLEY_TEST_DB=postgres; with PARLEY_TEST_REDIS=1 it runs in cluster
  * mode on a fresh Redis key prefix (see services.ts).
  */
-export async function startServer(
-  options: { database?: TestDatabase; config?: Partial<Config> } = {},
-): Promise<TestServer> {
+export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redisPrefix = useRedis ? testRedisPrefix() : null;
   const config = loadConfig(
@@ -88,6 +217,14 @@ export async function startServer(
     },
   );
   const app = await createApp({ config, logger: createLogger(config.logLevel) });
+  for (const site of options.sites ?? [])
+    await app.store.createSite({
+      name: site.id,
+      secret: `${site.id}-site-secret-0123456789abcdef`,
+      origins: ['http://localhost:*'],
+      settings: {},
+      ...site,
+    });
   const port = await app.listen();
   return {
     app,
@@ -219,8 +356,17 @@ export class TestClient {
     );
   }
 
-  async send(to: string, body: string, clientId = uuidv7()): Promise<ReplyData['message:send']> {
-    return this.ok('message:send', { in: { kind: 'direct', id: to }, clientId, content: { kind: 'text', text: body } });
+  /** Sends a text to a user (by id) or into a conversation, and returns the data. */
+  async send(to: string | ConversationKey, body: string, clientId = uuidv7()): Promise<ReplyData['message:send']> {
+    const result = await this.trySend(to, body, clientId);
+    if (!result.ok) throw new Error(`message:send failed: ${result.error.code} ${result.error.message}`);
+    return result.data;
+  }
+
+  /** Sends a text and returns the result, refused or not. */
+  trySend(to: string | ConversationKey, body: string, clientId = uuidv7()): Promise<Result<ReplyData['message:send']>> {
+    const key = typeof to === 'string' ? { kind: 'direct', id: to } : to;
+    return this.request('message:send', { in: key, clientId, content: { kind: 'text', text: body } });
   }
 
   /** Emits and returns the data, throwing on an error result. */
@@ -268,6 +414,32 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Databases and server processes for kill-and-restart tests, removed after the file: every process
+ * still running is killed and every database dropped.
+ */
+export function useServerProcesses() {
+  const databases: TestDatabase[] = [];
+  const running: ServerProcess[] = [];
+  afterAll(async () => {
+    for (const p of running) p.child.kill('SIGKILL');
+    await Promise.all(running.map((p) => p.exited));
+    for (const d of databases) await d.drop();
+  });
+  return {
+    async database(): Promise<TestDatabase> {
+      const db = await createTestDatabase();
+      databases.push(db);
+      return db;
+    },
+    async start(db: TestDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
+      const p = await spawnServer(db, env);
+      running.push(p);
+      return p;
+    },
+  };
+}
 
 /** The real server as its own process (`tsx backend/src/main.ts`), for kill and restart tests. */
 export interface ServerProcess {

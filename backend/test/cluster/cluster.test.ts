@@ -163,11 +163,7 @@ describe('three nodes', () => {
     // Node 3 no longer lets her message him.
     await waitFor(
       async () => {
-        const result = await eve.request('message:send', {
-          in: { kind: 'direct', id: ids.dan },
-          clientId: `late-${Date.now()}`,
-          content: { kind: 'text', text: 'x' },
-        });
+        const result = await eve.trySend(ids.dan, 'x', `late-${Date.now()}`);
         return !result.ok && result.error.code === ErrorCode.Forbidden;
       },
       10_000,
