@@ -9,16 +9,12 @@ const server = useServer({
     { id: 'signup', name: 'Sign-up site', secret: 'x'.repeat(32), origins: [], settings: { registrationOpen: true } },
   ],
 });
-const user = (name: string, buddies: string[] = []) => server.user(name, { buddies });
 const connect = (name: string, password?: string) => server.connect(name, { password });
 const http = (method: string, path: string, body?: unknown, token?: string) => api(server, method, path, body, token);
 
 describe('accounts: profile, registration, password, logout', () => {
   it('updates the profile and tells buddies; refuses unsafe avatars', async () => {
-    const kim = await user('kim');
-    const lea = await user('lea', ['kim']);
-    const kimTab = await kim.connect();
-    const leaTab = await lea.connect();
+    const [, , kimTab, leaTab] = await server.buddies('kim', 'lea');
     const updates: string[] = [];
     leaTab.socket.on('user:updated', ({ user: u }) => updates.push(u.displayName));
     const done = await kimTab.ok('profile:update', { displayName: 'Kim K.', avatarUrl: 'https://img.example/k.png' });
@@ -58,7 +54,7 @@ describe('accounts: profile, registration, password, logout', () => {
   });
 
   it('changing the password ends every session and closes their connections', async () => {
-    await user('max');
+    await server.user('max');
     const phone = await connect('max');
     const laptop = await connect('max');
     const wrong = await http(
@@ -92,7 +88,7 @@ describe('accounts: profile, registration, password, logout', () => {
   });
 
   it('logging out closes that session’s connections only', async () => {
-    await user('ned');
+    await server.user('ned');
     const one = await connect('ned');
     const two = await connect('ned');
     const out = await http('DELETE', '/api/v1/sites/demo/sessions/current', undefined, one.token);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION, type ClientEventName, type Result } from '../src/protocol/index.js';
 import { avatarUrl, displayName, email, schemas } from '../src/protocol/schemas.js';
+import type { RawMessageRow } from '../src/store/prisma/rows.js';
 import { openForReading } from './services.js';
 import { addUser, login, TestClient, useServer, waitFor } from './support.js';
 
@@ -505,15 +506,7 @@ describe('after the fuzzing', () => {
         expect(u.inboxSeq).toBe(seqs.length);
       }
       const siteOf = new Map(users.map((u) => [u.id, u.siteId]));
-      const messages = await db.all<{
-        id: string;
-        siteId: string;
-        senderId: string;
-        recipientId: string | null;
-        conversationId: string;
-        clientId: string;
-        body: string;
-      }>('SELECT * FROM "Message"');
+      const messages = await db.all<RawMessageRow>('SELECT * FROM "Message"');
       for (const m of messages) {
         expect(content.safeParse({ kind: 'text', text: m.body }).success, `body of ${m.id}`).toBe(true);
         expect(m.clientId.length).toBeGreaterThan(0);

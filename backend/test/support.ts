@@ -75,6 +75,8 @@ export interface FileServer extends TestServer {
   idOf(username: string, site?: string): Promise<string>;
   /** Adds a user (see {@link addUser}) and a way to connect as them. */
   user(username: string, options?: { buddies?: string[]; site?: string }): Promise<NewTestUser>;
+  /** Two fresh mutual buddies, each with one tab connected: `[a, b, aTab, bTab]`. */
+  buddies(a: string, b: string): Promise<[NewTestUser, NewTestUser, SignedIn, SignedIn]>;
   /** Two fresh mutual buddies, so tests do not disturb each other's conversations. */
   pair(
     a: string,
@@ -133,6 +135,11 @@ export function useServer(options: ServerOptions = {}): FileServer {
     async user(username, { buddies, site } = {}) {
       const record = await addUser(current(), username, { buddies, site });
       return { id: record.id, connect: () => handle.connect(username, { site }) };
+    },
+    async buddies(a, b) {
+      const first = await handle.user(a);
+      const second = await handle.user(b, { buddies: [a] });
+      return [first, second, await first.connect(), await second.connect()];
     },
     async pair(a, b) {
       const ids = { [a]: (await handle.user(a)).id, [b]: (await handle.user(b, { buddies: [a] })).id };

@@ -4,14 +4,10 @@ import { useServer, waitFor } from './support.js';
 
 /** Typing notifications between buddies. */
 const server = useServer();
-const user = (name: string, buddies: string[] = []) => server.user(name, { buddies });
 
 describe('typing notifications: live to the peer, throttled', () => {
   it('reaches the peer live and is throttled', async () => {
-    const ivy = await user('ivy');
-    const jon = await user('jon', ['ivy']);
-    const ivyTab = await ivy.connect();
-    const jonTab = await jon.connect();
+    const [ivy, jon, ivyTab, jonTab] = await server.buddies('ivy', 'jon');
     await ivyTab.ok('typing:set', { in: { kind: 'direct', id: jon.id }, typing: true });
     await waitFor(() => jonTab.typing.some((t) => t.userId === ivy.id && t.typing));
     // Named as Jon sees it: the direct chat with Ivy.

@@ -1,4 +1,4 @@
-import type { ChosenPresence, RoomRole } from '../../protocol/index.js';
+import type { ChosenPresence, Receipt, RoomRole } from '../../protocol/index.js';
 import type { Db } from '../prisma-client.js';
 import {
   ROOM_PREFIX,
@@ -176,14 +176,8 @@ export function toMember(row: RoomMemberRow): RoomMemberRecord {
 
 export type RoomMemberRow = Awaited<ReturnType<Db['roomMember']['findUniqueOrThrow']>> & { user: UserRow };
 
-export interface ReceiptData {
-  conversationId: string;
-  readerId: string;
-  peerId: string;
-  kind: 'delivered' | 'read';
-  upTo: string;
-  at: string;
-}
+/** A receipt as its inbox entry keeps it (JSON): the protocol's shape. */
+export type ReceiptData = Receipt;
 
 export function toReceipt(json: string): ReceiptRecord {
   const data = JSON.parse(json) as ReceiptData;
