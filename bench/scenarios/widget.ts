@@ -1,4 +1,4 @@
-// Scenario 7: the widget in Debian's Chromium (Playwright, the same flags as the e2e tests), on
+// Scenario 7: the widget in Debian's Chromium (Playwright, the e2e tests' flags from e2e/chromium.ts), on
 // the demo page the Parley server itself serves. An init script notes, on the page's own clock,
 // when the widget script starts running (its first read of window.Parley, the first thing the
 // loader does), when the launcher ("Open chat…", inside the widget's open shadow root) is first
@@ -8,16 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { chromium, expect, type Browser, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../e2e/chromium.ts';
 import { median } from '../lib/util.ts';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export interface WidgetVisit {
   /** ms from navigation start (the page's time origin). */
