@@ -4,11 +4,11 @@
 // loader does), when the launcher ("Open chat…", inside the widget's open shadow root) is first
 // visible on a frame, when the WebSocket opens and when session:ready arrives. Every script the
 // page loads is gzip-compressed (level 9) and summed.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { chromium, expect, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../e2e/chromium.ts';
+import { aptInstall, firstLine } from '../lib/apt.ts';
 import { median } from '../lib/util.ts';
 
 export interface WidgetVisit {
@@ -101,14 +101,9 @@ export function ensureChromium(path: string, log: (m: string) => void): string |
   if (!isRoot || !existsSync('/usr/bin/apt-get')) return `Chromium is not at ${path} and cannot be installed from here`;
   log('installing Chromium with apt-get (once per machine)…');
   try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
-      stdio: 'ignore',
-      timeout: 600_000,
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    aptInstall('chromium', 600_000);
   } catch (err) {
-    return `installing Chromium failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    return `installing Chromium failed: ${firstLine(err)}`;
   }
   return existsSync(path) ? null : `apt-get ran but ${path} is missing`;
 }
