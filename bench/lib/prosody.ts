@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aptInstall, firstLine } from './apt.ts';
 import { portOpen } from './servers.ts';
 import { sleep, waitUntil } from './util.ts';
 
@@ -35,14 +36,9 @@ export function ensureProsody(log: (m: string) => void): ProsodyAvailability {
   const ownPolicy = !existsSync(POLICY);
   try {
     if (ownPolicy) writeFileSync(POLICY, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'prosody'], {
-      stdio: 'ignore',
-      timeout: 300_000,
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    aptInstall('prosody', 300_000);
   } catch (err) {
-    const reason = `installing Prosody failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    const reason = `installing Prosody failed: ${firstLine(err)}`;
     log(reason);
     return { ok: false, reason };
   } finally {

@@ -6,7 +6,7 @@ import { mergeHistograms, summarize, type LatencySummary } from '../lib/hist.ts'
 import { startWorker, type WorkerHandle } from '../lib/rpc.ts';
 import type { Peer } from '../lib/seed.ts';
 import { log, sleep, split } from '../lib/util.ts';
-import type { StepResult } from '../workers/msg-worker.ts';
+import type { StepResult } from '../lib/open-loop.ts';
 
 export interface RateStep {
   offered: number;

@@ -1,23 +1,15 @@
-// Scenario 7: the widget in Debian's Chromium (Playwright, the same flags as the e2e tests), on
+// Scenario 7: the widget in Debian's Chromium (Playwright, the e2e tests' flags from e2e/chromium.ts), on
 // the demo page the Parley server itself serves. An init script notes, on the page's own clock,
 // when the widget script starts running (its first read of window.Parley, the first thing the
 // loader does), when the launcher ("Open chat…", inside the widget's open shadow root) is first
 // visible on a frame, when the WebSocket opens and when session:ready arrives. Every script the
 // page loads is gzip-compressed (level 9) and summed.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { chromium, expect, type Browser, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../e2e/chromium.ts';
+import { aptInstall, firstLine } from '../lib/apt.ts';
 import { median } from '../lib/util.ts';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export interface WidgetVisit {
   /** ms from navigation start (the page's time origin). */
@@ -109,14 +101,9 @@ export function ensureChromium(path: string, log: (m: string) => void): string |
   if (!isRoot || !existsSync('/usr/bin/apt-get')) return `Chromium is not at ${path} and cannot be installed from here`;
   log('installing Chromium with apt-get (once per machine)…');
   try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', timeout: 300_000 });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
-      stdio: 'ignore',
-      timeout: 600_000,
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    aptInstall('chromium', 600_000);
   } catch (err) {
-    return `installing Chromium failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    return `installing Chromium failed: ${firstLine(err)}`;
   }
   return existsSync(path) ? null : `apt-get ran but ${path} is missing`;
 }

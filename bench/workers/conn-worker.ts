@@ -74,8 +74,9 @@ let init: ConnInit;
 const clients: Client[] = [];
 let presenceEvents = 0;
 let nextAddress = 0;
-const storm = {
-  armedAt: 0,
+/** A reconnect storm's counters before anything happened, armed at `armedAt`. */
+const calmStorm = (armedAt: number) => ({
+  armedAt,
   disconnected: 0,
   reconnected: 0,
   synced: 0,
@@ -85,7 +86,8 @@ const storm = {
   lastSyncedAt: 0,
   latency: newHistogram(),
   failures: {} as Record<string, number>,
-};
+});
+const storm = calmStorm(0);
 const note = (what: string) => (storm.failures[what] = (storm.failures[what] ?? 0) + 1);
 
 const wall = () => performance.timeOrigin + performance.now();
@@ -270,18 +272,7 @@ serveRpc({
     return clients.length;
   },
   arm: () => {
-    Object.assign(storm, {
-      armedAt: performance.now(),
-      disconnected: 0,
-      reconnected: 0,
-      synced: 0,
-      syncedEntries: 0,
-      syncErrors: 0,
-      lastReconnectAt: 0,
-      lastSyncedAt: 0,
-      latency: newHistogram(),
-      failures: {},
-    });
+    Object.assign(storm, calmStorm(performance.now()));
     for (const c of clients) {
       c.storm = 'armed';
       c.disconnectedAt = 0;

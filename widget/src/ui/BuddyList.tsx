@@ -2,6 +2,7 @@ import type { RosterEntry, UserSummary } from '@parley/backend/protocol';
 import { useState } from 'preact/hooks';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
+import { LineForm } from './LineForm.js';
 import { PresenceLabel } from './PresenceLabel.js';
 
 /** Accepted buddies by group (online first), pending requests, blocked users, and adding someone by search. */
@@ -140,8 +141,7 @@ function AddBuddy() {
   const [asked, setAsked] = useState<Set<string>>(new Set());
   const known = new Set(client.roster.value.map((e) => e.user.id));
 
-  const search = async (event: Event) => {
-    event.preventDefault();
+  const search = async () => {
     if (!query.trim()) return;
     try {
       setResults((await client.request('user:search', { query: query.trim() })).users);
@@ -162,19 +162,15 @@ function AddBuddy() {
   return (
     <section class="add" aria-label={t('addBuddy')}>
       <h3 class="group">{t('addBuddy')}</h3>
-      <form class="search" role="search" onSubmit={search}>
-        <input
-          type="search"
-          aria-label={t('searchPeople')}
-          placeholder={t('searchPeople')}
-          value={query}
-          maxLength={64}
-          onInput={(e) => setQuery(e.currentTarget.value)}
-        />
-        <button type="submit" class="small">
-          {t('search')}
-        </button>
-      </form>
+      <LineForm
+        search
+        label={t('searchPeople')}
+        placeholder
+        value={query}
+        onInput={setQuery}
+        button={t('search')}
+        onSubmit={search}
+      />
       {results && results.length === 0 && <p class="empty">{t('noResults')}</p>}
       {results && results.length > 0 && (
         <ul>

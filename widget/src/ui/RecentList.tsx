@@ -4,6 +4,7 @@ import { roomIdOf, roomKey } from '../core/client.js';
 import { contentPreview } from './MessageText.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
+import { LineForm } from './LineForm.js';
 
 /** Invitations, then conversations and rooms, most recent first, with unread counts and mentions. */
 export function RecentList() {
@@ -108,8 +109,7 @@ function RoomFinder() {
   const [open, setOpen] = useState(false);
   const [found, setFound] = useState<PublicRoom[] | null>(null);
 
-  const create = async (event: Event) => {
-    event.preventDefault();
+  const create = async () => {
     if (!name.trim()) return;
     try {
       const room = await client.createRoom(name.trim(), open);
@@ -131,18 +131,14 @@ function RoomFinder() {
   return (
     <section class="add" aria-label={t('rooms')}>
       <h3 class="group">{t('rooms')}</h3>
-      <form class="search" onSubmit={create}>
-        <input
-          aria-label={t('roomName')}
-          placeholder={t('roomName')}
-          value={name}
-          maxLength={64}
-          onInput={(e) => setName(e.currentTarget.value)}
-        />
-        <button type="submit" class="small">
-          {t('createRoom')}
-        </button>
-      </form>
+      <LineForm
+        label={t('roomName')}
+        placeholder
+        value={name}
+        onInput={setName}
+        button={t('createRoom')}
+        onSubmit={create}
+      />
       <label class="choice">
         <input type="checkbox" checked={open} onChange={(e) => setOpen(e.currentTarget.checked)} />
         {t('publicRoom')}

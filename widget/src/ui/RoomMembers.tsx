@@ -1,6 +1,7 @@
 import type { RoomInfo } from '@parley/backend/protocol';
 import { useState } from 'preact/hooks';
 import { useWidget } from './context.js';
+import { LineForm } from './LineForm.js';
 
 /** A room's members with presence, and what the user's role lets them do: invite, remove, rename, leave, close. */
 export function RoomMembers({ room }: { room: RoomInfo }) {
@@ -83,23 +84,15 @@ export function RoomMembers({ room }: { room: RoomInfo }) {
         </form>
       )}
       {manager && (
-        <form
-          class="search"
-          onSubmit={(e) => {
-            e.preventDefault();
+        <LineForm
+          label={t('roomName')}
+          value={name}
+          onInput={setName}
+          button={t('rename')}
+          onSubmit={() => {
             if (name.trim()) void act(client.roomAction('room:rename', { roomId, name: name.trim() }));
           }}
-        >
-          <input
-            aria-label={t('roomName')}
-            value={name}
-            maxLength={64}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-          <button type="submit" class="small">
-            {t('rename')}
-          </button>
-        </form>
+        />
       )}
       <button type="button" class="link" onClick={() => act(client.roomAction('room:leave', { roomId }))}>
         {t('leaveRoom')}

@@ -1,0 +1,13 @@
+/**
+ * The flags Chromium runs with in the e2e tests, and in the benchmark's widget scenario (bench/
+ * imports this, so both measure the same browser): no sandbox (root in containers), no GPU, and
+ * none of the background traffic a fresh profile would start.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
