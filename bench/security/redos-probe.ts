@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '@parley/backend/protocol';
 import { io } from 'socket.io-client';
 import { startParley } from '../lib/servers.ts';
 import { freePort, log, sleep } from '../lib/util.ts';
@@ -24,7 +25,7 @@ try {
   });
   const { data } = (await signIn.json()) as { data: { token: string } };
   const socket = io(server.url, {
-    auth: { v: 1, site: 'demo', token: data.token },
+    auth: { v: PROTOCOL_VERSION, site: 'demo', token: data.token },
     transports: ['websocket'],
     extraHeaders: { origin: server.url },
   });

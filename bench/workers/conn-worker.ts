@@ -3,6 +3,7 @@
 // so the ephemeral port range of one address does not cap the count. Clients keep an inbox
 // cursor like the widget does, and after a reconnect they sync from it.
 import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION } from '@parley/backend/protocol';
 import type { ErrorBody, InboxEntry, LoginResponse, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { emitEvent, serveRpc } from '../lib/rpc.ts';
@@ -119,7 +120,7 @@ async function syncFrom(client: Client): Promise<void> {
 function open(peer: Peer, token: string, onFirstReady: (ok: boolean, error?: string) => void): Client {
   const localAddress = init.localAddresses[nextAddress++ % init.localAddresses.length];
   const socket = io(init.url, {
-    auth: { v: 1, site: SITE, token },
+    auth: { v: PROTOCOL_VERSION, site: SITE, token },
     transports: ['websocket'],
     forceNew: true,
     reconnection: true,

@@ -2,6 +2,7 @@
 // everything; each inbox is checked for order (seq 1…n, bodies #1…#n in sending order) and
 // uniqueness (no seq or message id twice).
 import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION } from '@parley/backend/protocol';
 import type { ErrorBody, InboxEntry, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { serveRpc } from '../lib/rpc.ts';
@@ -33,7 +34,7 @@ function drainOne(args: DrainArgs, peer: Peer, count: number, ready: ReturnType<
   return new Promise<{ entries: InboxEntry[]; pages: number; ms: number }>((resolve, reject) => {
     const t0 = performance.now();
     const socket: Socket = io(args.url, {
-      auth: { v: 1, site: SITE, token: peer.token },
+      auth: { v: PROTOCOL_VERSION, site: SITE, token: peer.token },
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,

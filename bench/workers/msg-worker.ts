@@ -2,6 +2,7 @@
 // relay. Both members of each pair live in this process, so sender and recipient timestamps come
 // from one clock (performance.now()). Sends are open loop (lib/open-loop.ts).
 import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION } from '@parley/backend/protocol';
 import type { InboxEntry, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
 import { arrived, runStep, type StepArgs, type StepResult } from '../lib/open-loop.ts';
 import { serveRpc } from '../lib/rpc.ts';
@@ -38,7 +39,7 @@ async function connect(): Promise<{ connected: number; ms: number }> {
   const peers = init.pairs.flat();
   clients = peers.map((peer) => {
     const socket = io(init.url, {
-      auth: init.kind === 'parley' ? { v: 1, site: SITE, token: peer.token } : { user: peer.id },
+      auth: init.kind === 'parley' ? { v: PROTOCOL_VERSION, site: SITE, token: peer.token } : { user: peer.id },
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
