@@ -95,6 +95,8 @@ describe('socket handshake: tokens, protocol version, site, origin, logout', () 
     expect(await refusal(TestClient.connect(server.url, token, { v: PROTOCOL_VERSION + 1 }))).toBe(
       ErrorCode.ProtocolVersion,
     );
+    // A widget of protocol 1 (before conversations were one notion) is told to reload.
+    expect(await refusal(TestClient.connect(server.url, token, { v: 1 }))).toBe(ErrorCode.ProtocolVersion);
     expect(await refusal(TestClient.connect(server.url, token, { site: 'elsewhere' }))).toBe(ErrorCode.NotFound);
     expect(await refusal(TestClient.connect(server.url, token, { origin: 'https://evil.example' }))).toBe(
       ErrorCode.OriginNotAllowed,
