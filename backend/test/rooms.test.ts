@@ -264,6 +264,24 @@ describe('typing in a room', () => {
     await sleep(200);
     expect(a!.typing.filter((t) => t.userId !== ids.rtb)).toEqual([]);
   });
+
+  it('never passes between two members one of whom blocked the other', async () => {
+    const ids = await people('rba', 'rbb', 'rbc');
+    const [a, b, c] = await Promise.all(['rba', 'rbb', 'rbc'].map((n) => connect(n)));
+    const { room } = await a!.ok('room:create', { name: 'Blocked typing', invite: [ids.rbb, ids.rbc] });
+    await waitFor(() => b!.roomChanges.some((r) => r.id === room.id) && c!.roomChanges.some((r) => r.id === room.id));
+    await b!.ok('room:accept', { roomId: room.id });
+    await c!.ok('room:accept', { roomId: room.id });
+    await c!.ok('roster:block', { userId: ids.rbb });
+
+    await b!.ok('typing:set', { in: { kind: 'room', id: room.id }, typing: true });
+    await waitFor(() => a!.typing.some((t) => t.userId === ids.rbb), 5000, 'typing to the owner');
+    await c!.ok('typing:set', { in: { kind: 'room', id: room.id }, typing: true });
+    await waitFor(() => a!.typing.some((t) => t.userId === ids.rbc), 5000, 'typing to the owner');
+    await sleep(200);
+    expect(c!.typing.filter((t) => t.userId === ids.rbb)).toEqual([]);
+    expect(b!.typing.filter((t) => t.userId === ids.rbc)).toEqual([]);
+  });
 });
 
 describe('mentions in text', () => {

@@ -187,7 +187,16 @@ export class Conversations {
   /** Live only, never stored: the others see "typing…" while it lasts. */
   async typing(site: SiteRecord, user: UserRecord, input: Payload<'typing:set'>): Promise<ReplyData['typing:set']> {
     const c = await this.resolve(site, user, input.in, 'write');
-    const others = await this.others(user, c);
+    let others = await this.others(user, c);
+    if (c.kind === 'room' && others.length > 0) {
+      // Like presence, typing never passes between two members one of whom blocked the other.
+      const blocked = new Set(
+        (await this.store.blocksAmong([user.id, ...others])).flatMap(([a, b]) =>
+          a === user.id ? [b] : b === user.id ? [a] : [],
+        ),
+      );
+      others = others.filter((id) => !blocked.has(id));
+    }
     // Each receiver is told where: a direct chat is named by the typer, as the receiver sees it.
     const where: ConversationKey = c.kind === 'direct' ? { kind: 'direct', id: user.id } : input.in;
     if (others.length > 0)
