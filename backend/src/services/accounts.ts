@@ -11,7 +11,6 @@ import { siteSettings } from './site-settings.js';
 import { toSummary } from '../store/wire.js';
 
 /** The mappers moved to store/wire.ts; re-exported for the callers that import them from here. */
-export { toSettings, toSummary } from '../store/wire.js';
 
 /** OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane. */
 const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

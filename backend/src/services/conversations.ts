@@ -16,7 +16,8 @@ import {
   type UserRecord,
 } from '../store/store.js';
 import type { InboxWriter } from './inbox-writer.js';
-import { directConversationId, toWireMessage, type Messaging } from './messaging.js';
+import { toWireMessage } from '../store/wire.js';
+import { directConversationId, type Messaging } from './messaging.js';
 import type { Notifier } from './notifier.js';
 import type { Relations } from './relations.js';
 import { mentionedUsernames } from './mentions.js';

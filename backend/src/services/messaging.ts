@@ -1,15 +1,12 @@
 import { Limits, type Payload, type ReplyData } from '../protocol/index.js';
 import type { InboxRecord, Store, UserRecord } from '../store/store.js';
-import { toWireEntry, toWireMessage } from '../store/wire.js';
-import { toSummary } from './accounts.js';
+import { toSummary, toWireEntry, toWireMessage } from '../store/wire.js';
 import type { Notifier } from './notifier.js';
 
 /** One conversation id per pair of users, whoever writes first. */
 export function directConversationId(a: string, b: string): string {
   return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
 }
-
-export { toWireEntry, toWireMessage };
 
 /**
  * The inbox side of messaging: pushing stored entries to their owners, sync pages, and the list of

@@ -20,7 +20,7 @@ import {
   type Store,
   type UserRecord,
 } from '../store/store.js';
-import { toSummary } from './accounts.js';
+import { toSummary, toWireMessage } from '../store/wire.js';
 import { KeyedLock } from './keyed-lock.js';
 import {
   assertInvitesLeft,
@@ -30,7 +30,6 @@ import {
   NO_ROOMS,
   type RoomCaps,
 } from './room-caps.js';
-import { toWireMessage } from './messaging.js';
 import type { Notifier } from './notifier.js';
 import { offline, type PresenceService } from './presence.js';
 import type { Relations } from './relations.js';

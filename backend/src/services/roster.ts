@@ -1,7 +1,7 @@
 import { ErrorCode, Limits, type RosterEntry, type UserSummary } from '../protocol/index.js';
 import { ParleyError } from '../errors.js';
 import type { RelationChange, RosterRow, Store, UserRecord } from '../store/store.js';
-import { toSummary } from './accounts.js';
+import { toSummary } from '../store/wire.js';
 import type { Notifier } from './notifier.js';
 import { offline, type PresenceService } from './presence.js';
 import type { Relations } from './relations.js';

@@ -1,7 +1,8 @@
 import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../../protocol/index.js';
 import type { Logger } from '../../logger.js';
 import { Metrics } from '../../metrics.js';
-import { toSettings, toSummary, type Accounts } from '../../services/accounts.js';
+import type { Accounts } from '../../services/accounts.js';
+import { toSettings, toSummary } from '../../store/wire.js';
 import type { Conversations } from '../../services/conversations.js';
 import type { Messaging } from '../../services/messaging.js';
 import type { Notifier } from '../../services/notifier.js';

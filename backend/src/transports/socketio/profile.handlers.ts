@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
-import { toSettings, toSummary, type Accounts } from '../../services/accounts.js';
+import type { Accounts } from '../../services/accounts.js';
+import { toSettings, toSummary } from '../../store/wire.js';
 import type { EmailConfirmation } from '../../services/email-confirmation.js';
 import type { Notifier } from '../../services/notifier.js';
 import type { PresenceService } from '../../services/presence.js';
