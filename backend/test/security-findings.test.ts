@@ -159,12 +159,14 @@ describe('finding 6: identity sign-ins on the socket are rate limited and leave 
       const user = await addUser(server, 'sweepy');
       const store = server.app.store;
       const tokens = ['expired', 'revoked', 'live'].map(() => randomBytes(32).toString('base64url'));
-      const now = Date.now();
-      await store.createSession({ id: sessionIdOf(tokens[0]!), userId: user.id, expiresAt: new Date(now - 1000) });
-      await store.createSession({ id: sessionIdOf(tokens[1]!), userId: user.id, expiresAt: new Date(now + 60_000) });
-      await store.revokeSession(sessionIdOf(tokens[1]!), new Date(now - 1000));
-      await store.createSession({ id: sessionIdOf(tokens[2]!), userId: user.id, expiresAt: new Date(now + 60_000) });
-      expect(await sweepSessions(store, new Date(), server.app.logger)).toBe(2);
+      // The server sweeps once at start, in the background, with the real clock. Everything here
+      // ends in the future and the sweep runs later still, so that start-up sweep cannot race it.
+      const sweepAt = Date.now() + 600_000;
+      await store.createSession({ id: sessionIdOf(tokens[0]!), userId: user.id, expiresAt: new Date(sweepAt - 1000) });
+      await store.createSession({ id: sessionIdOf(tokens[1]!), userId: user.id, expiresAt: new Date(sweepAt + 60_000) });
+      await store.revokeSession(sessionIdOf(tokens[1]!), new Date(sweepAt - 1000));
+      await store.createSession({ id: sessionIdOf(tokens[2]!), userId: user.id, expiresAt: new Date(sweepAt + 60_000) });
+      expect(await sweepSessions(store, new Date(sweepAt), server.app.logger)).toBe(2);
       expect(await store.getSession(sessionIdOf(tokens[0]!))).toBeNull();
       expect(await store.getSession(sessionIdOf(tokens[1]!))).toBeNull();
       expect(await store.getSession(sessionIdOf(tokens[2]!))).not.toBeNull();
