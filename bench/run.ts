@@ -1,8 +1,9 @@
 // `npm run bench` (full, < 10 min) or `npm run bench -- --quick` (~2 min): drives the real Parley
 // server over real sockets from separate processes, side by side with a bare Socket.IO relay and
 // Prosody, then prints one report and writes it to bench/results/latest.md and latest.json.
-// Options: --quick, --only=widget,drain,latency,relay,prosody,connections,storm,
-//          --connections=N, --connect-rate=N, --cpu-prof (profile the server during scenario 2),
+// Options: --quick, --only=widget,drain,latency,relay,prosody,connections,storm,cluster,
+//          --connections=N, --connect-rate=N, --cluster-connections=N (scenario 8),
+//          --cpu-prof (profile the server during scenario 2),
 //          --out=DIR (default bench/results), --keep (keep the temporary data folder).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,23 +18,24 @@ import { PASSWORD, seed, type Peer } from './lib/seed.ts';
 import { CpuMonitor } from './lib/procstat.ts';
 import { repoRoot, startParley, startRelay, type ServerProcess } from './lib/servers.ts';
 import { fmtInt, freePort, log } from './lib/util.ts';
+import { runCluster, type ClusterPlan } from './scenarios/cluster.ts';
 import { ConnectionFleet, runConnections, runStorm } from './scenarios/connections.ts';
 import { runDrain } from './scenarios/drain.ts';
 import { runMessaging, type MessagingOptions } from './scenarios/messaging.ts';
 import { ensureChromium, runWidget } from './scenarios/widget.ts';
 
-const SCENARIOS = ['widget', 'drain', 'latency', 'relay', 'prosody', 'connections', 'storm'] as const;
+const SCENARIOS = ['widget', 'drain', 'latency', 'relay', 'prosody', 'connections', 'storm', 'cluster'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function parseArgs(argv: string[]) {
   const get = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const unknown = argv.filter(
-    (a) => !/^--(quick|keep|cpu-prof|only=.+|connections=\d+|connect-rate=\d+|out=.+)$/.test(a),
+    (a) => !/^--(quick|keep|cpu-prof|only=.+|connections=\d+|connect-rate=\d+|cluster-connections=\d+|out=.+)$/.test(a),
   );
   if (unknown.length) {
     console.error(
       `unknown option(s): ${unknown.join(' ')}\n` +
-        'usage: npm run bench [-- --quick] [--only=a,b] [--connections=N] [--connect-rate=N] [--cpu-prof] [--out=DIR] [--keep]',
+        'usage: npm run bench [-- --quick] [--only=a,b] [--connections=N] [--connect-rate=N] [--cluster-connections=N] [--cpu-prof] [--out=DIR] [--keep]',
     );
     process.exit(2);
   }
@@ -51,6 +53,7 @@ function parseArgs(argv: string[]) {
     only: new Set<Scenario>(only ?? SCENARIOS),
     connections: get('connections') ? Number(get('connections')) : undefined,
     connectRate: get('connect-rate') ? Number(get('connect-rate')) : undefined,
+    clusterConnections: get('cluster-connections') ? Number(get('cluster-connections')) : undefined,
     out: get('out') ?? join(repoRoot, 'bench', 'results'),
   };
 }
@@ -82,6 +85,23 @@ const FULL = {
   holdMs: 10_000,
   storm: 5000,
   stormTimeoutMs: 90_000,
+  /** Scenario 8, after the others (they are stopped by then), with a time budget of its own. */
+  cluster: {
+    nodes: 3,
+    connections: 51_000,
+    generators: 4,
+    ringDegree: 10,
+    connectRate: 1000,
+    connectInFlight: 200,
+    connectBudgetMs: 240_000,
+    holdMs: 10_000,
+    pairs: 200,
+    rates: [1000],
+    warmupMs: 2000,
+    measureMs: 10_000,
+    drainMs: 5000,
+    budgetMs: 360_000,
+  } satisfies ClusterPlan as ClusterPlan,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -99,6 +119,17 @@ const QUICK: typeof FULL = {
   connectBudgetMs: 30_000,
   storm: 1000,
   stormTimeoutMs: 45_000,
+  cluster: {
+    ...FULL.cluster,
+    connections: 3000,
+    generators: 2,
+    connectBudgetMs: 30_000,
+    holdMs: 3000,
+    warmupMs: 1000,
+    measureMs: 3000,
+    drainMs: 3000,
+    budgetMs: 150_000,
+  },
 };
 const plan = args.quick ? QUICK : FULL;
 const run = (s: Scenario) => args.only.has(s);
@@ -182,6 +213,7 @@ async function main(): Promise<void> {
     prosody: null,
     connections: null,
     storm: null,
+    cluster: null,
     profiles: [],
     serverWarnings: [],
     notes: [],
@@ -378,6 +410,11 @@ async function main(): Promise<void> {
     results.serverWarnings = summarizeWarnings(servers);
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
     else log(`data kept in ${dir}`);
+  }
+  if (run('cluster')) {
+    const connections = args.clusterConnections ?? plan.cluster.connections;
+    log(`scenario 8: a three-node cluster on PostgreSQL and Redis, ${connections.toLocaleString('en-US')} connections`);
+    results.cluster = await runCluster({ ...plan.cluster, connections });
   }
   results.durationS = (Date.now() - started) / 1000;
   results.machine.loadAtEnd = loadavg()[0];

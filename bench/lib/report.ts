@@ -1,9 +1,11 @@
 // Renders the results as one Markdown report: the targets first, then a table per scenario.
+import type { ClusterResult } from '../scenarios/cluster.ts';
 import type { ConnectionsResult, PhaseResult, StormResult } from '../scenarios/connections.ts';
 import type { DrainScenario } from '../scenarios/drain.ts';
 import { capacity, KNEE_P99_MS, type Capacity, type MessagingResult } from '../scenarios/messaging.ts';
 import type { WidgetResult } from '../scenarios/widget.ts';
 import type { Machine } from './machine.ts';
+import { clusterTargetRows, renderCluster } from './report-cluster.ts';
 import type { ProfileSummary } from './profile.ts';
 import { fmtBytes, fmtInt, fmtMs } from './util.ts';
 
@@ -20,6 +22,8 @@ export interface BenchResults {
   prosody: { available: true; version: string } | { available: false; reason: string } | null;
   connections: ConnectionsResult | null;
   storm: StormResult | null;
+  /** Scenario 8 (absent in results written before it existed). */
+  cluster?: ClusterResult | null;
   profiles: (ProfileSummary & { phase: string })[];
   serverWarnings: { server: string; message: string; count: number }[];
   notes: string[];
@@ -202,6 +206,7 @@ export function renderReport(r: BenchResults): string {
       rows.push(['7', 'widget', '–', `not measured: ${(r.widget as { error: string }).error}`, '–']);
     }
   }
+  if (r.cluster) rows.push(...clusterTargetRows(r.cluster));
   out.push('## Targets\n');
   out.push(table(['#', 'measure', 'target', 'result', ''], rows));
 
@@ -441,6 +446,9 @@ export function renderReport(r: BenchResults): string {
       ),
     );
   }
+
+  // --- Scenario 8
+  if (r.cluster) out.push(renderCluster(r.cluster));
 
   for (const profile of r.profiles) {
     out.push(`\n## Server CPU profile: ${profile.phase}\n`);

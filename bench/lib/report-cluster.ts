@@ -1,0 +1,178 @@
+// The report's part for scenario 8 (the three-node cluster): its rows of the targets table and
+// its own section. report.ts includes both.
+import type { ClusterResult } from '../scenarios/cluster.ts';
+import { fmtBytes, fmtInt, fmtMs } from './util.ts';
+
+export const CLUSTER_TARGET = 50_000;
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`;
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+}
+
+const at = (c: ClusterResult, rate: number) => c.messaging?.steps.find((s) => s.offered === rate);
+
+/** Rows of the targets table: [#, measure, target, result, met]. */
+export function clusterTargetRows(c: ClusterResult): (string | number)[][] {
+  if (c.error && !c.connects) return [['8', 'three-node cluster', `≥ ${fmtInt(CLUSTER_TARGET)} held`, c.error, '–']];
+  const rows: (string | number)[][] = [];
+  rows.push([
+    '8',
+    `three-node cluster (PostgreSQL + Redis): connections held`,
+    `≥ ${fmtInt(CLUSTER_TARGET)}`,
+    `${fmtInt(c.held)} (${c.heldPerNode.map(fmtInt).join(' / ')} per node)${c.notes.length ? ' — see the notes of scenario 8' : ''}`,
+    c.held >= CLUSTER_TARGET ? 'met' : '**missed**',
+  ]);
+  const s = at(c, 1000);
+  rows.push([
+    '8',
+    `cross-node p99 at 1,000 messages/s, ${fmtInt(s?.heldAfter ?? c.held)} connections held`,
+    'reported',
+    s
+      ? `p50 ${fmtMs(s.latency.p50)}, p99 ${fmtMs(s.latency.p99)}, p99.9 ${fmtMs(s.latency.p999)}` +
+        (s.lost ? ` (${fmtInt(s.lost)} not delivered in time)` : '')
+      : 'not measured',
+    '–',
+  ]);
+  return rows;
+}
+
+export function renderCluster(c: ClusterResult): string {
+  const out: string[] = [];
+  const p = c.plan;
+  out.push('\n## 8. Three-node cluster\n');
+  out.push(
+    `${p.nodes} Parley nodes (\`backend/src/main.ts\` with \`DATABASE_URL\`, \`REDIS_URL\`, \`REDIS_PREFIX\`, \`PORT\`, as ` +
+      '`npm run cluster` starts them) on a fresh PostgreSQL database and a Redis key prefix of their own, all on this ' +
+      'machine; each process, nodes and generators alike, is capped at the open-files limit. ' +
+      `Users with ${c.buddiesPerUser} mutual buddies each (a ring) connect with a stored session from ` +
+      `${Math.max(p.generators, Math.ceil(c.target / 19_000))} generator processes over 16 loopback source addresses, ` +
+      `user i to node i mod ${p.nodes}, so most buddies sit on other nodes; then, while they are held, ${p.pairs} pairs ` +
+      'whose two members are connected to different nodes exchange 200-byte messages open loop from one more ' +
+      'generator process (both members of a pair in it, so latency is on one clock, from the moment each message was due ' +
+      'to its arrival at the recipient). Every message is written to PostgreSQL by the sender’s node and reaches the ' +
+      "recipient's node through the Redis streams adapter.\n",
+  );
+  if (c.error) out.push(`\nError: ${c.error}\n`);
+  if (c.connects) {
+    const k = c.connects;
+    const errors = Object.entries(k.errors)
+      .map(([e, v]) => `${e} ×${fmtInt(v)}`)
+      .join(', ');
+    out.push('\n');
+    out.push(
+      table(
+        ['ready', 'offered (cap)', 'achieved', 'latency p50 / p99 / max', 'presence events', 'generator CPU', 'errors'],
+        [
+          [
+            `${fmtInt(k.ready)} of ${fmtInt(k.users)}${k.skipped ? ` (${fmtInt(k.skipped)} not tried: time budget)` : ''}`,
+            `${fmtInt(p.connectRate)}/s, ≤ ${fmtInt(p.connectInFlight)} at once`,
+            `${k.achievedRate.toFixed(0)}/s over ${(k.spanMs / 1000).toFixed(0)} s`,
+            `${fmtMs(k.latency.p50)} / ${fmtMs(k.latency.p99)} / ${fmtMs(k.latency.max)}`,
+            fmtInt(k.presenceEvents),
+            pct(k.generatorCpu),
+            errors || 'none',
+          ],
+        ],
+      ),
+    );
+  }
+  if (c.nodes.length) {
+    out.push('\n');
+    out.push(
+      table(
+        [
+          'node',
+          'held',
+          'node gauge',
+          'open files',
+          'RSS',
+          'heap used',
+          'RSS / connection',
+          'heap / connection',
+          'event-loop delay p99 / max (holding)',
+          'CPU ramp / messaging',
+        ],
+        [
+          ...c.nodes.map((n) => [
+            n.node,
+            fmtInt(n.held),
+            fmtInt(n.gauge),
+            fmtInt(n.openFiles),
+            `${fmtBytes(n.baseline.rss)} → ${fmtBytes(n.loaded.rss)}`,
+            `${fmtBytes(n.baseline.heapUsed)} → ${fmtBytes(n.loaded.heapUsed)}`,
+            fmtBytes(n.rssPerConnection),
+            fmtBytes(n.heapPerConnection),
+            `${fmtMs(n.eldHoldP99)} / ${fmtMs(n.eldHoldMax)}`,
+            `${pct(n.cpuRamp)} / ${pct(n.cpuMessaging)}`,
+          ]),
+          [
+            'all',
+            fmtInt(c.held),
+            fmtInt(c.nodes.reduce((a, n) => a + n.gauge, 0)),
+            '–',
+            fmtBytes(c.nodes.reduce((a, n) => a + n.loaded.rss, 0)),
+            fmtBytes(c.nodes.reduce((a, n) => a + n.loaded.heapUsed, 0)),
+            '–',
+            '–',
+            '–',
+            '–',
+          ],
+        ],
+      ),
+    );
+    out.push(
+      '\n"held" counts the generators\' ready connections after the hold; "node gauge" is each node\'s own ' +
+        '`parley_connections` from `/metrics` (it also counts the messaging pairs once they connected). Memory after a full ' +
+        'GC, against the idle node; CPU: 100% = one core.\n',
+    );
+    const dropped = Object.entries(c.dropped);
+    if (dropped.length) {
+      out.push(`\nConnections dropped while held: ${dropped.map(([k, v]) => `${k} ×${fmtInt(v)}`).join(', ')}.\n`);
+    }
+  }
+  if (c.messaging) {
+    out.push('\n');
+    out.push(
+      table(
+        [
+          'offered/s',
+          'delivered/s',
+          'p50',
+          'p99',
+          'p99.9',
+          'max',
+          'ack p99',
+          'lost',
+          'generator lag p99',
+          'held meanwhile',
+          'machine busy',
+        ],
+        c.messaging.steps.map((s) => [
+          fmtInt(s.offered),
+          fmtInt(s.deliveredRate),
+          fmtMs(s.latency.p50),
+          fmtMs(s.latency.p99),
+          fmtMs(s.latency.p999),
+          fmtMs(s.latency.max),
+          s.ack ? fmtMs(s.ack.p99) : '–',
+          fmtInt(s.lost),
+          fmtMs(s.generatorLagP99),
+          fmtInt(s.heldAfter),
+          Number.isFinite(s.machineBusy) ? `${s.machineBusy.toFixed(2)} cores` : '–',
+        ]),
+      ),
+    );
+  }
+  for (const note of c.notes) out.push(`\nNote: ${note}\n`);
+  const seed = c.seed;
+  out.push(
+    `\n${seed ? `Seeding PostgreSQL: ${fmtInt(seed.rows.users ?? 0)} users, ${fmtInt(seed.rows.buddies ?? 0)} buddy rows in ${(seed.ms / 1000).toFixed(1)} s. ` : ''}` +
+      `The scenario took ${(c.durationS / 60).toFixed(1)} min; load average ${c.load.start.toFixed(2)} at its start, ` +
+      `${Number.isFinite(c.load.end) ? c.load.end.toFixed(2) : '–'} at its end. Clean-up: ${c.cleanup.join('; ') || '–'}.\n`,
+  );
+  return out.join('');
+}
