@@ -49,7 +49,7 @@ export function renderCluster(c: ClusterResult): string {
       '`npm run cluster` starts them) on a fresh PostgreSQL database and a Redis key prefix of their own, all on this ' +
       'machine; each process, nodes and generators alike, is capped at the open-files limit. ' +
       `Users with ${c.buddiesPerUser} mutual buddies each (a ring) connect with a stored session from ` +
-      `${Math.max(p.generators, Math.ceil(c.target / 19_000))} generator processes over 16 loopback source addresses, ` +
+      `${c.generators} generator processes over 16 loopback source addresses, ` +
       `user i to node i mod ${p.nodes}, so most buddies sit on other nodes; then, while they are held, ${p.pairs} pairs ` +
       'whose two members are connected to different nodes exchange 200-byte messages open loop from one more ' +
       'generator process (both members of a pair in it, so latency is on one clock, from the moment each message was due ' +
@@ -125,9 +125,9 @@ export function renderCluster(c: ClusterResult): string {
       ),
     );
     out.push(
-      '\n"held" counts the generators\' ready connections after the hold; "node gauge" is each node\'s own ' +
-        '`parley_connections` from `/metrics` (it also counts the messaging pairs once they connected). Memory after a full ' +
-        'GC, against the idle node; CPU: 100% = one core.\n',
+      '\n"held" counts the generators\' ready connections after the hold (the messaging pairs, connected later, are not ' +
+        'counted); "node gauge" is each node\'s own `parley_connections` from `/metrics` at the same moment. Memory after a ' +
+        'full GC, against the node idle before the ramp; CPU: 100% = one core.\n',
     );
     const dropped = Object.entries(c.dropped);
     if (dropped.length) {

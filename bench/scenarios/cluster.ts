@@ -85,6 +85,8 @@ export interface ClusterStep {
 export interface ClusterResult {
   plan: ClusterPlan;
   target: number;
+  /** Connection generator processes used. */
+  generators: number;
   /** Why the target is lower than asked (open files, memory), or the ramp shorter; never silent. */
   notes: string[];
   seed: { ms: number; parts: Record<string, number>; rows: Record<string, number> } | null;
@@ -227,6 +229,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
   const result: ClusterResult = {
     plan,
     target: plan.connections,
+    generators: plan.generators,
     notes: [],
     seed: null,
     buddiesPerUser: 2 * plan.ringDegree,
@@ -258,6 +261,12 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     );
   }
   const generators = Math.max(plan.generators, Math.ceil(result.target / perNodeCap));
+  result.generators = generators;
+  if (plan.ringDegree < 10) {
+    result.notes.push(
+      `Users have ${2 * plan.ringDegree} mutual buddies each, fewer than the 20 of scenario 1, so that the ramp fits the time budget.`,
+    );
+  }
   const memory = memAvailable();
   if (Number.isFinite(memory) && result.target * BYTES_PER_CONNECTION > memory * 0.8) {
     const fits = Math.floor((memory * 0.8) / BYTES_PER_CONNECTION);
