@@ -65,7 +65,16 @@ export function renderCluster(c: ClusterResult): string {
     out.push('\n');
     out.push(
       table(
-        ['ready', 'offered (cap)', 'achieved', 'latency p50 / p99 / max', 'presence events', 'generator CPU', 'errors'],
+        [
+          'ready',
+          'offered (cap)',
+          'achieved',
+          'latency p50 / p99 / max',
+          'presence events',
+          'node CPU per connection',
+          'generator CPU',
+          'errors',
+        ],
         [
           [
             `${fmtInt(k.ready)} of ${fmtInt(k.users)}${k.skipped ? ` (${fmtInt(k.skipped)} not tried: time budget)` : ''}`,
@@ -73,6 +82,7 @@ export function renderCluster(c: ClusterResult): string {
             `${k.achievedRate.toFixed(0)}/s over ${(k.spanMs / 1000).toFixed(0)} s`,
             `${fmtMs(k.latency.p50)} / ${fmtMs(k.latency.p99)} / ${fmtMs(k.latency.max)}`,
             fmtInt(k.presenceEvents),
+            `${fmtMs(k.nodeCpuMsPerConnection)} (3 nodes together)`,
             pct(k.generatorCpu),
             errors || 'none',
           ],

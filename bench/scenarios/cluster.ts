@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { mergeHistograms, summarize, type LatencySummary } from '../lib/hist.ts';
 import type { StepResult } from '../lib/open-loop.ts';
-import { CpuMonitor, openFileLimit, openFiles } from '../lib/procstat.ts';
+import { CpuMonitor, openFileLimit, openFiles, sampleProc } from '../lib/procstat.ts';
 import { startWorker, type WorkerHandle } from '../lib/rpc.ts';
 import type { Peer } from '../lib/seed.ts';
 import { createBenchDatabase, seedPostgres, type BenchDatabase } from '../lib/seed-postgres.ts';
@@ -103,6 +103,8 @@ export interface ClusterResult {
     presenceEvents: number;
     /** CPU of all connection generators together during the ramp (1.0 = one core). */
     generatorCpu: number;
+    /** CPU time of the three nodes together during the ramp, per connection made (ms). */
+    nodeCpuMsPerConnection: number;
   } | null;
   held: number;
   heldPerNode: number[];
@@ -312,6 +314,11 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
   process.once('SIGTERM', interrupted);
 
   try {
+    // The generators start (and load their code) while the database is seeded and the nodes start.
+    for (let i = 0; i < generators; i++) {
+      workers.push(startWorker(connWorkerFile, `cluster-conn-${i}`, ['--max-old-space-size=4096']));
+    }
+    msgWorker = startWorker(msgWorkerFile, 'cluster-msg');
     database = await createBenchDatabase();
     const messagingUsers = plan.pairs * 2;
     log(`cluster: seeding PostgreSQL database ${database.name}…`);
@@ -347,9 +354,6 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     // --- Connections, spread over the nodes (user i on node i mod n) and the generators.
     const holders = seeded.ring.slice(messagingUsers).map((peer, i) => ({ peer, node: i % plan.nodes }));
     const sources = split(loopbackSources(16, 60), generators);
-    for (let i = 0; i < generators; i++) {
-      workers.push(startWorker(connWorkerFile, `cluster-conn-${i}`, ['--max-old-space-size=4096']));
-    }
     await Promise.all(workers.map((w, i) => w.call('init', { urls, localAddresses: sources[i], name: w.name })));
     // Keep room for holding, messaging and cleaning up after the ramp.
     const reserve =
@@ -371,6 +375,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     const statusOf = () => Promise.all(workers.map((w) => w.call<ClusterConnStatus>('status', {}, 30_000)));
     const genCpuBefore = (await statusOf()).reduce((a, s) => a + s.cpuMs, 0);
     const rampStarted = performance.now();
+    const nodeCpuBefore = nodes.map((n) => sampleProc(n.pid)?.cpuSeconds ?? NaN);
     const cpuRamp = nodes.map((n) => new CpuMonitor(() => n.pid, 1000));
     cpuRamp.forEach((m) => m.start());
     const progress = setInterval(() => {
@@ -403,6 +408,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
       clearInterval(progress);
     }
     const rampCpu = cpuRamp.map((m) => m.stop().mean);
+    const nodeCpuSeconds = nodes.reduce((a, n, k) => a + (sampleProc(n.pid)?.cpuSeconds ?? NaN) - nodeCpuBefore[k]!, 0);
     const generatorCpu =
       ((await statusOf()).reduce((a, s) => a + s.cpuMs, 0) - genCpuBefore) / (performance.now() - rampStarted);
     const errors: Record<string, number> = {};
@@ -420,6 +426,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
       latency: summarize(mergeHistograms(outcomes.map((o) => o.latency))),
       presenceEvents: outcomes.reduce((a, o) => a + o.presenceEvents, 0),
       generatorCpu,
+      nodeCpuMsPerConnection: (nodeCpuSeconds * 1000) / Math.max(1, ready),
     };
     log(
       `cluster: ${fmtInt(ready)}/${fmtInt(holders.length)} ready at ${result.connects.achievedRate.toFixed(0)}/s, ` +
@@ -476,7 +483,6 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
       seeded.ring[2 * i + 1]!,
     ]);
     const pairNodes = pairs.map((_, i): [number, number] => [i % plan.nodes, (i + 1) % plan.nodes]);
-    msgWorker = startWorker(msgWorkerFile, 'cluster-msg');
     await msgWorker.call('init', { urls, pairs, nodes: pairNodes, tag: 'c0', localAddress: '127.0.0.20' });
     const { ms: connectMs } = await msgWorker.call<{ ms: number }>(
       'connect',
