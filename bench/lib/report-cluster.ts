@@ -137,7 +137,9 @@ export function renderCluster(c: ClusterResult): string {
     out.push(
       '\n"held" counts the generators\' ready connections after the hold (the messaging pairs, connected later, are not ' +
         'counted); "node gauge" is each node\'s own `parley_connections` from `/metrics` at the same moment. Memory after a ' +
-        'full GC, against the node idle before the ramp; CPU: 100% = one core.\n',
+        'full GC, against the node idle before the ramp; CPU: 100% = one core. ' +
+        `The ${c.generators} connection generators held ${fmtBytes(c.generatorRss)} RSS together ` +
+        `(${fmtBytes(c.generatorRss / Math.max(1, c.held))} per connection, client side).\n`,
     );
     const dropped = Object.entries(c.dropped);
     if (dropped.length) {

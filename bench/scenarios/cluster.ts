@@ -108,6 +108,8 @@ export interface ClusterResult {
   } | null;
   held: number;
   heldPerNode: number[];
+  /** RSS of all connection generators together while holding. */
+  generatorRss: number;
   dropped: Record<string, number>;
   nodes: ClusterNodeResult[];
   messaging: { pairs: number; connectMs: number; steps: ClusterStep[] } | null;
@@ -238,6 +240,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     connects: null,
     held: 0,
     heldPerNode: [],
+    generatorRss: NaN,
     dropped: {},
     nodes: [],
     messaging: null,
@@ -447,6 +450,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     const statuses = await Promise.all(workers.map((w) => w.call<ClusterConnStatus>('status')));
     result.heldPerNode = nodes.map((_, k) => statuses.reduce((a, s) => a + s.connected[k]!, 0));
     result.held = result.heldPerNode.reduce((a, b) => a + b, 0);
+    result.generatorRss = statuses.reduce((a, s) => a + s.rss, 0);
     for (const s of statuses)
       for (const [k, v] of Object.entries(s.dropped)) result.dropped[k] = (result.dropped[k] ?? 0) + v;
     const loaded: Awaited<ReturnType<ServerProcess['probe']>>[] = [];

@@ -51,6 +51,7 @@ export interface ClusterConnStatus {
   presenceEvents: number;
   /** CPU time this process has used so far (user + system), ms. */
   cpuMs: number;
+  rss: number;
 }
 
 interface Client {
@@ -153,7 +154,14 @@ serveRpc({
     const connected = init.urls.map(() => 0);
     for (const c of clients) if (c.ready) connected[c.node]!++;
     const cpu = process.cpuUsage();
-    return { clients: clients.length, connected, dropped, presenceEvents, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return {
+      clients: clients.length,
+      connected,
+      dropped,
+      presenceEvents,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rss: process.memoryUsage().rss,
+    };
   },
   close: async () => {
     for (const c of clients.splice(0)) c.socket.close();
