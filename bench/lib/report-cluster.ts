@@ -13,6 +13,9 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** Below zero (memory the idle node gave back outweighs a few connections) says nothing. */
+const perConnection = (bytes: number) => (Number.isFinite(bytes) && bytes >= 0 ? fmtBytes(bytes) : '–');
+
 const at = (c: ClusterResult, rate: number) => c.messaging?.steps.find((s) => s.offered === rate);
 
 /** Rows of the targets table: [#, measure, target, result, met]. */
@@ -48,12 +51,12 @@ export function renderCluster(c: ClusterResult): string {
     `${p.nodes} Parley nodes (\`backend/src/main.ts\` with \`DATABASE_URL\`, \`REDIS_URL\`, \`REDIS_PREFIX\`, \`PORT\`, as ` +
       '`npm run cluster` starts them) on a fresh PostgreSQL database and a Redis key prefix of their own, all on this ' +
       'machine; each process, nodes and generators alike, is capped at the open-files limit. ' +
-      `Users with ${c.buddiesPerUser} mutual buddies each (a ring) connect with a stored session from ` +
-      `${c.generators} generator processes over 16 loopback source addresses, ` +
-      `user i to node i mod ${p.nodes}, so most buddies sit on other nodes; then, while they are held, ${p.pairs} pairs ` +
-      'whose two members are connected to different nodes exchange 200-byte messages open loop from one more ' +
-      'generator process (both members of a pair in it, so latency is on one clock, from the moment each message was due ' +
-      'to its arrival at the recipient). Every message is written to PostgreSQL by the sender’s node and reaches the ' +
+      `First ${p.pairs} pairs of users connect from one generator process, the two members of each pair to different ` +
+      `nodes; then users with ${c.buddiesPerUser} mutual buddies each (a ring) connect with a stored session from ` +
+      `${c.generators} more generator processes over 16 loopback source addresses, user i to node i mod ${p.nodes}, so ` +
+      'most buddies sit on other nodes. While all are held, the pairs exchange 200-byte messages open loop (both ' +
+      'members of a pair in one process, so latency is on one clock, from the moment each message was due to its ' +
+      'arrival at the recipient). Every message is written to PostgreSQL by the sender’s node and reaches the ' +
       "recipient's node through the Redis streams adapter.\n",
   );
   if (c.error) out.push(`\nError: ${c.error}\n`);
@@ -114,8 +117,8 @@ export function renderCluster(c: ClusterResult): string {
             fmtInt(n.openFiles),
             `${fmtBytes(n.baseline.rss)} → ${fmtBytes(n.loaded.rss)}`,
             `${fmtBytes(n.baseline.heapUsed)} → ${fmtBytes(n.loaded.heapUsed)}`,
-            fmtBytes(n.rssPerConnection),
-            fmtBytes(n.heapPerConnection),
+            perConnection(n.rssPerConnection),
+            perConnection(n.heapPerConnection),
             `${fmtMs(n.eldHoldP99)} / ${fmtMs(n.eldHoldMax)}`,
             `${pct(n.cpuRamp)} / ${pct(n.cpuMessaging)}`,
           ]),
@@ -135,11 +138,12 @@ export function renderCluster(c: ClusterResult): string {
       ),
     );
     out.push(
-      '\n"held" counts the generators\' ready connections after the hold (the messaging pairs, connected later, are not ' +
-        'counted); "node gauge" is each node\'s own `parley_connections` from `/metrics` at the same moment. Memory after a ' +
-        'full GC, against the node idle before the ramp; CPU: 100% = one core. ' +
+      `\n"held" counts the ready connections on each node after the hold, as the clients see them, the ${fmtInt(c.messagingHeld)} ` +
+        'of the messaging pairs (connected first) included; "node gauge" is the node\'s own `parley_connections` from ' +
+        '`/metrics` at the same moment. Memory after a full GC, against the node idle before any connection; ' +
+        'CPU: 100% = one core. ' +
         `The ${c.generators} connection generators held ${fmtBytes(c.generatorRss)} RSS together ` +
-        `(${fmtBytes(c.generatorRss / Math.max(1, c.held))} per connection, client side).\n`,
+        `(${fmtBytes(c.generatorRss / Math.max(1, c.held - c.messagingHeld))} per connection, client side).\n`,
     );
     const dropped = Object.entries(c.dropped);
     if (dropped.length) {

@@ -108,6 +108,8 @@ export interface ClusterResult {
   } | null;
   held: number;
   heldPerNode: number[];
+  /** Of `held`: the messaging pairs' connections. */
+  messagingHeld: number;
   /** RSS of all connection generators together while holding. */
   generatorRss: number;
   dropped: Record<string, number>;
@@ -126,7 +128,7 @@ const msgWorkerFile = new URL('../workers/cluster-msg-worker.ts', import.meta.ur
 /** After the ramp's last start: how long its attempts still under way may take. */
 const STRAGGLERS_MS = 20_000;
 /** How long the messaging pairs may take to connect. */
-const MSG_CONNECT_MS = 30_000;
+const MSG_CONNECT_MS = 60_000;
 /** Open files a node needs besides its client connections (database pool, Redis, pipes, libraries). */
 const NODE_FD_RESERVE = 1000;
 /** What one held connection costs in memory, server and client together, to judge what fits (measured ~70 KB; with margin). */
@@ -241,6 +243,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     held: 0,
     heldPerNode: [],
     generatorRss: NaN,
+    messagingHeld: 0,
     dropped: {},
     nodes: [],
     messaging: null,
@@ -354,17 +357,27 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     log(`cluster: ${nodes.length} nodes up: ${urls.join(' ')}`);
     const baselines = await Promise.all(nodes.map((n) => n.probe({ gc: true, reset: true })));
 
+    // --- The messaging pairs connect first, to the idle cluster, and are held from then on.
+    const pairs: [Peer, Peer][] = Array.from({ length: plan.pairs }, (_, i) => [
+      seeded.ring[2 * i]!,
+      seeded.ring[2 * i + 1]!,
+    ]);
+    const pairNodes = pairs.map((_, i): [number, number] => [i % plan.nodes, (i + 1) % plan.nodes]);
+    await msgWorker.call('init', { urls, pairs, nodes: pairNodes, tag: 'c0', localAddress: '127.0.0.20' });
+    const { ms: connectMs } = await msgWorker.call<{ ms: number }>(
+      'connect',
+      { timeoutMs: MSG_CONNECT_MS },
+      MSG_CONNECT_MS + 30_000,
+    );
+    result.messaging = { pairs: plan.pairs, connectMs, steps: [] };
+    log(`cluster: ${plan.pairs} messaging pairs connected across nodes in ${(connectMs / 1000).toFixed(1)} s`);
     // --- Connections, spread over the nodes (user i on node i mod n) and the generators.
     const holders = seeded.ring.slice(messagingUsers).map((peer, i) => ({ peer, node: i % plan.nodes }));
     const sources = split(loopbackSources(16, 60), generators);
     await Promise.all(workers.map((w, i) => w.call('init', { urls, localAddresses: sources[i], name: w.name })));
     // Keep room for holding, messaging and cleaning up after the ramp.
     const reserve =
-      STRAGGLERS_MS +
-      plan.holdMs +
-      MSG_CONNECT_MS +
-      plan.rates.length * (plan.warmupMs + plan.measureMs + plan.drainMs) +
-      40_000;
+      STRAGGLERS_MS + plan.holdMs + plan.rates.length * (plan.warmupMs + plan.measureMs + plan.drainMs) + 40_000;
     const rampBudget = Math.max(10_000, Math.min(plan.connectBudgetMs, left() - reserve));
     if (rampBudget < plan.connectBudgetMs) {
       log(
@@ -448,8 +461,10 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     await sleep(plan.holdMs);
     const holds = await Promise.all(nodes.map((n) => n.probe({ reset: true })));
     const statuses = await Promise.all(workers.map((w) => w.call<ClusterConnStatus>('status')));
-    result.heldPerNode = nodes.map((_, k) => statuses.reduce((a, s) => a + s.connected[k]!, 0));
+    const messagingPerNode = await msgWorker.call<number[]>('connected');
+    result.heldPerNode = nodes.map((_, k) => statuses.reduce((a, s) => a + s.connected[k]!, messagingPerNode[k]!));
     result.held = result.heldPerNode.reduce((a, b) => a + b, 0);
+    result.messagingHeld = messagingPerNode.reduce((a, b) => a + b, 0);
     result.generatorRss = statuses.reduce((a, s) => a + s.rss, 0);
     for (const s of statuses)
       for (const [k, v] of Object.entries(s.dropped)) result.dropped[k] = (result.dropped[k] ?? 0) + v;
@@ -482,18 +497,6 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     );
 
     // --- Cross-node messages while the connections are held.
-    const pairs: [Peer, Peer][] = Array.from({ length: plan.pairs }, (_, i) => [
-      seeded.ring[2 * i]!,
-      seeded.ring[2 * i + 1]!,
-    ]);
-    const pairNodes = pairs.map((_, i): [number, number] => [i % plan.nodes, (i + 1) % plan.nodes]);
-    await msgWorker.call('init', { urls, pairs, nodes: pairNodes, tag: 'c0', localAddress: '127.0.0.20' });
-    const { ms: connectMs } = await msgWorker.call<{ ms: number }>(
-      'connect',
-      { timeoutMs: MSG_CONNECT_MS },
-      MSG_CONNECT_MS + 30_000,
-    );
-    result.messaging = { pairs: plan.pairs, connectMs, steps: [] };
     let index = 0;
     for (const rate of plan.rates) {
       const cpu = nodes.map((n) => new CpuMonitor(() => n.pid, 500));
@@ -508,6 +511,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
       const used = cpu.map((m) => m.stop().mean);
       result.nodes.forEach((n, k) => (n.cpuMessaging = used[k]!));
       const after = await Promise.all(workers.map((w) => w.call<ClusterConnStatus>('status')));
+      const messagingAfter = await msgWorker.call<number[]>('connected');
       const windowS = outcome.measureMs / 1000;
       const ackHist = mergeHistograms([outcome.ack]);
       const step: ClusterStep = {
@@ -520,7 +524,10 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
         lost: outcome.sent - outcome.received,
         duplicates: outcome.duplicates,
         ackErrors: outcome.ackErrors,
-        heldAfter: after.reduce((a, s) => a + s.connected.reduce((x, y) => x + y, 0), 0),
+        heldAfter: after.reduce(
+          (a, s) => a + s.connected.reduce((x, y) => x + y, 0),
+          messagingAfter.reduce((x, y) => x + y, 0),
+        ),
         machineBusy: (busyAfter.busy - busyBefore.busy) / Math.max(1e-3, busyAfter.at - busyBefore.at),
       };
       result.messaging.steps.push(step);

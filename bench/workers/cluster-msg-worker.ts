@@ -81,7 +81,14 @@ serveRpc({
   connect,
   step,
   pending: () => unacknowledged,
-  connected: () => clients.filter((c) => c.socket.connected).length,
+  /** Connected clients per node. */
+  connected: () => {
+    const per = init.urls.map(() => 0);
+    clients.forEach((c, j) => {
+      if (c.socket.connected) per[init.nodes[Math.floor(j / 2)]![j % 2]!]!++;
+    });
+    return per;
+  },
   close: () => {
     for (const c of clients) c.socket.close();
     clients = [];
