@@ -143,7 +143,7 @@ export function renderCluster(c: ClusterResult): string {
         '`/metrics` at the same moment. Memory after a full GC, against the node idle before any connection; ' +
         'CPU: 100% = one core. ' +
         `The ${c.generators} connection generators held ${fmtBytes(c.generatorRss)} RSS together ` +
-        `(${fmtBytes(c.generatorRss / Math.max(1, c.held - c.messagingHeld))} per connection, client side).\n`,
+        `(${perConnection((c.generatorRss - c.generatorRssIdle) / Math.max(1, c.held - c.messagingHeld))} per connection, client side).\n`,
     );
     const dropped = Object.entries(c.dropped);
     if (dropped.length) {

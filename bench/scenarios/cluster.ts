@@ -110,8 +110,9 @@ export interface ClusterResult {
   heldPerNode: number[];
   /** Of `held`: the messaging pairs' connections. */
   messagingHeld: number;
-  /** RSS of all connection generators together while holding. */
+  /** RSS of all connection generators together while holding, and before the ramp. */
   generatorRss: number;
+  generatorRssIdle: number;
   dropped: Record<string, number>;
   nodes: ClusterNodeResult[];
   messaging: { pairs: number; connectMs: number; steps: ClusterStep[] } | null;
@@ -243,6 +244,7 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     held: 0,
     heldPerNode: [],
     generatorRss: NaN,
+    generatorRssIdle: NaN,
     messagingHeld: 0,
     dropped: {},
     nodes: [],
@@ -389,7 +391,9 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
         `≤ ${plan.connectInFlight} at once, ${(rampBudget / 1000).toFixed(0)} s at most`,
     );
     const statusOf = () => Promise.all(workers.map((w) => w.call<ClusterConnStatus>('status', {}, 30_000)));
-    const genCpuBefore = (await statusOf()).reduce((a, s) => a + s.cpuMs, 0);
+    const genBefore = await statusOf();
+    const genCpuBefore = genBefore.reduce((a, s) => a + s.cpuMs, 0);
+    result.generatorRssIdle = genBefore.reduce((a, s) => a + s.rss, 0);
     const rampStarted = performance.now();
     const nodeCpuBefore = nodes.map((n) => sampleProc(n.pid)?.cpuSeconds ?? NaN);
     const cpuRamp = nodes.map((n) => new CpuMonitor(() => n.pid, 1000));
