@@ -101,6 +101,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     if (applied.length) logger.info({ applied }, 'applied database migrations');
     const own = await PrismaStore.open(config.database);
     if (config.database.kind === 'sqlite' && config.database.url !== ':memory:') {
+      await own.startSqliteWriter(config.database.url, logger.child({ part: 'writer' }));
       checkpointer = await SqliteCheckpointer.start(
         config.database.url,
         (pages) => own.setWalAutocheckpoint(pages),

@@ -11,6 +11,8 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { SqliteWriter } from './sqlite-writer/index.js';
+import type { Logger } from '../logger.js';
 
 /**
  * The Store on Prisma, for SQLite and PostgreSQL alike: one repository per aggregate (prisma/*.ts)
@@ -28,6 +30,8 @@ export class PrismaStore implements Store {
   private readonly rooms: PrismaRooms;
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
+  /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
+  private writer: SqliteWriter | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.kind = ctx.kind;
@@ -55,10 +59,24 @@ export class PrismaStore implements Store {
     return new PrismaStore(new StoreContext(db, target.kind));
   }
 
+  /**
+   * SQLite only: from now on `append` (messages and receipts) is written by a worker thread with
+   * its own better-sqlite3 connection and prepared statements (sqlite-writer/), off Prisma and off
+   * the event loop. The server starts it; tools that only read or edit cold data do not.
+   */
+  async startSqliteWriter(file: string, logger: Logger): Promise<void> {
+    if (this.kind !== 'sqlite') throw new Error('startSqliteWriter is for SQLite stores');
+    if (this.writer) return;
+    const [auto] =
+      await this.ctx.db.$queryRawUnsafe<{ wal_autocheckpoint: number | bigint }[]>('PRAGMA wal_autocheckpoint');
+    this.writer = await SqliteWriter.start(file, logger, Number(auto?.wal_autocheckpoint ?? 1000));
+  }
+
   /** SQLite only: checkpoint the WAL automatically after this many pages, or never (0; see SqliteCheckpointer). */
   async setWalAutocheckpoint(pages: number): Promise<void> {
     if (this.kind !== 'sqlite') throw new Error('setWalAutocheckpoint is for SQLite stores');
     await this.ctx.db.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
+    this.writer?.setAutocheckpoint(pages);
   }
 
   /**
@@ -87,6 +105,8 @@ export class PrismaStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.stop();
+    this.writer = null;
     await this.ctx.db.$disconnect();
   }
 
@@ -126,7 +146,7 @@ export class PrismaStore implements Store {
   blocksAmong: Store['blocksAmong'] = (...a) => this.buddies.blocksAmong(...a);
 
   // Inbox and the hot path
-  append: Store['append'] = (...a) => this.inbox.append(...a);
+  append: Store['append'] = (...a) => (this.writer ? this.writer.append(...a) : this.inbox.append(...a));
   readInbox: Store['readInbox'] = (...a) => this.inbox.readInbox(...a);
   inboxHead: Store['inboxHead'] = (...a) => this.inbox.inboxHead(...a);
 
