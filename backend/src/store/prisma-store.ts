@@ -72,6 +72,11 @@ export class PrismaStore implements Store {
     this.writer = await SqliteWriter.start(file, logger, Number(auto?.wal_autocheckpoint ?? 1000));
   }
 
+  /** The SQLite writer thread's handle, when it runs (tests end its thread as a crash would). */
+  get sqliteWriter(): SqliteWriter | null {
+    return this.writer;
+  }
+
   /** SQLite only: checkpoint the WAL automatically after this many pages, or never (0; see SqliteCheckpointer). */
   async setWalAutocheckpoint(pages: number): Promise<void> {
     if (this.kind !== 'sqlite') throw new Error('setWalAutocheckpoint is for SQLite stores');

@@ -49,6 +49,16 @@ export class SqliteWriter {
     return writer;
   }
 
+  /** The current thread (tests terminate it to see the writer recover). */
+  get thread(): Worker {
+    return this.worker;
+  }
+
+  /** Batches posted and not yet answered. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   append(items: WriteItem[]): Promise<WriteResult[]> {
     if (this.stopping) return Promise.reject(new HotPathWriteError('the writer is stopping', null));
     const id = this.nextId++;
@@ -79,6 +89,9 @@ export class SqliteWriter {
 
   private spawn(): void {
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      // Not the server's own flags: a profiler or test hook preloaded with --import has no business
+      // in this thread (and a TypeScript one would fail before tsx is registered here).
+      execArgv: [],
       workerData: { ...this.settings, walAutocheckpoint: this.autocheckpoint } satisfies WriterSettings,
     });
     this.worker = worker;
