@@ -100,8 +100,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     const applied = await migrate(config.database);
     if (applied.length) logger.info({ applied }, 'applied database migrations');
     const own = await PrismaStore.open(config.database);
+    await own.startHotPath(config.database, logger.child({ part: 'writer' }));
     if (config.database.kind === 'sqlite' && config.database.url !== ':memory:') {
-      await own.startSqliteWriter(config.database.url, logger.child({ part: 'writer' }));
       checkpointer = await SqliteCheckpointer.start(
         config.database.url,
         (pages) => own.setWalAutocheckpoint(pages),

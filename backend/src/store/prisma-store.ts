@@ -12,6 +12,7 @@ import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
+import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -32,6 +33,8 @@ export class PrismaStore implements Store {
   private readonly digests: PrismaDigests;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
+  /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
+  private pgWriter: PgWriter | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.kind = ctx.kind;
@@ -57,6 +60,22 @@ export class PrismaStore implements Store {
       await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     }
     return new PrismaStore(new StoreContext(db, target.kind));
+  }
+
+  /**
+   * Takes the hot path (`append`: messages and receipts) off Prisma: on SQLite a writer thread
+   * (startSqliteWriter), on PostgreSQL the same multi-row statements sent straight through a `pg`
+   * connection of its own. The server calls it; tools that only read or edit cold data do not.
+   */
+  async startHotPath(target: DatabaseTarget, logger: Logger): Promise<void> {
+    if (target.kind === 'sqlite') {
+      if (target.url !== ':memory:') await this.startSqliteWriter(target.url, logger);
+      return;
+    }
+    if (this.pgWriter) return;
+    this.pgWriter = new PgWriter(target.url, logger);
+    const writer = this.pgWriter;
+    this.inbox.useTransactions((fn) => writer.transaction(fn));
   }
 
   /**
@@ -112,6 +131,8 @@ export class PrismaStore implements Store {
   async close(): Promise<void> {
     await this.writer?.stop();
     this.writer = null;
+    await this.pgWriter?.close();
+    this.pgWriter = null;
     await this.ctx.db.$disconnect();
   }
 

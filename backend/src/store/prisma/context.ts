@@ -56,8 +56,17 @@ export interface Sql {
   bool(b: boolean): string;
 }
 
-/** The part of a client (or of a transaction's client) the raw hot path uses. */
-export type Tx = Pick<Db, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+/**
+ * What the raw hot path needs of a transaction: Prisma's transaction client has it, and so does
+ * the `pg` connection of the PostgreSQL writer (pg-writer.ts).
+ */
+export interface Tx {
+  $queryRawUnsafe<T = unknown>(sql: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number>;
+}
+
+/** Runs `fn` in one transaction and commits it; throws (and commits nothing) when `fn` does. */
+export type TransactionRunner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
 /** Rows per multi-row statement: 100 rows of 8 values stay far below every driver's limit. */
 export const ROWS_PER_STATEMENT = 100;
