@@ -26,6 +26,7 @@ import { Relations } from './services/relations.js';
 import { RoomService } from './services/rooms.js';
 import { RosterService } from './services/roster.js';
 import { scheduleRetention } from './services/retention.js';
+import { shutdownWindowMs, spreadDelayMs } from './services/shutdown-spread.js';
 import { migrate } from './store/migrate.js';
 import { PrismaStore } from './store/prisma-store.js';
 import { SqliteCheckpointer } from './store/sqlite-checkpointer.js';
@@ -55,9 +56,6 @@ export interface ParleyApp {
    */
   close(): Promise<void>;
 }
-
-/** How long clients are told to spread their reconnects over after `server:shutdown`. */
-export const RECONNECT_WITHIN_MS = 2000;
 
 /** The Content-Security-Policy of the demo page: the widget needs only its script, its socket and https avatars. */
 export const DEMO_CSP = {
@@ -304,8 +302,16 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     http.server.close();
     // 2. Tell every client to reconnect elsewhere. From now on new events answer `unavailable`
     //    (the widget keeps such messages pending and resends them after reconnecting).
-    //    Only this node's clients: in cluster mode `io.emit` would reach every node's.
-    io.local.emit('server:shutdown', { reconnectWithinMs: RECONNECT_WITHIN_MS });
+    //    Only this node's clients (`io.of('/').sockets`): in cluster mode `io.emit` would reach every node's.
+    //    Each client gets its own delay in a window sized to how many there are (shutdown-spread.ts).
+    const local = [...io.of('/').sockets.values()];
+    const reconnectWithinMs = shutdownWindowMs(local.length);
+    for (const [i, socket] of local.entries()) {
+      socket.emit('server:shutdown', {
+        reconnectWithinMs,
+        reconnectAfterMs: spreadDelayMs(i, local.length, reconnectWithinMs),
+      });
+    }
     // 3. Flush: every event already being handled is answered, everything queued is written, and
     //    the acknowledgements are on their way out of Engine.IO's buffers.
     const deadline = started + config.shutdownTimeoutMs / 2;
