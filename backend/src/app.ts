@@ -57,6 +57,9 @@ export interface ParleyApp {
   close(): Promise<void>;
 }
 
+/** Connections waiting to be accepted before the kernel drops new ones (see listen()). */
+const LISTEN_BACKLOG = 4096;
+
 /** The Content-Security-Policy of the demo page: the widget needs only its script, its socket and https avatars. */
 export const DEMO_CSP = {
   defaultSrc: ["'self'"],
@@ -358,7 +361,10 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     cluster,
     metrics,
     async listen() {
-      await http.listen({ port: config.port, host: config.host });
+      // A long accept queue: after a restart every client comes back within seconds, and a short one
+      // (Node's default is 511) drops their SYNs, which the kernel retries only after 1, 3, 7 s.
+      // Linux caps it at net.core.somaxconn.
+      await http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       digests.start();
       return typeof address === 'object' && address ? address.port : config.port;
