@@ -501,8 +501,8 @@ export function renderReport(r: BenchResults): string {
         "acknowledgement, the `inbox:entry` to the recipient and to the sender, the recipient's delivered mark " +
         '(`conversation:read`) and its acknowledgement, and the receipt to the sender. The server ' +
         "(`bench/wire/server.ts`) carries Parley's packets without storing them, so only the encoding differs between " +
-        'rows. Bytes are what the server process read and wrote on its sockets (`/proc/<pid>/io`: WebSocket frames, ' +
-        "without TCP/IP headers), per message; CPU is the server's, per message and as its mean use at that rate " +
+        'rows. Bytes are what the server read and wrote on its TCP connections (WebSocket frames, without TCP/IP ' +
+        "headers), per message, after a second of warm-up; CPU is the server's, per message and as its mean use at that rate " +
         `(100% = one core). Each encoding ran ${w.rows[0]?.runs ?? 0} time(s), interleaved; medians.\n`,
     );
     const json = w.rows.find((x) => x.encoding === 'json');

@@ -2,7 +2,6 @@
 // default JSON parser, socket.io-msgpack-parser and JSON with permessage-deflate, one server per
 // encoding: bytes per message on the wire and the server's CPU at the same offered rate.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleProc } from '../lib/procstat.ts';
 import { startWorker } from '../lib/rpc.ts';
@@ -16,13 +15,13 @@ export interface WireRow {
   messages: number;
   /** Complete exchanges (receipt back at the sender) of all sent. */
   complete: number;
-  /** Bytes the server read and wrote on its sockets per message: client to server, server to client. */
+  /** Bytes the server read and wrote on its TCP connections per message: client to server, server to client. */
   upPerMessage: number;
   downPerMessage: number;
   /** Server CPU per message (µs), and its mean use at the offered rate (1.0 = one core). */
   cpuUsPerMessage: number;
   serverCpu: number;
-  /** The server's RSS growth per connection, after the traffic. */
+  /** The server's RSS growth per connection: from before the clients connected to after the traffic. */
   rssPerConnection: number;
   runs: number;
 }
@@ -36,11 +35,10 @@ export interface WireResult {
   error?: string;
 }
 
-/** Bytes a process has read and written through syscalls (sockets included), from /proc/<pid>/io. */
-function ioBytes(pid: number): { read: number; written: number } {
-  const text = readFileSync(`/proc/${pid}/io`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { read: field('rchar'), written: field('wchar') };
+/** Bytes the server has read and written on its TCP connections so far (its /bytes; the fetch itself is a few hundred). */
+async function socketBytes(url: string): Promise<{ read: number; written: number }> {
+  const response = await fetch(`${url}/bytes`, { signal: AbortSignal.timeout(10_000) });
+  return (await response.json()) as { read: number; written: number };
 }
 
 const workerFile = new URL('../workers/wire-worker.ts', import.meta.url);
@@ -74,7 +72,11 @@ async function measure(
       ),
     );
     await Promise.all(workers.map((w) => w.call('connect', {}, 90_000)));
-    const before = ioBytes(server.pid);
+    // A second of the same traffic first: code loaded and compiled, buffers and zlib contexts made.
+    await Promise.all(
+      workers.map((w) => w.call<WireRun>('run', { rate: options.rate / workers.length, ms: 1000 }, 60_000)),
+    );
+    const before = await socketBytes(server.url);
     const cpuBefore = sampleProc(server.pid)!;
     const runs = await Promise.all(
       workers.map((w) =>
@@ -86,7 +88,7 @@ async function measure(
       ),
     );
     const cpuAfter = sampleProc(server.pid)!;
-    const after = ioBytes(server.pid);
+    const after = await socketBytes(server.url);
     const messages = runs.reduce((a, r) => a + r.sent, 0);
     const complete = runs.reduce((a, r) => a + Math.min(r.sent, r.receipts), 0);
     const cpuSeconds = cpuAfter.cpuSeconds - cpuBefore.cpuSeconds;

@@ -9,6 +9,7 @@
 // receipt goes to the sender as an `inbox:entry`.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { Server } from 'socket.io';
 import { serverWireOptions, type WireEncoding } from '../lib/wire.ts';
 
@@ -25,8 +26,30 @@ interface ReadPayload {
 
 const encoding = (process.env.WIRE_ENCODING ?? 'json') as WireEncoding;
 const port = Number(process.env.PORT ?? 0);
+// Bytes on the server's TCP connections (WebSocket frames and handshakes; no TCP/IP headers):
+// closed connections' totals plus the open ones' counters, served at /bytes.
+const open = new Set<Socket>();
+const closed = { read: 0, written: 0 };
 const http = createServer((req, res) => {
+  if (req.url === '/bytes') {
+    let read = closed.read;
+    let written = closed.written;
+    for (const socket of open) {
+      read += socket.bytesRead;
+      written += socket.bytesWritten;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ read, written }));
+    return;
+  }
   res.writeHead(req.url === '/ready' ? 200 : 404).end();
+});
+http.on('connection', (socket: Socket) => {
+  open.add(socket);
+  socket.once('close', () => {
+    open.delete(socket);
+    closed.read += socket.bytesRead;
+    closed.written += socket.bytesWritten;
+  });
 });
 const io = new Server(http, {
   transports: ['websocket'],
