@@ -415,7 +415,7 @@ export function renderReport(r: BenchResults): string {
       'The connected clients of scenario 1 lose the server: it is killed (SIGKILL, as in a crash) and started again ' +
         'on the same port and database. Clients reconnect as the widget does, with its own reconnect policy ' +
         '(`widget/src/core/reconnect-policy.ts`, imported by the load generator: full-jitter backoff from 0.5 s doubling ' +
-        'to a 5 s cap, 10 s handshake timeout) and then sync their inbox from their cursor. The target counts from the ' +
+        'to a 5 s cap, 20 s handshake timeout) and then sync their inbox from their cursor. The target counts from the ' +
         'moment the new server listens; the time after the kill adds its start-up.\n',
     );
     out.push(

@@ -15,8 +15,12 @@
 export const RECONNECT_BASE_MS = 500;
 /** No wait is longer than this, however many attempts failed. */
 export const RECONNECT_CAP_MS = 5000;
-/** A handshake not answered within this long counts as failed and is tried again. */
-export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A handshake not answered within this long counts as failed and is tried again (Socket.IO's own
+ * default). Not shorter: a server busy with a storm still answers the handshakes in its queue, and
+ * a client that gave up on one makes it work for nobody and then queues again.
+ */
+export const CONNECT_TIMEOUT_MS = 20_000;
 /**
  * After a refusal from the server (`unavailable`, `rate_limited`, `internal`) the waits are longer:
  * the server is up and said no, so hurrying back only adds to what it is refusing.
