@@ -340,7 +340,7 @@ async function main(): Promise<void> {
           );
         }
       }
-      results.messagingRounds.push(round);
+      if (round.relay || round.parley) results.messagingRounds.push(round);
     }
     Object.assign(results.messaging, medianRound(results.messagingRounds));
     if (run('wire')) {
