@@ -4,7 +4,6 @@ import type { DrainScenario } from '../scenarios/drain.ts';
 import {
   capacity,
   KNEE_P99_MS,
-  roundRatio,
   type Capacity,
   type MessagingResult,
   type MessagingRound,
@@ -50,10 +49,16 @@ function ratio(a: Capacity | null, b: Capacity | null): { text: string; value: n
   return { text: v.toFixed(2), value: v };
 }
 
+/** One run's Parley / relay knee ratio as text, with its bound ("< 0.20") where a knee lay outside the rates tried. */
+function roundRatioText(round: MessagingRound): string {
+  const knee = (m: MessagingResult | undefined) => (m ? capacity(m.steps, KNEE_P99_MS) : null);
+  return ratio(knee(round.parley), knee(round.relay)).text;
+}
+
 /** ", median of 3 runs: 0.22, 0.24, 0.31" when there were several runs of scenarios 5 and 2. */
 function medianOf(rounds: MessagingRound[] | undefined): string {
   if (!rounds || rounds.length < 2) return '';
-  const ratios = rounds.map(roundRatio).map((v) => (v === null ? '–' : v.toFixed(2)));
+  const ratios = rounds.map(roundRatioText);
   return `; median of ${rounds.length} runs: ${ratios.join(', ')}`;
 }
 
@@ -365,7 +370,7 @@ export function renderReport(r: BenchResults): string {
             String(i + 1),
             fmtCapacity(round.relay ? capacity(round.relay.steps, KNEE_P99_MS) : null),
             fmtCapacity(round.parley ? capacity(round.parley.steps, KNEE_P99_MS) : null),
-            roundRatio(round)?.toFixed(2) ?? '–',
+            roundRatioText(round),
             fmtMs(stepAt(round.parley, 1000)?.latency.p99),
             fmtMs(stepAt(round.relay, 1000)?.latency.p99),
           ]),

@@ -84,13 +84,6 @@ export function medianRound(rounds: MessagingRound[]): MessagingRound {
   return ranked[Math.floor((ranked.length - 1) / 2)] ?? rounds[0] ?? {};
 }
 
-/** Parley / relay knee ratio of one round, or null when either is missing. */
-export function roundRatio(round: MessagingRound): number | null {
-  const p = round.parley && capacity(round.parley.steps, KNEE_P99_MS);
-  const r = round.relay && capacity(round.relay.steps, KNEE_P99_MS);
-  return p && r ? p.rate / r.rate : null;
-}
-
 export const KNEE_P99_MS = 200;
 
 const workerFile = (system: MessagingOptions['system']) =>
