@@ -1,7 +1,14 @@
 // Renders the results as one Markdown report: the targets first, then a table per scenario.
 import type { ConnectionsResult, PhaseResult, StormResult } from '../scenarios/connections.ts';
 import type { DrainScenario } from '../scenarios/drain.ts';
-import { capacity, KNEE_P99_MS, type Capacity, type MessagingResult } from '../scenarios/messaging.ts';
+import {
+  capacity,
+  KNEE_P99_MS,
+  type Capacity,
+  type MessagingResult,
+  type MessagingRound,
+} from '../scenarios/messaging.ts';
+import type { WireResult } from '../scenarios/wire.ts';
 import type { WidgetResult } from '../scenarios/widget.ts';
 import type { Machine } from './machine.ts';
 import type { ProfileSummary } from './profile.ts';
@@ -20,6 +27,9 @@ export interface BenchResults {
   prosody: { available: true; version: string } | { available: false; reason: string } | null;
   connections: ConnectionsResult | null;
   storm: StormResult | null;
+  /** Every run of scenarios 5 and 2; `messaging.relay` and `messaging.parley` are the median one. */
+  messagingRounds: MessagingRound[];
+  wire: WireResult | null;
   profiles: (ProfileSummary & { phase: string })[];
   serverWarnings: { server: string; message: string; count: number }[];
   notes: string[];
@@ -37,6 +47,19 @@ function ratio(a: Capacity | null, b: Capacity | null): { text: string; value: n
   if (a.bound === b.bound && a.bound !== 'exact')
     return { text: `not comparable (both ${a.bound} the rates tried)`, value: null };
   return { text: v.toFixed(2), value: v };
+}
+
+/** One run's Parley / relay knee ratio as text, with its bound ("< 0.20") where a knee lay outside the rates tried. */
+function roundRatioText(round: MessagingRound): string {
+  const knee = (m: MessagingResult | undefined) => (m ? capacity(m.steps, KNEE_P99_MS) : null);
+  return ratio(knee(round.parley), knee(round.relay)).text;
+}
+
+/** ", median of 3 runs: 0.22, 0.24, 0.31" when there were several runs of scenarios 5 and 2. */
+function medianOf(rounds: MessagingRound[] | undefined): string {
+  if (!rounds || rounds.length < 2) return '';
+  const ratios = rounds.map(roundRatioText);
+  return `; median of ${rounds.length} runs: ${ratios.join(', ')}`;
 }
 
 const yes = (met: boolean | null) => (met === null ? '–' : met ? 'met' : '**missed**');
@@ -127,15 +150,25 @@ export function renderReport(r: BenchResults): string {
       yes(drained10k ? drained10k.ms <= 2000 && drained10k.verified : null),
     ]);
   }
+  const many = r.drain?.many;
+  if (many) {
+    rows.push([
+      '3',
+      `${fmtInt(many.users)} users × ${fmtInt(many.each)} waiting drained at once`,
+      '≤ 5 s',
+      `${fmtMs(many.spanMs)}${many.verified === many.users ? ', in order, once' : `, ${many.verified} of ${many.users} verified`}`,
+      yes(many.users >= 1000 ? many.spanMs <= 5000 && many.verified === many.users : null),
+    ]);
+  }
   if (r.storm) {
     rows.push([
       '4',
-      `reconnect storm: ${fmtInt(r.storm.clients)} clients back and synced`,
-      '–',
+      `reconnect storm: ${fmtInt(r.storm.clients)} clients back and synced, from the server listening again`,
+      '≤ 10 s',
       Number.isFinite(r.storm.allSyncedMs)
-        ? `${fmtMs(r.storm.allSyncedMs)} after the kill, server CPU ${pct(r.storm.serverCpuMean)} mean`
+        ? `${fmtMs(r.storm.allSyncedAfterUpMs)} (${fmtMs(r.storm.allSyncedMs)} after the kill), server CPU ${pct(r.storm.serverCpuMean)} mean`
         : `${fmtInt(r.storm.synced)} of ${fmtInt(r.storm.clients)} within the time limit`,
-      '–',
+      yes(r.storm.clients >= 5000 ? r.storm.allSyncedAfterUpMs <= 10_000 : null),
     ]);
   }
   if (parley && relay) {
@@ -143,7 +176,7 @@ export function renderReport(r: BenchResults): string {
       '5',
       `Parley / bare relay throughput at equal p99 (≤ ${KNEE_P99_MS} ms)`,
       '≥ 0.5',
-      `${ratioKnee.text} (${fmtCapacity(parleyKnee)} vs ${fmtCapacity(relayKnee)})`,
+      `${ratioKnee.text} (${fmtCapacity(parleyKnee)} vs ${fmtCapacity(relayKnee)})${medianOf(r.messagingRounds)}`,
       yes(ratioKnee.value === null ? null : ratioKnee.value >= 0.5 && !ratioKnee.text.startsWith('<')),
     ]);
     rows.push([
@@ -325,6 +358,25 @@ export function renderReport(r: BenchResults): string {
         }),
       ),
     );
+    if (r.messagingRounds?.length > 1) {
+      out.push(
+        `\nThe bare relay and Parley ran ${r.messagingRounds.length} times each, in turn (relay, Parley, relay, …); the tables ` +
+          'above show the run whose ratio is the median. Every run:\n',
+      );
+      out.push(
+        table(
+          ['run', 'bare relay knee', 'Parley knee', 'ratio', 'Parley p99 at 1,000/s', 'relay p99 at 1,000/s'],
+          r.messagingRounds.map((round, i) => [
+            String(i + 1),
+            fmtCapacity(round.relay ? capacity(round.relay.steps, KNEE_P99_MS) : null),
+            fmtCapacity(round.parley ? capacity(round.parley.steps, KNEE_P99_MS) : null),
+            roundRatioText(round),
+            fmtMs(stepAt(round.parley, 1000)?.latency.p99),
+            fmtMs(stepAt(round.relay, 1000)?.latency.p99),
+          ]),
+        ),
+      );
+    }
     if (r.prosody && !r.prosody.available) out.push(`\nProsody: not measured (${r.prosody.reason}).\n`);
   } else if (r.prosody && !r.prosody.available) {
     out.push(`\nProsody: not measured (${r.prosody.reason}).\n`);
@@ -366,8 +418,10 @@ export function renderReport(r: BenchResults): string {
     out.push('\n## 4. Reconnect storm\n');
     out.push(
       'The connected clients of scenario 1 lose the server: it is killed (SIGKILL, as in a crash) and started again ' +
-        "on the same port and database. Clients reconnect with Socket.IO's backoff (1–5 s, jittered) and then sync " +
-        'their inbox from their cursor.\n',
+        'on the same port and database. Clients reconnect as the widget does, with its own reconnect policy ' +
+        '(`widget/src/core/reconnect-policy.ts`, imported by the load generator: full-jitter backoff from 0.5 s doubling ' +
+        'to a 5 s cap, 20 s handshake timeout) and then sync their inbox from their cursor. The target counts from the ' +
+        'moment the new server listens; the time after the kill adds its start-up.\n',
     );
     out.push(
       table(
@@ -440,6 +494,57 @@ export function renderReport(r: BenchResults): string {
         ],
       ),
     );
+  }
+
+  // --- Scenario 8
+  if (r.wire) {
+    const w = r.wire;
+    out.push('\n## 8. Wire encodings\n');
+    out.push(
+      `The same traffic with each encoding: ${w.pairs} pairs, ${fmtInt(w.rate)} messages/s for ${w.seconds} s, ` +
+        `text of ${w.bytes} bytes (random common words), each message as Parley carries it: \`message:send\` and its ` +
+        "acknowledgement, the `inbox:entry` to the recipient and to the sender, the recipient's delivered mark " +
+        '(`conversation:read`) and its acknowledgement, and the receipt to the sender. The server ' +
+        "(`bench/wire/server.ts`) carries Parley's packets without storing them, so only the encoding differs between " +
+        'rows. Bytes are what the server read and wrote on its TCP connections (WebSocket frames, without TCP/IP ' +
+        "headers), per message, after a second of warm-up; CPU is the server's, per message and as its mean use at that rate " +
+        `(100% = one core). Each encoding ran ${w.rows[0]?.runs ?? 0} time(s), interleaved; medians.\n`,
+    );
+    const json = w.rows.find((x) => x.encoding === 'json');
+    const names = {
+      json: 'JSON (default parser)',
+      msgpack: 'socket.io-msgpack-parser',
+      deflate: 'JSON + permessage-deflate',
+    };
+    out.push(
+      table(
+        [
+          'encoding',
+          'bytes / message (up + down)',
+          'vs JSON',
+          'server CPU / message',
+          'server CPU',
+          'server RSS / connection',
+          'complete',
+        ],
+        w.rows.map((x) => {
+          const bytes = x.upPerMessage + x.downPerMessage;
+          const base = json ? json.upPerMessage + json.downPerMessage : NaN;
+          return [
+            names[x.encoding],
+            `${fmtInt(bytes)} (${fmtInt(x.upPerMessage)} + ${fmtInt(x.downPerMessage)})`,
+            x === json || !json
+              ? '–'
+              : `${bytes >= base ? '+' : '−'}${Math.abs((bytes / base - 1) * 100).toFixed(0)}% bytes, ${x.cpuUsPerMessage >= json.cpuUsPerMessage ? '+' : '−'}${Math.abs((x.cpuUsPerMessage / json.cpuUsPerMessage - 1) * 100).toFixed(0)}% CPU`,
+            `${x.cpuUsPerMessage.toFixed(0)} µs`,
+            pct(x.serverCpu),
+            fmtBytes(Math.max(0, Math.round(x.rssPerConnection))),
+            `${fmtInt(x.complete)} of ${fmtInt(x.messages)}`,
+          ];
+        }),
+      ),
+    );
+    if (w.error) out.push(`\nError: ${w.error}\n`);
   }
 
   for (const profile of r.profiles) {
