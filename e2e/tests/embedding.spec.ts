@@ -146,6 +146,8 @@ test('the playground’s snippet, pasted into a blank page, gives the same compu
       .or(p.getByRole('button', { name: /聊天/ }))
       .first()
       .click();
+    // The panel is its own chunk, loaded on the click (or ahead of it): wait for it to render.
+    await expect(p.locator('[data-parley] .panel')).toBeVisible();
     return {
       background: await style(p, '.launcher', 'background-color'),
       label: await style(p, '.launcher', 'font-weight'),
