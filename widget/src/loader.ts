@@ -305,7 +305,8 @@ function boot(): void {
     // events arrive without the panel opening. Anyone else gets it when they sign in or open it.
     const stored = tokenStore(tokenStorage ?? 'local').get(tokenKey(settings.site)) !== null;
     if (stored || settings.identityToken) withRuntime(w, () => undefined);
-    whenIdle(prefetch);
+    // Fetched ahead while idle, so a click opens the panel at once; not when the visitor asked to save data.
+    if (!(navigator as { connection?: { saveData?: boolean } }).connection?.saveData) whenIdle(prefetch);
     for (const call of beforeMount.splice(0)) run(...call);
   };
 
