@@ -212,17 +212,24 @@ export function renderReport(r: BenchResults): string {
     if (widget) {
       rows.push([
         '7',
-        'widget script, gzip',
-        '≤ 45 KB',
-        `${(widget.gzipTotal / 1024).toFixed(1)} KB`,
-        yes(widget.gzipTotal <= 45 * 1024),
+        'boot script (parley.js), gzip',
+        '≤ 15 KB',
+        `${(widget.bootGzip / 1024).toFixed(1)} KB (every script of a visit that opens the panel: ${(widget.gzipTotal / 1024).toFixed(1)} KB)`,
+        yes(widget.bootGzip <= 15 * 1024),
       ]);
       rows.push([
         '7',
         'launcher visible after script start',
-        '≤ 200 ms',
-        `${fmtMs(widget.launcherAfterScriptStart)} (median; worst ${fmtMs(widget.launcherAfterScriptStartMax)})`,
-        yes(widget.launcherAfterScriptStartMax <= 200),
+        '≤ 60 ms median',
+        `${fmtMs(widget.launcherAfterScriptStart)} (median of ${widget.launcherLoads} loads; worst ${fmtMs(widget.launcherAfterScriptStartMax)})`,
+        yes(widget.launcherAfterScriptStart <= 60),
+      ]);
+      rows.push([
+        '7',
+        'click to panel interactive',
+        '≤ 150 ms',
+        `${fmtMs(widget.clickToPanelCold)} at once on a first visit, ${fmtMs(widget.clickToPanelWarm)} with the chunks prefetched (medians)`,
+        yes(widget.clickToPanelCold <= 150 && widget.clickToPanelWarm <= 150),
       ]);
       rows.push([
         '7',
@@ -467,26 +474,37 @@ export function renderReport(r: BenchResults): string {
   if (widget) {
     out.push('\n## 7. Widget\n');
     out.push(
-      `Chromium ${widget.chromium} (headless, Playwright), the demo page served by Parley on localhost, ${widget.runs.length} runs, ` +
-        "each in a fresh browser context. Times are medians on the page's clock from the moment the widget script starts running.\n",
+      `Chromium ${widget.chromium} (headless, Playwright), the demo page served by Parley on localhost, ${widget.runs.length} runs ` +
+        `and ${widget.launcherLoads - widget.runs.length} more first loads, each in a fresh browser context. Times are medians on the page's clock ` +
+        'from the moment the widget script starts running, or from the click.\n',
+    );
+    out.push(
+      table(
+        ['script', 'raw', 'gzip'],
+        widget.scripts.map((sc) => [
+          sc.url.replace(/^https?:\/\/[^/]+/, ''),
+          fmtBytes(sc.bytes),
+          `${(sc.gzip / 1024).toFixed(1)} KB`,
+        ]),
+      ),
+    );
+    out.push(
+      '\nparley.js is the boot script (loader, host API, launcher); the chunks under /parley/ load on demand: ' +
+        'the core when the visitor may be signed in or opens the panel, the panel on the click (budgets: `npm run size`).\n\n',
     );
     out.push(
       table(
         [
-          'scripts loaded',
-          'raw',
-          'gzip',
           'launcher visible',
+          'click to panel interactive (first visit / prefetched)',
           'sign-in click to session:ready',
           'returning visit: WebSocket open',
           'returning visit: session:ready',
         ],
         [
           [
-            widget.scripts.map((s) => s.url.replace(/^https?:\/\/[^/]+/, '')).join(', '),
-            fmtBytes(widget.rawTotal),
-            `${(widget.gzipTotal / 1024).toFixed(1)} KB`,
-            fmtMs(widget.launcherAfterScriptStart),
+            `${fmtMs(widget.launcherAfterScriptStart)} (${widget.launcherLoads} loads)`,
+            `${fmtMs(widget.clickToPanelCold)} / ${fmtMs(widget.clickToPanelWarm)}`,
             fmtMs(widget.signInToReady),
             fmtMs(widget.socketOpenAfterScriptStart),
             fmtMs(widget.readyAfterScriptStart),
