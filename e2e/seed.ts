@@ -38,6 +38,8 @@ export const E2E_USERS = [
   'vic',
   'wes',
   'xan',
+  'yara',
+  'zeke',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -89,6 +91,9 @@ export async function seed(databaseFile: string): Promise<void> {
       origins: ['https://shop.example'],
       settings: {},
     });
+    // yara and zeke are buddies, for the on-demand chunks (commands queued before them; the unread
+    // badge with the panel never loaded).
+    await store.setBuddies(ids.yara!, ids.zeke!, 'accepted');
     // jack invites his buddies kate and liam to a room.
     await store.setBuddies(ids.jack!, ids.kate!, 'accepted');
     await store.setBuddies(ids.jack!, ids.liam!, 'accepted');

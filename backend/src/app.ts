@@ -26,6 +26,7 @@ import { Relations } from './services/relations.js';
 import { RoomService } from './services/rooms.js';
 import { RosterService } from './services/roster.js';
 import { scheduleRetention } from './services/retention.js';
+import { shutdownWindowMs, spreadDelayMs } from './services/shutdown-spread.js';
 import { migrate } from './store/migrate.js';
 import { PrismaStore } from './store/prisma-store.js';
 import { SqliteCheckpointer } from './store/sqlite-checkpointer.js';
@@ -56,8 +57,8 @@ export interface ParleyApp {
   close(): Promise<void>;
 }
 
-/** How long clients are told to spread their reconnects over after `server:shutdown`. */
-export const RECONNECT_WITHIN_MS = 2000;
+/** Connections waiting to be accepted before the kernel drops new ones (see listen()). */
+const LISTEN_BACKLOG = 4096;
 
 /** The Content-Security-Policy of the demo page: the widget needs only its script, its socket and https avatars. */
 export const DEMO_CSP = {
@@ -100,6 +101,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     const applied = await migrate(config.database);
     if (applied.length) logger.info({ applied }, 'applied database migrations');
     const own = await PrismaStore.open(config.database);
+    await own.startHotPath(config.database, logger.child({ part: 'writer' }));
     if (config.database.kind === 'sqlite' && config.database.url !== ':memory:') {
       checkpointer = await SqliteCheckpointer.start(
         config.database.url,
@@ -304,8 +306,16 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     http.server.close();
     // 2. Tell every client to reconnect elsewhere. From now on new events answer `unavailable`
     //    (the widget keeps such messages pending and resends them after reconnecting).
-    //    Only this node's clients: in cluster mode `io.emit` would reach every node's.
-    io.local.emit('server:shutdown', { reconnectWithinMs: RECONNECT_WITHIN_MS });
+    //    Only this node's clients (`io.of('/').sockets`): in cluster mode `io.emit` would reach every node's.
+    //    Each client gets its own delay in a window sized to how many there are (shutdown-spread.ts).
+    const local = [...io.of('/').sockets.values()];
+    const reconnectWithinMs = shutdownWindowMs(local.length);
+    for (const [i, socket] of local.entries()) {
+      socket.emit('server:shutdown', {
+        reconnectWithinMs,
+        reconnectAfterMs: spreadDelayMs(i, local.length, reconnectWithinMs),
+      });
+    }
     // 3. Flush: every event already being handled is answered, everything queued is written, and
     //    the acknowledgements are on their way out of Engine.IO's buffers.
     const deadline = started + config.shutdownTimeoutMs / 2;
@@ -352,7 +362,10 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     cluster,
     metrics,
     async listen() {
-      await http.listen({ port: config.port, host: config.host });
+      // A long accept queue: after a restart every client comes back within seconds, and a short one
+      // (Node's default is 511) drops their SYNs, which the kernel retries only after 1, 3, 7 s.
+      // Linux caps it at net.core.somaxconn.
+      await http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       digests.start();
       return typeof address === 'object' && address ? address.port : config.port;

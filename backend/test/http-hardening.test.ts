@@ -6,7 +6,8 @@ import { createLogger } from '../src/logger.js';
 import { ErrorCode, type ErrorBody, type LoginResponse, type Result } from '../src/protocol/index.js';
 import { identityToken, tempDir, TestClient, useServer } from './support.js';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { widgetDist } from '../src/http/widget-files.js';
 
 /** Security headers, CORS limited to each site's origins, and logs that never hold a secret. */
 const server = useServer({
@@ -44,6 +45,41 @@ describe('security headers', () => {
     const api = await fetch(`${server.url}/api/v1/sites/demo/sessions`, { method: 'POST', body: '{' });
     expect(api.headers.get('x-content-type-options')).toBe('nosniff');
     expect(api.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+});
+
+describe('the widget’s files', () => {
+  it('serves the chunks immutable with CORS for every origin, parley.js with a short cache, and nothing else', async () => {
+    // Built by `npm run build` (npm test builds before the integration tests).
+    const manifest = JSON.parse(readFileSync(join(widgetDist, '.vite', 'manifest.json'), 'utf8')) as Record<
+      string,
+      { file: string }
+    >;
+    const files = Object.values(manifest).map((c) => c.file);
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) {
+      expect(file).toMatch(/^parley\/[a-z]+-[\w-]{8}\.js$/);
+      const chunk = await fetch(`${server.url}/${file}`, { headers: { origin: 'https://shop.example' } });
+      expect(chunk.status).toBe(200);
+      expect(chunk.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(chunk.headers.get('access-control-allow-origin')).toBe('*');
+      expect(chunk.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+      expect(chunk.headers.get('content-type')).toMatch(/javascript/);
+    }
+    const boot = await fetch(`${server.url}/parley.js`);
+    expect(boot.headers.get('cache-control')).toBe('public, max-age=300');
+    for (const path of [
+      '/parley/nope-12345678.js',
+      '/parley/..%2Fparley.js',
+      '/parley/..%2F.vite%2Fmanifest.json',
+      '/parley/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/parley/.vite',
+      '/parley/manifest.json',
+    ]) {
+      const answer = await fetch(`${server.url}${path}`);
+      expect(answer.status, path).toBe(404);
+      expect(answer.headers.get('cache-control') ?? '', path).not.toMatch(/immutable/);
+    }
   });
 });
 

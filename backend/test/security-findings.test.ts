@@ -163,9 +163,17 @@ describe('finding 6: identity sign-ins on the socket are rate limited and leave 
       // ends in the future and the sweep runs later still, so that start-up sweep cannot race it.
       const sweepAt = Date.now() + 600_000;
       await store.createSession({ id: sessionIdOf(tokens[0]!), userId: user.id, expiresAt: new Date(sweepAt - 1000) });
-      await store.createSession({ id: sessionIdOf(tokens[1]!), userId: user.id, expiresAt: new Date(sweepAt + 60_000) });
+      await store.createSession({
+        id: sessionIdOf(tokens[1]!),
+        userId: user.id,
+        expiresAt: new Date(sweepAt + 60_000),
+      });
       await store.revokeSession(sessionIdOf(tokens[1]!), new Date(sweepAt - 1000));
-      await store.createSession({ id: sessionIdOf(tokens[2]!), userId: user.id, expiresAt: new Date(sweepAt + 60_000) });
+      await store.createSession({
+        id: sessionIdOf(tokens[2]!),
+        userId: user.id,
+        expiresAt: new Date(sweepAt + 60_000),
+      });
       expect(await sweepSessions(store, new Date(sweepAt), server.app.logger)).toBe(2);
       expect(await store.getSession(sessionIdOf(tokens[0]!))).toBeNull();
       expect(await store.getSession(sessionIdOf(tokens[1]!))).toBeNull();

@@ -1,4 +1,4 @@
-// The report's part for scenario 8 (the three-node cluster): its rows of the targets table and
+// The report's part for scenario 9 (the three-node cluster): its rows of the targets table and
 // its own section. report.ts includes both.
 import type { ClusterResult } from '../scenarios/cluster.ts';
 import { fmtBytes, fmtInt, fmtMs } from './util.ts';
@@ -20,18 +20,18 @@ const at = (c: ClusterResult, rate: number) => c.messaging?.steps.find((s) => s.
 
 /** Rows of the targets table: [#, measure, target, result, met]. */
 export function clusterTargetRows(c: ClusterResult): (string | number)[][] {
-  if (c.error && !c.connects) return [['8', 'three-node cluster', `≥ ${fmtInt(CLUSTER_TARGET)} held`, c.error, '–']];
+  if (c.error && !c.connects) return [['9', 'three-node cluster', `≥ ${fmtInt(CLUSTER_TARGET)} held`, c.error, '–']];
   const rows: (string | number)[][] = [];
   rows.push([
-    '8',
+    '9',
     `three-node cluster (PostgreSQL + Redis): connections held`,
     `≥ ${fmtInt(CLUSTER_TARGET)}`,
-    `${fmtInt(c.held)} (${c.heldPerNode.map(fmtInt).join(' / ')} per node)${c.notes.length ? ' — see the notes of scenario 8' : ''}`,
+    `${fmtInt(c.held)} (${c.heldPerNode.map(fmtInt).join(' / ')} per node)${c.notes.length ? ' — see the notes of scenario 9' : ''}`,
     c.held >= CLUSTER_TARGET ? 'met' : '**missed**',
   ]);
   const s = at(c, 1000);
   rows.push([
-    '8',
+    '9',
     `cross-node p99 at 1,000 messages/s, ${fmtInt(s?.heldAfter ?? c.held)} connections held`,
     'reported',
     s
@@ -46,7 +46,7 @@ export function clusterTargetRows(c: ClusterResult): (string | number)[][] {
 export function renderCluster(c: ClusterResult): string {
   const out: string[] = [];
   const p = c.plan;
-  out.push('\n## 8. Three-node cluster\n');
+  out.push('\n## 9. Three-node cluster\n');
   out.push(
     `${p.nodes} Parley nodes (\`backend/src/main.ts\` with \`DATABASE_URL\`, \`REDIS_URL\`, \`REDIS_PREFIX\`, \`PORT\`, as ` +
       '`npm run cluster` starts them) on a fresh PostgreSQL database and a Redis key prefix of their own, all on this ' +

@@ -95,7 +95,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     if (msg.profiled) profiling.get(msg.probeReply)?.(msg.profiled);
   });
   const url = `http://127.0.0.1:${options.port}`;
-  await waitUntil(
+  const ready = waitUntil(
     async () => {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`${options.name} exited early:\n${output.slice(-4000)}`);
@@ -114,6 +114,11 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     `${options.name} to listen on ${url}`,
     50,
   );
+  // A server that never came up must not outlive the run.
+  await ready.catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   const server: ServerProcess = {
     name: options.name,
     child,
@@ -125,6 +130,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     exited,
     probe(opts = {}) {
       const id = nextProbe++;
+      if (!child.connected) return Promise.reject(new Error(`${options.name} is gone`));
       return new Promise<ProbeStats>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id);
@@ -140,6 +146,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     },
     profile(action, file) {
       const id = nextProbe++;
+      if (!child.connected) return Promise.reject(new Error(`${options.name} is gone`));
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${options.name}: profiler did not answer`)), 60_000);
         profiling.set(id, (result) => {
@@ -183,6 +190,8 @@ export function startParley(options: ParleyOptions): Promise<ServerProcess> {
     script: join(repoRoot, 'backend', 'src', 'main.ts'),
     port: options.port,
     ready: options.readyOnListen ? { line: /"port":\d+/ } : { path: '/healthz' },
+    // A restart under a storm starts while thousands of clients knock: give it longer.
+    readyTimeoutMs: options.readyOnListen ? 120_000 : 60_000,
     nodeArgs: options.nodeArgs,
     env: {
       DATABASE_URL: `file:${options.dbPath}`,

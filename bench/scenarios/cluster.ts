@@ -1,4 +1,4 @@
-// Scenario 8: scale as a cluster. One process here is capped at 20,000 open files (a hard limit),
+// Scenario 9: scale as a cluster. One process here is capped at 20,000 open files (a hard limit),
 // so many connections are shown the way an operator would run Parley: three nodes
 // (`backend/src/main.ts` with DATABASE_URL, REDIS_URL, REDIS_PREFIX and PORT, the first started
 // alone so it migrates, the others together, as backend/scripts/cluster.ts does) on a PostgreSQL

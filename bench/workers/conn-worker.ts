@@ -4,11 +4,22 @@
 // cursor like the widget does, and after a reconnect they sync from it.
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '@parley/backend/protocol';
-import type { ErrorBody, InboxEntry, LoginResponse, Result, ReplyData, SessionReady } from '@parley/backend/protocol';
+import type {
+  ErrorBody,
+  InboxEntry,
+  LoginResponse,
+  Result,
+  ReplyData,
+  ServerShutdown,
+  SessionReady,
+} from '@parley/backend/protocol';
 import { encodeHistogram, newHistogram, recordMs } from '../lib/hist.ts';
 import { emitEvent, serveRpc } from '../lib/rpc.ts';
 import { SITE, type Peer } from '../lib/seed.ts';
 import { sleep } from '../lib/util.ts';
+// The widget core's own reconnect policy, so the storm's clients come back as visitors' widgets do.
+import { CONNECT_TIMEOUT_MS, shutdownDelay, TRANSIENT_REFUSALS } from '../../widget/src/core/reconnect-policy.ts';
+import { createReconnector } from '../../widget/src/core/reconnector.ts';
 
 export interface ConnInit {
   url: string;
@@ -69,6 +80,8 @@ interface Client {
   startedAt: number;
   disconnectedAt: number;
   storm: 'idle' | 'armed' | 'reconnected' | 'synced';
+  /** Closed for good (trimmed, or the scenario ended): no more reconnects. */
+  gone: boolean;
 }
 
 let init: ConnInit;
@@ -123,13 +136,12 @@ function open(peer: Peer, token: string, onFirstReady: (ok: boolean, error?: str
     auth: { v: PROTOCOL_VERSION, site: SITE, token },
     transports: ['websocket'],
     forceNew: true,
-    reconnection: true,
-    reconnectionDelay: 1000,
-    reconnectionDelayMax: 5000,
-    randomizationFactor: 0.5,
-    timeout: 30_000,
+    // As the widget: Socket.IO's reconnection off, the widget core's reconnector in charge.
+    reconnection: false,
+    timeout: CONNECT_TIMEOUT_MS,
     ...(localAddress ? { localAddress } : {}),
   });
+  const retry = createReconnector(socket, () => !client.gone);
   const client: Client = {
     peer,
     socket,
@@ -138,6 +150,7 @@ function open(peer: Peer, token: string, onFirstReady: (ok: boolean, error?: str
     startedAt: performance.now(),
     disconnectedAt: 0,
     storm: 'idle',
+    gone: false,
   };
   let first = true;
   socket.on('session:ready', (ready: SessionReady) => {
@@ -175,7 +188,11 @@ function open(peer: Peer, token: string, onFirstReady: (ok: boolean, error?: str
     client.cursor = Math.max(client.cursor, entry.seq);
   });
   socket.on('presence:changed', () => presenceEvents++);
-  socket.on('disconnect', () => {
+  // The same wiring as widget/src/core/connection.ts: the reconnect policy decides every wait.
+  socket.on('connect', () => retry.connected());
+  socket.on('server:shutdown', (hint: ServerShutdown) => retry.after(shutdownDelay(hint)));
+  socket.on('disconnect', (reason) => {
+    if (reason !== 'io server disconnect' && reason !== 'io client disconnect') retry.lost();
     client.ready = false;
     if (client.storm === 'armed' && !client.disconnectedAt) {
       client.disconnectedAt = performance.now();
@@ -188,14 +205,14 @@ function open(peer: Peer, token: string, onFirstReady: (ok: boolean, error?: str
       const detail = cause?.error?.code ?? cause?.error?.message ?? cause?.message;
       note(`connect_error: ${err.data?.code ?? err.message}${detail ? ` (${detail})` : ''}`);
     }
-    if (first) {
-      // A refusal (the server said no) is final; a transport error is retried by the client.
-      if (err.data?.code) {
-        first = false;
-        socket.close();
-        onFirstReady(false, err.data.code);
-      }
+    if (first && err.data?.code) {
+      // A refusal (the server said no) of a first connection is final here; a transport error is retried.
+      first = false;
+      socket.close();
+      onFirstReady(false, err.data.code);
+      return;
     }
+    if (!err.data?.code || TRANSIENT_REFUSALS.has(err.data.code)) retry.failed(err.data?.code !== undefined);
   });
   clients.push(client);
   return client;
@@ -269,7 +286,10 @@ serveRpc({
   /** Keeps the first `keep` clients and closes the rest for good. */
   trim: ({ keep }: { keep: number }) => {
     const gone = clients.splice(keep);
-    for (const c of gone) c.socket.close();
+    for (const c of gone) {
+      c.gone = true;
+      c.socket.close();
+    }
     return clients.length;
   },
   arm: () => {
@@ -293,7 +313,10 @@ serveRpc({
     failures: storm.failures,
   }),
   close: async () => {
-    for (const c of clients.splice(0)) c.socket.close();
+    for (const c of clients.splice(0)) {
+      c.gone = true;
+      c.socket.close();
+    }
     return true;
   },
 });

@@ -89,14 +89,19 @@ test('a page with a strict Content-Security-Policy runs the widget and chats wit
       ),
     );
   });
+  // The page's script-src allows only the Parley origin: the chunks parley.js imports come from there.
+  const chunks: string[] = [];
+  p.on('response', (r) => r.request().resourceType() === 'script' && r.status() === 200 && chunks.push(r.url()));
   const response = await p.goto(`${fixturesUrl()}/csp-strict.html`);
-  expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+  expect(response!.headers()['content-security-policy']).toContain(`script-src ${baseUrl()};`);
   await signIn(p, 'kyle');
   await buddy(p, 'Jade').click();
   await sendMessage(p, 'Jade', 'Hello from behind a strict CSP');
   await expect(p.locator('li.message.mine').last()).toHaveAttribute('data-state', 'sent');
   await expect(launcher(p)).toHaveCSS('border-top-left-radius', '28px'); // the stylesheet applied
   expect(violations).toEqual([]);
+  expect(chunks.filter((url) => /\/parley\/(core|panel)-[\w-]+\.js$/.test(url))).toHaveLength(2);
+  expect(chunks.every((url) => url.startsWith(`${baseUrl()}/`))).toBe(true);
 });
 
 test('loaded twice (async and defer) it mounts once and adds no global but Parley', async ({ openPage }) => {
@@ -146,6 +151,8 @@ test('the playground’s snippet, pasted into a blank page, gives the same compu
       .or(p.getByRole('button', { name: /聊天/ }))
       .first()
       .click();
+    // The panel is its own chunk, loaded on the click (or ahead of it): wait for it to render.
+    await expect(p.locator('[data-parley] .panel')).toBeVisible();
     return {
       background: await style(p, '.launcher', 'background-color'),
       label: await style(p, '.launcher', 'font-weight'),

@@ -1,18 +1,25 @@
 /**
- * The script a site pastes: `<script src="https://chat.example/parley.js" data-site="shop" async>`.
+ * parley.js, the script a site pastes: `<script src="https://chat.example/parley.js" data-site="shop" async>`.
  * It owns one global, `window.Parley`, a function that takes commands (`Parley('open')`). Calls
  * made before this script ran were queued on a stub and are replayed here, in order.
+ *
+ * This is the boot script, kept small (its budget is in scripts/size.mjs): the host API, the
+ * settings, the theme and the launcher, in plain DOM. The rest loads on demand with `import()`
+ * from beside this script (boot/chunks.ts): the core chunk (runtime.ts: the client and
+ * socket.io-client) as soon as the visitor may be signed in (a stored session, an identity token,
+ * `login`) or wants the panel; the panel chunk (panel.tsx: the Preact UI) when the panel opens,
+ * fetched ahead when the browser is idle or the pointer or focus reaches the launcher. Commands
+ * that need a chunk wait for it, in the order they were made.
  */
-import { effect, signal, type Signal } from '@preact/signals-core';
-import { h, render } from 'preact';
-import { createClient, type HostEvents, type ParleyClient } from './core/client.js';
-import { TOKEN_STORAGES, type TokenStorage } from './core/storage.js';
-import { resolveLocale } from './i18n.js';
+import { chunkLoader } from './boot/chunks.js';
+import { createLauncher } from './boot/launcher.js';
+import css from './boot/base.css?inline';
+import type { LauncherState, Runtime } from './chunk-api.js';
+import type { ClientOptions, HostEvents } from './core/client.js';
+import { fetchSiteConfig } from './core/site-config.js';
+import { TOKEN_STORAGES, tokenKey, tokenStore, type TokenStorage } from './core/storage.js';
+import { resolveLocale, translator } from './i18n.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
-import { App } from './ui/App.js';
-import { Widget } from './ui/context.js';
-import { createViewState, type ViewState } from './ui/view-state.js';
-import css from './ui/styles.css?inline';
 
 export type { Theme } from './theme.js';
 export type { HostEvents } from './core/client.js';
@@ -108,27 +115,125 @@ function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings
   return out;
 }
 
+/** A mounted widget: its elements, settings, look, and the chunks it has. */
+interface Mounted {
+  host: HTMLElement;
+  root: ShadowRoot;
+  /** `.windows`: where the panel chunk renders the panel and docked chats. */
+  windows: HTMLElement;
+  launcher: ReturnType<typeof createLauncher> | null;
+  options: ClientOptions;
+  identityToken: string | undefined;
+  /** The page's own theme keys (settings, data-theme, setTheme); they win over the site's. */
+  pageTheme: Theme;
+  siteTheme: Theme;
+  /** The two merged, and the locale resolved, as last applied. */
+  theme: Theme;
+  locale: string;
+  launcherState: LauncherState;
+  runtime: Runtime | null;
+  /** Calls waiting for the core chunk, in order; null while it is neither loaded nor asked for. */
+  waiting: ((runtime: Runtime) => void)[] | null;
+  /** The panel chunk: not asked for, loading, or mounted (its unmount). */
+  panel: 'none' | 'loading' | (() => void);
+}
+
+/** Runs `fn` when the page has loaded and the browser is idle. */
+function whenIdle(fn: () => void): void {
+  const idle = () =>
+    typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 1000);
+  if (document.readyState === 'complete') idle();
+  else addEventListener('load', idle, { once: true });
+}
+
 function boot(): void {
   const existing = window.Parley;
   if (existing?.loaded) return; // the script was included twice: one widget is enough
   // The stub pushes `arguments` objects; take them as plain arrays.
   const queued = Array.isArray(existing?.q) ? existing.q.map((call) => Array.from(call)) : [];
-  const tag = fromScriptTag(document.currentScript as HTMLScriptElement | null);
+  const script = document.currentScript as HTMLScriptElement | null;
+  const tag = fromScriptTag(script);
+  // The chunks sit beside parley.js, wherever it came from.
+  const load = chunkLoader(script?.src || `${tag.server ?? location.origin}/parley.js`);
+  /** Fetches both chunks ahead of need; a failure is reported when a chunk is needed. */
+  const prefetch = () => {
+    for (const name of ['core', 'panel'] as const) load(name).catch(() => undefined);
+  };
 
-  let widget: {
-    client: ParleyClient;
-    view: ViewState;
-    host: HTMLElement;
-    root: ShadowRoot;
-    /** The page's own theme keys (settings, data-theme, setTheme); they win over the site's. */
-    pageTheme: Signal<Theme>;
-    stop: () => void;
-  } | null = null;
+  let widget: Mounted | null = null;
   const pendingHandlers: [keyof HostEvents, (data: never) => void][] = [];
   const beforeMount: unknown[][] = [];
-  const locale = signal('en');
   /** A locale the page asked for (settings or setLocale); otherwise the theme's or the browser's. */
-  const pageLocale = signal<string | null>(null);
+  let pageLocale: string | null = null;
+
+  const drawLauncher = (w: Mounted) =>
+    w.launcher?.draw({ ...w.launcherState, theme: w.theme, t: translator(w.locale) });
+
+  /** The site's theme under the page's keys, on the host element, the launcher and the UI. */
+  const restyle = (w: Mounted) => {
+    w.theme = { ...w.siteTheme, ...w.pageTheme };
+    w.locale = resolveLocale(pageLocale ?? w.theme.locale ?? navigator.language ?? 'en');
+    applyTheme(w.host, w.theme);
+    w.runtime?.setLook(w.theme, w.locale);
+    drawLauncher(w);
+  };
+
+  /** Renders the panel once the view opens it, loading the panel chunk first. */
+  const showPanel = (w: Mounted) => {
+    if (w.panel !== 'none') return;
+    w.panel = 'loading';
+    load('panel').then(
+      ({ mountPanel }) => {
+        if (widget !== w || !w.runtime) return; // shut down meanwhile
+        w.panel = mountPanel({
+          runtime: w.runtime,
+          root: w.root,
+          container: w.windows,
+          launcher: w.launcher?.button ?? null,
+        });
+      },
+      (err: unknown) => {
+        w.panel = 'none';
+        console.error('[Parley] the chat panel could not be loaded', err);
+      },
+    );
+  };
+
+  /** Runs `fn` with the core, loading and starting it first if need be; calls keep their order. */
+  const withRuntime = (w: Mounted, fn: (runtime: Runtime) => void) => {
+    if (w.runtime) return fn(w.runtime);
+    if (w.waiting) return void w.waiting.push(fn);
+    w.waiting = [fn];
+    load('core').then(
+      ({ startRuntime }) => {
+        if (widget !== w) return; // shut down meanwhile
+        const runtime = startRuntime({
+          ...w.options,
+          theme: w.theme,
+          locale: w.locale,
+          onLauncher: (state) => {
+            w.launcherState = state;
+            drawLauncher(w);
+            if (state.open) showPanel(w);
+          },
+        });
+        w.runtime = runtime;
+        for (const [event, handler] of pendingHandlers.splice(0)) runtime.client.events.on(event, handler as never);
+        if (w.identityToken) runtime.client.loginWithIdentity(w.identityToken);
+        for (const call of w.waiting!.splice(0)) {
+          try {
+            call(runtime);
+          } catch (err) {
+            console.error('[Parley] a queued command failed', err);
+          }
+        }
+      },
+      (err: unknown) => {
+        w.waiting = null;
+        console.error('[Parley] the chat could not be loaded', err);
+      },
+    );
+  };
 
   const mount = (settings: Partial<ParleySettings>) => {
     if (widget) return warn('init was called twice; the second call is ignored.');
@@ -142,46 +247,84 @@ function boot(): void {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
     root.adoptedStyleSheets = [sheet];
-    const pageTheme = signal<Theme>(settings.theme ? cleanTheme(settings.theme, warn) : {});
-    const theme = signal<Theme>(pageTheme.value);
-    applyTheme(host, theme.value);
-    document.body.appendChild(host);
+    const container = document.createElement('div');
+    container.className = 'parley';
+    container.setAttribute('part', 'container');
+    const windows = document.createElement('div');
+    windows.className = 'windows';
+    container.append(windows);
+    const launcher = settings.hideLauncher === true ? null : createLauncher();
+    if (launcher) {
+      container.append(launcher.button);
+      launcher.button.addEventListener('click', () => run('toggle'));
+      for (const type of ['pointerenter', 'focus', 'touchstart'])
+        launcher.button.addEventListener(type, prefetch, { once: true, passive: true });
+    }
+    root.append(container);
 
-    pageLocale.value = settings.locale ?? null;
+    pageLocale = settings.locale ?? null;
     const away = settings.awayAfterMinutes;
     let tokenStorage = settings.tokenStorage;
     if (tokenStorage !== undefined && !TOKEN_STORAGES.includes(tokenStorage)) {
       warn(`tokenStorage must be one of ${TOKEN_STORAGES.join(', ')}; using local.`);
       tokenStorage = undefined;
     }
-    const client = createClient({
-      server: settings.server ?? location.origin,
-      site: settings.site,
-      ...(tokenStorage ? { tokenStorage } : {}),
-      ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
+    const server = settings.server ?? location.origin;
+    const siteConfig = fetchSiteConfig(server, settings.site);
+    const w: Mounted = {
+      host,
+      root,
+      windows,
+      launcher,
+      options: {
+        server,
+        site: settings.site,
+        siteConfig,
+        ...(tokenStorage ? { tokenStorage } : {}),
+        ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
+      },
+      identityToken: settings.identityToken,
+      pageTheme: settings.theme ? cleanTheme(settings.theme, warn) : {},
+      siteTheme: {},
+      theme: {},
+      locale: 'en',
+      launcherState: { unread: 0, mentioned: false, open: false },
+      runtime: null,
+      waiting: null,
+      panel: 'none',
+    };
+    restyle(w);
+    document.body.appendChild(host);
+    widget = w;
+    void siteConfig.then((config) => {
+      if (widget !== w || !config?.theme) return;
+      w.siteTheme = cleanTheme(config.theme, warn);
+      restyle(w);
     });
-    for (const [event, handler] of pendingHandlers.splice(0)) client.events.on(event, handler as never);
-    // The site's default theme (from the server) under the page's keys; re-applied when either changes.
-    const stop = effect(() => {
-      const site = client.siteConfig.value?.theme;
-      const merged = { ...(site ? cleanTheme(site, warn) : {}), ...pageTheme.value };
-      theme.value = merged;
-      applyTheme(host, merged);
-      locale.value = resolveLocale(pageLocale.value ?? merged.locale ?? navigator.language ?? 'en');
-    });
-    const view = createViewState(client);
-    widget = { client, view, host, root, pageTheme, stop };
-    const hideLauncher = settings.hideLauncher === true;
-    render(h(Widget.Provider, { value: { client, view, locale, theme, hideLauncher } }, h(App, {})), root);
-    client.start();
-    if (settings.identityToken) client.loginWithIdentity(settings.identityToken);
+    // A visitor who may be signed in gets the core now: their messages, unread count and host
+    // events arrive without the panel opening. Anyone else gets it when they sign in or open it.
+    const stored = tokenStore(tokenStorage ?? 'local').get(tokenKey(settings.site)) !== null;
+    if (stored || settings.identityToken) withRuntime(w, () => undefined);
+    // Fetched ahead while idle, so a click opens the panel at once; not when the visitor asked to save data.
+    if (!(navigator as { connection?: { saveData?: boolean } }).connection?.saveData) whenIdle(prefetch);
     for (const call of beforeMount.splice(0)) run(...call);
   };
 
-  const whenMounted = (fn: (w: NonNullable<typeof widget>) => void) => (args: unknown[], name: string) => {
+  const whenMounted = (fn: (w: Mounted) => void) => (args: unknown[], name: string) => {
     if (widget) fn(widget);
     else beforeMount.push([name, ...args]);
   };
+  /** A command for the core (and the panel it may open): both chunks are fetched at once. */
+  const withCore = (fn: (runtime: Runtime) => void) =>
+    whenMounted((w) => {
+      prefetch();
+      withRuntime(w, fn);
+    });
+  /** A command that only matters if the core is there or coming (close, logout). */
+  const ifCore = (fn: (runtime: Runtime) => void) =>
+    whenMounted((w) => {
+      if (w.runtime || w.waiting) withRuntime(w, fn);
+    });
 
   const commands: Record<CommandName, (args: unknown[], name: string) => void> = {
     init: ([settings]) => {
@@ -189,19 +332,21 @@ function boot(): void {
         return warn("init expects a settings object: Parley('init', { site: '…' }).");
       mount({ ...tag, ...window.ParleySettings, ...(settings as Partial<ParleySettings>) });
     },
-    open: whenMounted((w) => w.view.open()),
-    close: whenMounted((w) => w.view.close()),
-    toggle: whenMounted((w) => w.view.toggle()),
+    open: withCore((r) => r.view.open()),
+    close: ifCore((r) => r.view.close()),
+    toggle: withCore((r) => r.view.toggle()),
     login: (args, name) => {
       const c = args[0] as { username?: unknown; password?: unknown; token?: unknown } | undefined;
       const ok = typeof c?.token === 'string' || (typeof c?.username === 'string' && typeof c.password === 'string');
       if (!ok) return warn("login expects { username, password } or { token }, e.g. Parley('login', { token: '…' }).");
-      whenMounted((w) => {
-        if (typeof c!.token === 'string') w.client.loginWithIdentity(c!.token);
-        else void w.client.login(c!.username as string, c!.password as string);
-      })(args, name);
+      whenMounted((w) =>
+        withRuntime(w, (r) => {
+          if (typeof c!.token === 'string') r.client.loginWithIdentity(c!.token);
+          else void r.client.login(c!.username as string, c!.password as string);
+        }),
+      )(args, name);
     },
-    logout: whenMounted((w) => void w.client.logout()),
+    logout: ifCore((r) => void r.client.logout()),
     openChat: (args, name) => {
       const [username, options] = args as [unknown, { draft?: unknown } | undefined];
       if (typeof username !== 'string' || !username)
@@ -212,20 +357,20 @@ function boot(): void {
       ) {
         return warn('openChat options must be { draft?: string }.');
       }
-      whenMounted((w) => {
+      withCore(({ client, view }) => {
         const draft = options?.draft as string | undefined;
         const attempt = () =>
-          w.view.openChatWith(username, draft).then((found) => {
+          view.openChatWith(username, draft).then((found) => {
             if (!found) warn(`openChat: no user "${username}" to chat with.`);
           });
         // Before sign-in completes the roster is empty: wait for it.
-        if (w.client.me.value) void attempt();
+        if (client.me.value) void attempt();
         else {
-          const off = w.client.events.on('ready', () => {
+          const off = client.events.on('ready', () => {
             off();
             void attempt();
           });
-          w.view.open();
+          view.open();
         }
       })(args, name);
     },
@@ -242,30 +387,31 @@ function boot(): void {
           : input;
       const patch = cleanTheme(rest, warn);
       whenMounted((w) => {
-        const next: Record<string, unknown> = { ...w.pageTheme.value, ...patch };
+        const next: Record<string, unknown> = { ...w.pageTheme, ...patch };
         for (const key of cleared) delete next[key];
-        w.pageTheme.value = next as Theme;
+        w.pageTheme = next as Theme;
+        restyle(w);
       })(args, name);
     },
     setLocale: ([value]) => {
       if (typeof value !== 'string') return warn("setLocale expects a locale such as 'en' or 'zh-CN'.");
-      pageLocale.value = value;
+      pageLocale = value;
+      if (widget) restyle(widget);
     },
     on: ([event, handler]) => {
       if (!hostEvents.includes(event as keyof HostEvents) || typeof handler !== 'function') {
         return warn(`on expects one of ${hostEvents.join(', ')} and a function.`);
       }
-      if (widget) widget.client.events.on(event as keyof HostEvents, handler as never);
+      if (widget?.runtime) widget.runtime.client.events.on(event as keyof HostEvents, handler as never);
       else pendingHandlers.push([event as keyof HostEvents, handler as (data: never) => void]);
     },
     shutdown: () => {
       if (widget) {
-        widget.stop();
-        widget.view.stop();
-        widget.client.disconnect();
-        render(null, widget.root);
-        widget.host.remove();
+        const w = widget;
         widget = null;
+        if (typeof w.panel === 'function') w.panel();
+        w.runtime?.stop();
+        w.host.remove();
       }
       delete window.Parley;
     },

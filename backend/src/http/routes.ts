@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,6 +17,7 @@ import { ParleyError, toErrorBody } from '../errors.js';
 import { sessionIdOf, type Accounts } from '../services/accounts.js';
 import type { EmailConfirmation } from '../services/email-confirmation.js';
 import { registerEmailLinkPages } from './email-links.js';
+import { registerWidgetFiles } from './widget-files.js';
 import { siteSettings } from '../services/site-settings.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -46,7 +46,6 @@ const statusOf: Record<string, number> = {
   [ErrorCode.Unavailable]: 503,
 };
 
-export const widgetBundle = join(repoRoot, 'widget', 'dist', 'parley.js');
 const demoRoot = join(repoRoot, 'demo-site');
 
 function sendError(reply: FastifyReply, error: ErrorBody) {
@@ -219,18 +218,7 @@ export async function registerRoutes(
     return { ok: true, data: { status: 'ok', database: store.kind, node: deps.cluster.nodeId() } };
   });
 
-  app.get('/parley.js', async (_request, reply) => {
-    if (!existsSync(widgetBundle)) {
-      return sendError(reply, {
-        code: ErrorCode.Unavailable,
-        message: 'The widget is not built: run `npm run build`.',
-      });
-    }
-    return reply
-      .header('cache-control', 'public, max-age=300')
-      .header('access-control-allow-origin', '*')
-      .sendFile('parley.js', join(repoRoot, 'widget', 'dist'));
-  });
+  registerWidgetFiles(app);
 
   // CORS preflight for the site API.
   // A refused origin still gets a proper preflight answer, so that the real request can reach

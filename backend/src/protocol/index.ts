@@ -228,12 +228,16 @@ export interface SessionEnded {
 /**
  * The node is shutting down (a deploy or restart), sent to every connection just before it closes
  * them at the transport level. It is not a sign-out: connect again, to this address or any other
- * node, after a random delay of up to `reconnectWithinMs` (spreads the reconnecting herd), and send
+ * node, after `reconnectAfterMs` (this connection's place in the spread of the reconnecting herd; a
+ * random delay of up to `reconnectWithinMs` where it is missing), and send
  * again every request that got no acknowledgement (message:send with the same clientId is stored
  * once).
  */
 export interface ServerShutdown {
+  /** The window this node spreads its clients over (it grows with how many it has). */
   reconnectWithinMs: number;
+  /** This connection's own delay within the window; wait this long rather than a random time. */
+  reconnectAfterMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

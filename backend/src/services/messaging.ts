@@ -25,10 +25,11 @@ export class Messaging {
 
   async sync(user: UserRecord, input: Payload<'inbox:sync'>): Promise<ReplyData['inbox:sync']> {
     const limit = input.limit ?? Limits.syncPage;
-    const [entries, head] = await Promise.all([
-      this.store.readInbox(user.id, input.after, limit),
-      this.store.inboxHead(user.id),
-    ]);
+    // The head first: after a reconnect most clients are already there (a storm of them asks at
+    // once), and one primary-key read then answers without reading the inbox at all.
+    const head = await this.store.inboxHead(user.id);
+    if (input.after >= head) return { entries: [], head, hasMore: false };
+    const entries = await this.store.readInbox(user.id, input.after, limit);
     const last = entries.at(-1)?.seq ?? input.after;
     return { entries: entries.map(toWireEntry), head, hasMore: last < head && entries.length === limit };
   }

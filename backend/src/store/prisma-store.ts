@@ -11,6 +11,9 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { SqliteWriter } from './sqlite-writer/index.js';
+import { PgWriter } from './pg-writer.js';
+import type { Logger } from '../logger.js';
 
 /**
  * The Store on Prisma, for SQLite and PostgreSQL alike: one repository per aggregate (prisma/*.ts)
@@ -28,6 +31,10 @@ export class PrismaStore implements Store {
   private readonly rooms: PrismaRooms;
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
+  /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
+  private writer: SqliteWriter | null = null;
+  /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
+  private pgWriter: PgWriter | null = null;
 
   private constructor(private readonly ctx: StoreContext) {
     this.kind = ctx.kind;
@@ -55,10 +62,45 @@ export class PrismaStore implements Store {
     return new PrismaStore(new StoreContext(db, target.kind));
   }
 
+  /**
+   * Takes the hot path (`append`: messages and receipts) off Prisma: on SQLite a writer thread
+   * (startSqliteWriter), on PostgreSQL the same multi-row statements sent straight through a `pg`
+   * connection of its own. The server calls it; tools that only read or edit cold data do not.
+   */
+  async startHotPath(target: DatabaseTarget, logger: Logger): Promise<void> {
+    if (target.kind === 'sqlite') {
+      if (target.url !== ':memory:') await this.startSqliteWriter(target.url, logger);
+      return;
+    }
+    if (this.pgWriter) return;
+    this.pgWriter = new PgWriter(target.url, logger);
+    const writer = this.pgWriter;
+    this.inbox.useTransactions((fn) => writer.transaction(fn));
+  }
+
+  /**
+   * SQLite only: from now on `append` (messages and receipts) is written by a worker thread with
+   * its own better-sqlite3 connection and prepared statements (sqlite-writer/), off Prisma and off
+   * the event loop. The server starts it; tools that only read or edit cold data do not.
+   */
+  async startSqliteWriter(file: string, logger: Logger): Promise<void> {
+    if (this.kind !== 'sqlite') throw new Error('startSqliteWriter is for SQLite stores');
+    if (this.writer) return;
+    const [auto] =
+      await this.ctx.db.$queryRawUnsafe<{ wal_autocheckpoint: number | bigint }[]>('PRAGMA wal_autocheckpoint');
+    this.writer = await SqliteWriter.start(file, logger, Number(auto?.wal_autocheckpoint ?? 1000));
+  }
+
+  /** The SQLite writer thread's handle, when it runs (tests end its thread as a crash would). */
+  get sqliteWriter(): SqliteWriter | null {
+    return this.writer;
+  }
+
   /** SQLite only: checkpoint the WAL automatically after this many pages, or never (0; see SqliteCheckpointer). */
   async setWalAutocheckpoint(pages: number): Promise<void> {
     if (this.kind !== 'sqlite') throw new Error('setWalAutocheckpoint is for SQLite stores');
     await this.ctx.db.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
+    this.writer?.setAutocheckpoint(pages);
   }
 
   /**
@@ -87,6 +129,10 @@ export class PrismaStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer?.stop();
+    this.writer = null;
+    await this.pgWriter?.close();
+    this.pgWriter = null;
     await this.ctx.db.$disconnect();
   }
 
@@ -126,7 +172,7 @@ export class PrismaStore implements Store {
   blocksAmong: Store['blocksAmong'] = (...a) => this.buddies.blocksAmong(...a);
 
   // Inbox and the hot path
-  append: Store['append'] = (...a) => this.inbox.append(...a);
+  append: Store['append'] = (...a) => (this.writer ? this.writer.append(...a) : this.inbox.append(...a));
   readInbox: Store['readInbox'] = (...a) => this.inbox.readInbox(...a);
   inboxHead: Store['inboxHead'] = (...a) => this.inbox.inboxHead(...a);
 

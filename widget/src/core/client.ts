@@ -5,6 +5,7 @@ import type {
   PresenceChanged,
   RosterEntry,
   SessionReady,
+  SiteConfig,
   UserSummary,
 } from '@parley/backend/protocol';
 import { createConnection, type ConnectionStatus } from './connection.js';
@@ -49,6 +50,8 @@ export interface ClientOptions {
   awayAfterMs?: number;
   /** Where the session token is kept; default `local` (see tokenStore). */
   tokenStorage?: TokenStorage;
+  /** The site's public settings if already asked for (parley.js does); otherwise `start` asks. */
+  siteConfig?: Promise<SiteConfig | null>;
 }
 
 /** The widget's headless core, as the UI and the host API see it (see {@link createClient}). */

@@ -10,6 +10,8 @@ import type {
   Result,
   ServerToClientEvents,
 } from '@parley/backend/protocol';
+import { CONNECT_TIMEOUT_MS, shutdownDelay, TRANSIENT_REFUSALS } from './reconnect-policy.js';
+import { createReconnector } from './reconnector.js';
 
 export type ConnectionStatus = 'signed-out' | 'connecting' | 'online' | 'offline';
 export type ServerEvent = keyof ServerToClientEvents;
@@ -21,11 +23,10 @@ export type On = <E extends ServerEvent>(event: E, handler: ServerToClientEvents
 export type Request = <E extends ClientEventName>(event: E, payload: Payload<E>) => Promise<ReplyData[E]>;
 
 const REQUEST_TIMEOUT_MS = 15_000;
-/** Handshake refusals that may pass (a node shutting down, a full quota, a fault); others are final. */
-const TRANSIENT = new Set<string>(['internal', 'unavailable', 'rate_limited']);
 
 /**
- * The socket: typed requests with a timeout, reconnects with backoff, and handlers that outlive a
+ * The socket: typed requests with a timeout, reconnects with the reconnect policy (full-jitter
+ * backoff; the server's own delay after server:shutdown), and handlers that outlive a
  * socket (a new sign-in makes a new one). It knows nothing of what the events mean; `refused` is
  * told when the server turns the handshake down for good.
  */
@@ -61,48 +62,41 @@ export function createConnection(server: string, refused: (error: ErrorBody) => 
   /** Connects (again) with `auth`, replacing any socket there was. */
   const open = (auth: HandshakeAuth): void => {
     current?.disconnect();
+    // Reconnects are ours, not Socket.IO's: its backoff jitters ±50% around one curve, so widgets
+    // that lost a server at the same instant come back in waves (see reconnect-policy.ts).
     const socket: ClientSocket = io(server, {
       auth,
       transports: ['websocket', 'polling'],
-      // Exponential backoff with jitter, so a restarted server is not hit by every client at once.
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 10_000,
-      randomizationFactor: 0.5,
+      reconnection: false,
+      timeout: CONNECT_TIMEOUT_MS,
     });
     current = socket;
     status.value = 'connecting';
-    let refusals = 0;
+    const retry = createReconnector(socket, () => current === socket);
 
     socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
       const code = err.data?.code;
-      if (code && !TRANSIENT.has(code)) {
+      if (code && !TRANSIENT_REFUSALS.has(code)) {
         // Not a network problem: retrying cannot help.
         console.error(`[Parley] connection refused (${code}): ${err.data!.message}`);
         refused(err.data!);
         return;
       }
       status.value = 'offline';
-      // A refusal from the server (as opposed to a network error) is not retried by Socket.IO itself.
-      if (code) {
-        refusals++;
-        const delay = Math.min(30_000, 1000 * 2 ** Math.min(refusals, 5)) * (0.5 + Math.random());
-        setTimeout(() => {
-          if (current === socket && !socket.connected) socket.connect();
-        }, delay);
-      }
+      retry.failed(code !== undefined);
     });
-    socket.on('connect', () => {
-      refusals = 0;
-      socket.io.reconnectionDelay(500);
+    socket.on('connect', () => retry.connected());
+    socket.on('server:shutdown', (hint) => {
+      // A deploy, not a sign-out: the server closes the transport next and we reconnect (a load
+      // balancer sends us to another node) after the delay it gave this connection, which spreads
+      // the herd of reconnecting widgets. Pending messages go again after session:ready.
+      retry.after(shutdownDelay(hint));
     });
-    socket.on('server:shutdown', ({ reconnectWithinMs }) => {
-      // A deploy, not a sign-out: the server closes the transport next and Socket.IO reconnects by
-      // itself (a load balancer sends it to another node). Spread the herd of reconnecting widgets;
-      // pending messages go again after session:ready, with their client ids.
-      socket.io.reconnectionDelay(250 + Math.random() * Math.max(0, reconnectWithinMs - 250));
-    });
-    socket.on('disconnect', () => {
-      if (current === socket) status.value = 'offline';
+    socket.on('disconnect', (reason) => {
+      if (current !== socket) return;
+      status.value = 'offline';
+      // The server ended the session on purpose (session:ended came first); anything else is a loss.
+      if (reason !== 'io server disconnect' && reason !== 'io client disconnect') retry.lost();
     });
     for (const [event, handler] of handlers) socket.on(event, handler as never);
   };

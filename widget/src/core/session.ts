@@ -10,7 +10,8 @@ import type {
 } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import type { Lifecycle } from './feature.js';
-import { tokenStore, type KeyValueStore, type TokenStorage } from './storage.js';
+import { fetchSiteConfig } from './site-config.js';
+import { tokenKey as keyOf, tokenStore, type KeyValueStore, type TokenStorage } from './storage.js';
 
 /** What the user is told when the server ends their session. */
 const SESSION_ENDED: Record<SessionEnded['reason'], string> = {
@@ -24,6 +25,8 @@ export interface SessionOptions {
   server: string;
   site: string;
   tokenStorage?: TokenStorage;
+  /** The site's public settings when parley.js has already asked for them; otherwise `start` does. */
+  siteConfig?: Promise<SiteConfig | null>;
 }
 
 /**
@@ -43,7 +46,7 @@ export function createSession(
   /** The last problem worth telling the user about (sign-in refused, server unreachable). */
   const problem = signal<ErrorBody | null>(null);
   const tokens: KeyValueStore = tokenStore(options.tokenStorage ?? 'local');
-  const tokenKey = `parley:${options.site}:token`;
+  const tokenKey = keyOf(options.site);
   let token = tokens.get(tokenKey);
   let identity: string | null = null;
 
@@ -104,13 +107,9 @@ export function createSession(
     problem,
     /** Loads the site's public settings and reconnects a remembered session, if there is one. */
     start(): void {
-      fetch(api('/config'))
-        .then((r) => r.json() as Promise<Result<SiteConfig>>)
-        .then((result) => {
-          if (result.ok) siteConfig.value = result.data;
-          else console.error(`[Parley] ${result.error.code}: ${result.error.message}`);
-        })
-        .catch((err: unknown) => console.error('[Parley] cannot reach the chat server', err));
+      void (options.siteConfig ?? fetchSiteConfig(options.server, options.site)).then((config) => {
+        if (config) siteConfig.value = config;
+      });
       if (token) connect();
     },
     login: (username: string, password: string): Promise<boolean> => signIn('/sessions', { username, password }),

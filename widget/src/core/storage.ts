@@ -2,6 +2,9 @@
 export type TokenStorage = 'local' | 'session' | 'memory';
 export const TOKEN_STORAGES: readonly TokenStorage[] = ['local', 'session', 'memory'];
 
+/** The key the session token of `site` is kept under (parley.js reads it to know whether to load the core). */
+export const tokenKey = (site: string): string => `parley:${site}:token`;
+
 export interface KeyValueStore {
   get(key: string): string | null;
   set(key: string, value: string): void;

@@ -2,46 +2,39 @@
 // oxlint-disable-next-line import/no-unassigned-import -- imported for that effect
 import '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { useAttention, useMentionAttention } from './attention.js';
 import { ChatView } from './ChatView.js';
 import { useWidget } from './context.js';
-import { Launcher } from './Launcher.js';
 import { Panel } from './Panel.js';
 
+/** The chats docked beside the panel, and the panel; parley.js draws the launcher next to them. */
 export function App() {
-  const { client, view, hideLauncher } = useWidget();
+  const { client, view, launcher } = useWidget();
   const open = view.panelOpen.value;
   const docked = client.me.value ? view.docked.value : [];
-  const launcher = useRef<HTMLButtonElement>(null);
   const wasOpen = useRef(open);
-  useAttention();
-  useMentionAttention();
 
   // Focus goes back to the launcher when the panel closes (the panel focuses itself on open).
   useEffect(() => {
-    if (wasOpen.current && !open) launcher.current?.focus();
+    if (wasOpen.current && !open) launcher?.focus();
     wasOpen.current = open;
-  }, [open]);
+  }, [open, launcher]);
 
   return (
-    <div class="parley" part="container">
-      <div class="windows">
-        {docked.map((peerId) => (
-          <section
-            key={peerId}
-            class="window"
-            part="window"
-            aria-label={
-              client.roster.value.find((r) => r.user.id === peerId)?.user.displayName ??
-              client.rooms.value.get(peerId.slice(5))?.name
-            }
-          >
-            <ChatView peerId={peerId} docked />
-          </section>
-        ))}
-        {open && <Panel />}
-      </div>
-      {!hideLauncher && <Launcher buttonRef={launcher} />}
-    </div>
+    <>
+      {docked.map((peerId) => (
+        <section
+          key={peerId}
+          class="window"
+          part="window"
+          aria-label={
+            client.roster.value.find((r) => r.user.id === peerId)?.user.displayName ??
+            client.rooms.value.get(peerId.slice(5))?.name
+          }
+        >
+          <ChatView peerId={peerId} docked />
+        </section>
+      ))}
+      {open && <Panel />}
+    </>
   );
 }

@@ -1,7 +1,7 @@
 import type { MessageContent as Content } from '@parley/backend/protocol';
 import type { ComponentChildren } from 'preact';
 import { useWidget } from './context.js';
-import type { Translate } from '../i18n.js';
+import { contentText } from './content-preview.js';
 import { deceptiveHost, hostAsTyped, withoutTrailing } from './links.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -45,11 +45,3 @@ export function MessageContent({ content }: { content: Content }) {
   const text = contentText(content);
   return text === null ? <span class="body unsupported">{t('unsupportedMessage')}</span> : <MessageText text={text} />;
 }
-
-/** The text of a message, or null for a kind of content this widget does not know. */
-export const contentText = (content: Content | undefined): string | null =>
-  content?.kind === 'text' && typeof content.text === 'string' ? content.text : null;
-
-/** A one-line preview of a message (recent list, notifications). */
-export const contentPreview = (content: Content | undefined, t: Translate): string =>
-  contentText(content) ?? t('unsupportedMessage');

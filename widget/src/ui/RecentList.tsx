@@ -1,7 +1,7 @@
 import type { PublicRoom } from '@parley/backend/protocol';
 import { useState } from 'preact/hooks';
 import { roomIdOf, roomKey } from '../core/client.js';
-import { contentPreview } from './MessageText.js';
+import { contentPreview } from './content-preview.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 import { LineForm } from './LineForm.js';

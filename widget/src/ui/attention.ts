@@ -1,65 +1,48 @@
-import { useEffect } from 'preact/hooks';
 import type { ParleyClient } from '../core/client.js';
-import { useWidget } from './context.js';
-import { contentPreview } from './MessageText.js';
+import type { Translate } from '../i18n.js';
+import { contentPreview } from './content-preview.js';
 import type { ViewState } from './view-state.js';
 
 /**
- * Keeps the visitor informed: the unread count in the page title, an optional sound, and a
- * desktop notification while the tab is hidden (only if the user turned it on, which is when the
- * browser's permission is asked).
+ * Keeps the visitor informed, whether or not the panel was ever opened (this runs in the core
+ * chunk, beside the client): the unread count in the page title, an optional sound, and a desktop
+ * notification while the tab is hidden (only if the user turned it on, which is when the
+ * browser's permission is asked). A mention is louder than a message: the chime plays twice, and
+ * the notification says who mentioned the user where, and stays until clicked. `t` gives the
+ * translator of the current locale. Returns the stop.
  */
-export function useAttention(): void {
-  const { client, view, t } = useWidget();
-
+export function startAttention(client: ParleyClient, view: ViewState, t: () => Translate): () => void {
   // Straight from the signal, not through rendering: a background tab may not render for a while.
-  useEffect(() => {
-    const base = document.title.replace(/^\(\d+\+?\) /, '');
-    const stop = client.unreadTotal.subscribe((unread) => {
-      document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${base}` : base;
+  const base = document.title.replace(/^\(\d+\+?\) /, '');
+  const stopTitle = client.unreadTotal.subscribe((unread) => {
+    document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${base}` : base;
+  });
+  const stopMessages = client.events.on('message', ({ from, message }) => {
+    if (client.prefs.value.sound) chime();
+    // A room message opens the room, not a chat with its sender.
+    const where = message.roomId ? `room:${message.roomId}` : message.senderId;
+    const body = contentPreview(message.content, t());
+    notifyHidden(client, view, t()('newMessageFrom', { name: from?.displayName ?? '' }), body, {
+      tag: `parley-${where}`,
+      open: where,
     });
-    return () => {
-      stop();
-      document.title = base;
-    };
-  }, [client]);
-
-  useEffect(
-    () =>
-      client.events.on('message', ({ from, message }) => {
-        if (client.prefs.value.sound) chime();
-        // A room message opens the room, not a chat with its sender.
-        const where = message.roomId ? `room:${message.roomId}` : message.senderId;
-        const body = contentPreview(message.content, t);
-        notifyHidden(client, view, t('newMessageFrom', { name: from?.displayName ?? '' }), body, {
-          tag: `parley-${where}`,
-          open: where,
-        });
-      }),
-    [client, view, t],
-  );
-}
-
-/**
- * A mention is louder than a message: the chime plays twice, and the desktop notification (when
- * enabled and the tab is hidden) says who mentioned the user where, and stays until clicked.
- */
-export function useMentionAttention(): void {
-  const { client, view, t } = useWidget();
-  useEffect(
-    () =>
-      client.events.on('mention', ({ roomId, from, message }) => {
-        if (client.prefs.value.sound) setTimeout(chime, 400);
-        const room = client.rooms.value.get(roomId)?.name ?? '';
-        const body = contentPreview(message.content, t);
-        notifyHidden(client, view, t('mentionIn', { name: from?.displayName ?? '', room }), body, {
-          tag: `parley-room:${roomId}`, // the same tag as the message's notification, which this one replaces
-          open: `room:${roomId}`,
-          requireInteraction: true,
-        });
-      }),
-    [client, view, t],
-  );
+  });
+  const stopMentions = client.events.on('mention', ({ roomId, from, message }) => {
+    if (client.prefs.value.sound) setTimeout(chime, 400);
+    const room = client.rooms.value.get(roomId)?.name ?? '';
+    const body = contentPreview(message.content, t());
+    notifyHidden(client, view, t()('mentionIn', { name: from?.displayName ?? '', room }), body, {
+      tag: `parley-room:${roomId}`, // the same tag as the message's notification, which this one replaces
+      open: `room:${roomId}`,
+      requireInteraction: true,
+    });
+  });
+  return () => {
+    stopTitle();
+    stopMessages();
+    stopMentions();
+    document.title = base;
+  };
 }
 
 /**

@@ -12,8 +12,8 @@ export interface WidgetContext {
   view: ViewState;
   locale: Signal<string>;
   theme: Signal<Theme>;
-  /** The page opens Parley from its own button; no default launcher. */
-  hideLauncher: boolean;
+  /** parley.js's launcher (focused again when the panel closes); null when the page hides it. */
+  launcher: HTMLButtonElement | null;
 }
 
 export const Widget = createContext<WidgetContext | null>(null);

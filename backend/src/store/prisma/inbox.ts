@@ -9,7 +9,7 @@ import type {
 } from '../records.js';
 import type { InboxRepository } from '../repositories/inbox.js';
 import { inboxNeeds, markerKey, placeEntries, planFanout, resendKey, roomsOf, type Marker } from '../fanout-plan.js';
-import { chunks, ROWS_PER_STATEMENT, type StoreContext, type Tx } from './context.js';
+import { chunks, ROWS_PER_STATEMENT, type StoreContext, type TransactionRunner, type Tx } from './context.js';
 import { MESSAGE_COLUMNS, toMessage, toReceipt, type RawMessageRow, type ReceiptData } from './rows.js';
 
 /** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
@@ -20,6 +20,9 @@ const ENTRY_ROWS_PER_STATEMENT = 1000;
  * the same message first. (Raw queries report it as P2010 with the driver's cause.)
  */
 function isClientIdClash(err: unknown): boolean {
+  // Straight from `pg` (the PostgreSQL writer): a unique violation on the Message table.
+  const pgError = err as { code?: string; table?: string } | null;
+  if (pgError?.code === '23505' && pgError.table === 'Message') return true;
   const cause = (
     err as {
       meta?: {
@@ -32,7 +35,18 @@ function isClientIdClash(err: unknown): boolean {
 
 /** The inbox and the hot path on Prisma. */
 export class PrismaInbox implements InboxRepository {
-  constructor(private readonly ctx: StoreContext) {}
+  private transaction: TransactionRunner;
+
+  constructor(private readonly ctx: StoreContext) {
+    // A batch waits for other nodes' batches that lock the same users; under load that can take
+    // longer than Prisma's default 5 s.
+    this.transaction = (fn) => this.ctx.db.$transaction((tx) => fn(tx), { maxWait: 10_000, timeout: 30_000 });
+  }
+
+  /** From now on `append` runs its transactions through `runner` (the PostgreSQL writer's own `pg` connection). */
+  useTransactions(runner: TransactionRunner): void {
+    this.transaction = runner;
+  }
 
   /**
    * Written as plain SQL through Prisma's raw queries: building a 100-row insert through the query
@@ -56,51 +70,46 @@ export class PrismaInbox implements InboxRepository {
 
   private async appendOnce(batch: WriteItem[]): Promise<WriteResult[]> {
     if (batch.length === 0) return [];
-    return this.ctx.db.$transaction(
-      async (tx) => {
-        const messages = batch.flatMap((item) => (item.type === 'message' ? [item.message] : []));
-        const receipts = batch.flatMap((item) => (item.type === 'receipt' ? [item.receipt] : []));
+    return this.transaction(async (tx) => {
+      const messages = batch.flatMap((item) => (item.type === 'message' ? [item.message] : []));
+      const receipts = batch.flatMap((item) => (item.type === 'receipt' ? [item.receipt] : []));
 
-        // 1. Decide what gets written (fanout-plan.ts): new messages (not resends), receipts that
-        // move forward, and whose inboxes get an entry.
-        const stored = await this.storedResends(tx, messages);
-        const markers = await this.currentMarkers(tx, receipts);
-        // Who is in each room now: the transaction fans room messages out to exactly these members.
-        const members = await this.currentMembers(tx, roomsOf(batch));
-        const plan = planFanout(batch, { stored, markers, members });
+      // 1. Decide what gets written (fanout-plan.ts): new messages (not resends), receipts that
+      // move forward, and whose inboxes get an entry.
+      const stored = await this.storedResends(tx, messages);
+      const markers = await this.currentMarkers(tx, receipts);
+      // Who is in each room now: the transaction fans room messages out to exactly these members.
+      const members = await this.currentMembers(tx, roomsOf(batch));
+      const plan = planFanout(batch, { stored, markers, members });
 
-        // 2. Inbox positions for every owner, in one statement.
-        const need = inboxNeeds(plan);
-        const before = need.size ? await this.reserveInboxSeqs(tx, need) : new Map<string, number>();
-        const entriesOf = placeEntries(plan, before);
+      // 2. Inbox positions for every owner, in one statement.
+      const need = inboxNeeds(plan);
+      const before = need.size ? await this.reserveInboxSeqs(tx, need) : new Map<string, number>();
+      const entriesOf = placeEntries(plan, before);
 
-        // 3. The writes.
-        await this.insertMessages(
-          tx,
-          plan.flatMap((p) => (p.type === 'message' && !p.duplicate && !p.refused ? [p.message] : [])),
-        );
-        await this.upsertMarkers(
-          tx,
-          plan.flatMap((p) => (p.type === 'receipt' && p.advanced ? [p.receipt] : [])),
-        );
-        await this.insertEntries(tx, entriesOf.flat());
+      // 3. The writes.
+      await this.insertMessages(
+        tx,
+        plan.flatMap((p) => (p.type === 'message' && !p.duplicate && !p.refused ? [p.message] : [])),
+      );
+      await this.upsertMarkers(
+        tx,
+        plan.flatMap((p) => (p.type === 'receipt' && p.advanced ? [p.receipt] : [])),
+      );
+      await this.insertEntries(tx, entriesOf.flat());
 
-        return plan.map((p, i): WriteResult =>
-          p.type === 'message'
-            ? ({
-                type: 'message',
-                message: p.message,
-                duplicate: p.duplicate,
-                entries: entriesOf[i]!,
-                ...(p.refused ? { refused: true } : {}),
-              } as AppendedMessage)
-            : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
-        );
-      },
-      // A batch waits for other nodes' batches that lock the same users; under load that can take
-      // longer than Prisma's default 5 s.
-      { maxWait: 10_000, timeout: 30_000 },
-    );
+      return plan.map((p, i): WriteResult =>
+        p.type === 'message'
+          ? ({
+              type: 'message',
+              message: p.message,
+              duplicate: p.duplicate,
+              entries: entriesOf[i]!,
+              ...(p.refused ? { refused: true } : {}),
+            } as AppendedMessage)
+          : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
+      );
+    });
   }
 
   private async storedResends(tx: Tx, messages: NewMessage[]): Promise<Map<string, MessageRecord>> {

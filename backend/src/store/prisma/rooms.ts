@@ -12,12 +12,14 @@ export class PrismaRooms implements RoomsRepository {
     room: RoomRecord,
     members: { userId: string; role: RoomRole; invitedBy: string | null }[],
   ): Promise<void> {
-    await this.ctx.db.$transaction([
-      this.ctx.db.room.create({ data: room }),
-      this.ctx.db.roomMember.createMany({
-        data: members.map((m) => ({ roomId: room.id, ...m })),
-      }),
-    ]);
+    await this.ctx.retryBusy(() =>
+      this.ctx.db.$transaction([
+        this.ctx.db.room.create({ data: room }),
+        this.ctx.db.roomMember.createMany({
+          data: members.map((m) => ({ roomId: room.id, ...m })),
+        }),
+      ]),
+    );
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
@@ -62,10 +64,12 @@ export class PrismaRooms implements RoomsRepository {
   }
 
   async closeRoom(roomId: string, at: Date): Promise<void> {
-    await this.ctx.db.$transaction([
-      this.ctx.db.room.update({ where: { id: roomId }, data: { closedAt: at } }),
-      this.ctx.db.roomMember.deleteMany({ where: { roomId } }),
-    ]);
+    await this.ctx.retryBusy(() =>
+      this.ctx.db.$transaction([
+        this.ctx.db.room.update({ where: { id: roomId }, data: { closedAt: at } }),
+        this.ctx.db.roomMember.deleteMany({ where: { roomId } }),
+      ]),
+    );
   }
 
   async roomsOf(

@@ -63,18 +63,20 @@ export class PrismaRoster implements RosterRepository {
   }
 
   async changeRelations(changes: RelationChange[]): Promise<void> {
-    await this.ctx.db.$transaction(
-      changes.map(({ ownerId, buddyId, state, group }) =>
-        state === null
-          ? this.ctx.db.buddy.deleteMany({ where: { ownerId, buddyId } })
-          : this.ctx.db.buddy.upsert({
-              where: { ownerId_buddyId: { ownerId, buddyId } },
-              create: { ownerId, buddyId, state, groupName: group ?? null },
-              update: {
-                state,
-                ...(group !== undefined ? { groupName: group } : {}),
-              },
-            }),
+    await this.ctx.retryBusy(() =>
+      this.ctx.db.$transaction(
+        changes.map(({ ownerId, buddyId, state, group }) =>
+          state === null
+            ? this.ctx.db.buddy.deleteMany({ where: { ownerId, buddyId } })
+            : this.ctx.db.buddy.upsert({
+                where: { ownerId_buddyId: { ownerId, buddyId } },
+                create: { ownerId, buddyId, state, groupName: group ?? null },
+                update: {
+                  state,
+                  ...(group !== undefined ? { groupName: group } : {}),
+                },
+              }),
+        ),
       ),
     );
   }
