@@ -33,7 +33,7 @@ export class PrismaStore implements Store {
     this.kind = ctx.kind;
     this.sites = new PrismaSites(ctx);
     this.users = new PrismaUsers(ctx);
-    this.sessions = new PrismaSessions(ctx);
+    this.sessions = new PrismaSessions(ctx, this.sites.memo);
     this.buddies = new PrismaRoster(ctx);
     this.inbox = new PrismaInbox(ctx);
     this.messages = new PrismaMessages(ctx);
@@ -110,6 +110,7 @@ export class PrismaStore implements Store {
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);
   getSession: Store['getSession'] = (...a) => this.sessions.getSession(...a);
+  connection: Store['connection'] = (...a) => this.sessions.connection(...a);
   revokeSession: Store['revokeSession'] = (...a) => this.sessions.revokeSession(...a);
   revokeUserSessions: Store['revokeUserSessions'] = (...a) => this.sessions.revokeUserSessions(...a);
   sessionCount: Store['sessionCount'] = (...a) => this.sessions.sessionCount(...a);

@@ -86,6 +86,25 @@ export interface RosterRow {
   mutual: boolean;
 }
 
+/**
+ * What a connect with a stored session needs, read in one round trip (SessionsRepository.connection):
+ * the site, the session and its user, and, only when that session is live and of that site, the
+ * user's roster and room peers.
+ */
+export interface StoredConnection {
+  /** Null when there is no such site. */
+  site: SiteRecord | null;
+  /** Null when there is no such session (its user is then null too). */
+  session: SessionRecord | null;
+  user: UserRecord | null;
+  /** The user's inbox position when read (see InboxRepository.inboxHead); 0 without a user. */
+  inboxHead: number;
+  /** The user's roster rows (as RosterRepository.roster); null unless the session is live and of the site. */
+  roster: RosterRow[] | null;
+  /** The user's room peers (as RoomsRepository.roomPeers); null when `roster` is. */
+  roomPeers: string[] | null;
+}
+
 export interface MessageRecord {
   id: string;
   siteId: string;

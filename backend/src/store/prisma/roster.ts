@@ -3,6 +3,27 @@ import type { RosterRepository } from '../repositories/roster.js';
 import type { StoreContext } from './context.js';
 import { rawBool, rawUser, toUser, USER_SELECT, type RawUserRow } from './rows.js';
 
+/**
+ * Whether the buddy's own row (of the relation `b`, whose buddy is `u`) says "accepted" too, as an
+ * SQL expression: the `mutual` of a roster row.
+ */
+export const ACCEPTED_BACK =
+  `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
+  `AND r."state" = 'accepted')`;
+
+/** A roster row as a raw query gives it: the relation's state and group, the buddy, and `back`. */
+export type RawRosterRow = RawUserRow & { state: unknown; groupName: unknown; back: unknown };
+
+export function toRosterRow(row: RawRosterRow): RosterRow {
+  const state = String(row.state) as BuddyState;
+  return {
+    buddy: rawUser(row),
+    state,
+    group: (row.groupName as string | null) ?? null,
+    mutual: state === 'accepted' && rawBool(row.back),
+  };
+}
+
 /** Buddy relations on Prisma. */
 export class PrismaRoster implements RosterRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -14,27 +35,15 @@ export class PrismaRoster implements RosterRepository {
     ]);
   }
 
-  /**
-   * One statement (every connect asks for it): the user's relations with the other user's record,
-   * and whether the other side accepted too. Through the query builder it took three.
-   */
+  /** One statement: the user's relations with the other user's record, and whether the other side accepted too. */
   async roster(userId: string): Promise<RosterRow[]> {
     const q = this.ctx.sql();
-    const rows = await this.ctx.db.$queryRawUnsafe<
-      (RawUserRow & { state: string; groupName: string | null; back: unknown })[]
-    >(
-      `SELECT b."state", b."groupName", ${USER_SELECT}, ` +
-        `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
-        `AND r."state" = 'accepted') AS "back" ` +
+    const rows = await this.ctx.db.$queryRawUnsafe<RawRosterRow[]>(
+      `SELECT b."state", b."groupName", ${USER_SELECT}, ${ACCEPTED_BACK} AS "back" ` +
         `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${q.p(userId)}`,
       ...q.params,
     );
-    return rows.map((row) => ({
-      buddy: rawUser(row),
-      state: row.state as BuddyState,
-      group: row.groupName,
-      mutual: row.state === 'accepted' && rawBool(row.back),
-    }));
+    return rows.map(toRosterRow);
   }
 
   async relation(a: string, b: string): Promise<{ ab: RosterRow | null; ba: RosterRow | null }> {
