@@ -15,12 +15,42 @@ export class Relations {
   /** Roster loads in flight, shared by the callers that ask meanwhile (a connect asks twice). */
   private readonly loading = new Map<string, Promise<RosterRow[]>>();
   private listener: ((userIds: string[]) => void) | undefined;
+  /**
+   * Counts every `forget`, so that rows read before one are not cached after it (see `prime`):
+   * `forgotten` holds the count at the last forget of recently forgotten users, and `floor` the
+   * count below which nothing is known any more (older entries were dropped to bound the map).
+   */
+  private forgets = 0;
+  private floor = 0;
+  private readonly forgotten = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     /** Users cached at most; the oldest entries go first (they are cheap to load again). */
     private readonly maxCached = 50_000,
   ) {}
+
+  /** Where the cache stands now: pass it to `prime` with rows read after this call. */
+  mark(): number {
+    return this.forgets;
+  }
+
+  /**
+   * Caches what a connect read in its one statement (the user's roster rows and room peers), so
+   * the presence fan-out of that connect and the user's first messages need no query. `since` is
+   * `mark()` taken before the rows were read: if the user's relations were forgotten since (a
+   * roster or room change, on this node or another), the rows may predate it and are not kept.
+   */
+  prime(userId: string, rows: readonly RosterRow[], roomPeers: readonly string[], since: number): void {
+    if (since < this.floor || (this.forgotten.get(userId) ?? -1) > since) return;
+    if (this.mutual.has(userId) && this.audience.has(userId)) return;
+    const buddies = new Set<string>();
+    for (const row of rows) if (row.mutual) buddies.add(row.buddy.id);
+    // Most users are in no room with anyone: their audience is their buddies, one Set for both.
+    const audience = roomPeers.length === 0 ? buddies : new Set([...buddies, ...roomPeers]);
+    this.cache(this.mutual, userId, Promise.resolve(buddies));
+    this.cache(this.audience, userId, Promise.resolve(audience));
+  }
 
   /** Who sees the user's presence: mutual buddies and fellow members of the user's rooms. */
   presenceAudience(userId: string): Promise<Set<string>> {
@@ -30,10 +60,14 @@ export class Relations {
         ([buddies, peers]) => new Set([...buddies, ...peers]),
       );
       found.catch(() => this.audience.delete(userId));
-      this.audience.set(userId, found);
-      if (this.audience.size > this.maxCached) this.audience.delete(this.audience.keys().next().value!);
+      this.cache(this.audience, userId, found);
     }
     return found;
+  }
+
+  private cache(map: Map<string, Promise<Set<string>>>, userId: string, value: Promise<Set<string>>): void {
+    map.set(userId, value);
+    if (map.size > this.maxCached) map.delete(map.keys().next().value!);
   }
 
   mutualBuddies(userId: string): Promise<Set<string>> {
@@ -67,8 +101,7 @@ export class Relations {
     found.catch(() => {
       if (this.mutual.get(userId) === found) this.mutual.delete(userId);
     });
-    this.mutual.set(userId, found);
-    if (this.mutual.size > this.maxCached) this.mutual.delete(this.mutual.keys().next().value!);
+    this.cache(this.mutual, userId, found);
   }
 
   /**
@@ -102,18 +135,32 @@ export class Relations {
 
   /** Drops cached entries on this node only (a user went offline, another node said so…). */
   forget(...userIds: string[]): void {
+    this.forgets++;
     for (const id of userIds) {
       this.mutual.delete(id);
       this.audience.delete(id);
       this.loading.delete(id); // a load started before the change may miss it
+      this.forgotten.delete(id); // re-inserted last: the map stays in order of forgetting
+      this.forgotten.set(id, this.forgets);
+    }
+    while (this.forgotten.size > Relations.FORGOTTEN_KEPT) {
+      const [id, at] = this.forgotten.entries().next().value!;
+      this.floor = at;
+      this.forgotten.delete(id);
     }
   }
 
   forgetAll(): void {
+    this.forgets++;
+    this.floor = this.forgets;
+    this.forgotten.clear();
     this.mutual.clear();
     this.audience.clear();
     this.loading.clear();
   }
+
+  /** Recent forgets remembered for `prime` (older ones count as "maybe": nothing is primed). */
+  private static readonly FORGOTTEN_KEPT = 10_000;
 
   /** Called with the users of every `changed` on this node (cluster mode passes them on). */
   onChanged(listener: (userIds: string[]) => void): void {
