@@ -11,6 +11,7 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { SqliteReader } from './prisma/sqlite-reader.js';
 
 /**
  * The Store on Prisma, for SQLite and PostgreSQL alike: one repository per aggregate (prisma/*.ts)
@@ -29,11 +30,14 @@ export class PrismaStore implements Store {
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
 
-  private constructor(private readonly ctx: StoreContext) {
+  private constructor(
+    private readonly ctx: StoreContext,
+    private readonly reader: SqliteReader | null = null,
+  ) {
     this.kind = ctx.kind;
     this.sites = new PrismaSites(ctx);
     this.users = new PrismaUsers(ctx);
-    this.sessions = new PrismaSessions(ctx, this.sites.memo);
+    this.sessions = new PrismaSessions(ctx, this.sites.memo, reader);
     this.buddies = new PrismaRoster(ctx);
     this.inbox = new PrismaInbox(ctx);
     this.messages = new PrismaMessages(ctx);
@@ -51,6 +55,8 @@ export class PrismaStore implements Store {
       await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
       await db.$executeRawUnsafe('PRAGMA synchronous = FULL');
       await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+      // After Prisma's connection has opened the file (and made it WAL).
+      return new PrismaStore(new StoreContext(db, target.kind), SqliteReader.open(target.url));
     }
     return new PrismaStore(new StoreContext(db, target.kind));
   }
@@ -87,6 +93,7 @@ export class PrismaStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.reader?.close();
     await this.ctx.db.$disconnect();
   }
 

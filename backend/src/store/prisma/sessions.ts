@@ -5,6 +5,7 @@ import { roomPeersSql } from './rooms.js';
 import { ACCEPTED_BACK, toRosterRow, type RawRosterRow } from './roster.js';
 import { rawBool, rawDate, rawUser, USER_COLUMNS, USER_SELECT, type RawUserRow } from './rows.js';
 import type { SiteMemo } from './sites.js';
+import type { SqliteReader } from './sqlite-reader.js';
 
 /** The columns of the connect statement's rows, whatever their kind (see `connection`). */
 type ConnectionRow = RawUserRow & {
@@ -32,6 +33,8 @@ export class PrismaSessions implements SessionsRepository {
   constructor(
     private readonly ctx: StoreContext,
     private readonly sites: SiteMemo,
+    /** SQLite on a file: the connect statement runs there, prepared once (see SqliteReader). */
+    private readonly reader: SqliteReader | null = null,
   ) {}
 
   /**
@@ -49,21 +52,22 @@ export class PrismaSessions implements SessionsRepository {
       `WHERE s."id" = ${q.p(sessionId)} AND s."revokedAt" IS NULL AND s."expiresAt" > ${q.time(at)} ` +
       `AND me."siteId" = ${q.p(siteId)}`;
     const user = () => '(SELECT "id" FROM live)';
-    const rows = await this.ctx.db.$queryRawUnsafe<ConnectionRow[]>(
+    const sql =
       `WITH live AS (${liveSession}) ` +
-        `SELECT ${SESSION} AS "k", s."id" AS "x1", CAST(NULL AS TEXT) AS "x2", CAST(NULL AS TEXT) AS "x3", ` +
-        `CAST(NULL AS TEXT) AS "x4", s."expiresAt" AS "t1", s."revokedAt" AS "t2", EXISTS (SELECT 1 FROM live) AS "f", ` +
-        `u."inboxSeq" AS "n", ${USER_SELECT} ` +
-        `FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${q.p(sessionId)} ` +
-        `UNION ALL SELECT ${SITE}, st."name", st."secret", st."origins", st."settings", NULL, NULL, NULL, NULL, ${NO_USER} ` +
-        `FROM "Site" st WHERE st."id" = ${q.p(siteId)} ` +
-        `UNION ALL SELECT ${BUDDY}, b."state", b."groupName", NULL, NULL, NULL, NULL, ${ACCEPTED_BACK}, NULL, ${USER_SELECT} ` +
-        `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${user()} ` +
-        // The NULLs stay outside the DISTINCT, where PostgreSQL would make them text.
-        `UNION ALL SELECT ${PEER}, p."userId", NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${NO_USER} ` +
-        `FROM (${roomPeersSql('o."userId"', user)}) p`,
-      ...q.params,
-    );
+      `SELECT ${SESSION} AS "k", s."id" AS "x1", CAST(NULL AS TEXT) AS "x2", CAST(NULL AS TEXT) AS "x3", ` +
+      `CAST(NULL AS TEXT) AS "x4", s."expiresAt" AS "t1", s."revokedAt" AS "t2", EXISTS (SELECT 1 FROM live) AS "f", ` +
+      `u."inboxSeq" AS "n", ${USER_SELECT} ` +
+      `FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${q.p(sessionId)} ` +
+      `UNION ALL SELECT ${SITE}, st."name", st."secret", st."origins", st."settings", NULL, NULL, NULL, NULL, ${NO_USER} ` +
+      `FROM "Site" st WHERE st."id" = ${q.p(siteId)} ` +
+      `UNION ALL SELECT ${BUDDY}, b."state", b."groupName", NULL, NULL, NULL, NULL, ${ACCEPTED_BACK}, NULL, ${USER_SELECT} ` +
+      `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${user()} ` +
+      // The NULLs stay outside the DISTINCT, where PostgreSQL would make them text.
+      `UNION ALL SELECT ${PEER}, p."userId", NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${NO_USER} ` +
+      `FROM (${roomPeersSql('o."userId"', user)}) p`;
+    const rows = this.reader
+      ? this.reader.all<ConnectionRow>(sql, q.params)
+      : await this.ctx.db.$queryRawUnsafe<ConnectionRow[]>(sql, ...q.params);
     const found: StoredConnection = {
       site: null,
       session: null,
