@@ -78,8 +78,11 @@ export interface SessionRecord {
 
 export type BuddyState = 'accepted' | 'requested' | 'pending' | 'blocked';
 
+/** What a roster needs of a buddy: who they are, and when they were last seen. */
+export type RosterBuddy = Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+
 export interface RosterRow {
-  buddy: UserRecord;
+  buddy: RosterBuddy;
   state: BuddyState;
   group: string | null;
   /** Whether the buddy's own row says "accepted" too. */

@@ -2,31 +2,36 @@ import type { RosterRow, SessionRecord, StoredConnection, UserRecord } from '../
 import type { SessionsRepository } from '../repositories/sessions.js';
 import type { StoreContext } from './context.js';
 import { roomPeersSql } from './rooms.js';
-import { ACCEPTED_BACK, toRosterRow, type RawRosterRow } from './roster.js';
+import { ACCEPTED_BACK, BUDDY_COLUMNS, toRosterRow } from './roster.js';
 import { rawBool, rawDate, rawUser, USER_COLUMNS, USER_SELECT, type RawUserRow } from './rows.js';
 import type { SiteMemo } from './sites.js';
 import type { SqliteReader } from './sqlite-reader.js';
 
-/** The columns of the connect statement's rows, whatever their kind (see `connection`). */
-type ConnectionRow = RawUserRow & {
-  k: unknown;
-  x1: unknown;
-  x2: unknown;
-  x3: unknown;
-  x4: unknown;
-  t1: unknown;
-  t2: unknown;
-  f: unknown;
-  n: unknown;
-};
-
-/** Row kinds of the connect statement. */
+/**
+ * Row kinds of the connect statement, and its columns (the same for every kind): k, x1…x4 (text),
+ * t1, t2 (times), f (boolean), n (integer), then the user columns (USER_COLUMNS).
+ */
 const SESSION = 1;
 const SITE = 0;
 const BUDDY = 2;
 const PEER = 3;
+const K = 0;
+const X1 = 1;
+const X2 = 2;
+const X3 = 3;
+const X4 = 4;
+const T1 = 5;
+const T2 = 6;
+const F = 7;
+const N = 8;
+const USER = 9;
 
 const NO_USER = USER_COLUMNS.map(() => 'NULL').join(', ');
+/** A buddy's columns where the user columns go, the others NULL (a roster shows only BUDDY_COLUMNS). */
+const BUDDY_AS_USER = USER_COLUMNS.map((c) =>
+  (BUDDY_COLUMNS as readonly string[]).includes(c) ? `u."${c}"` : 'NULL',
+).join(', ');
+const BUDDY_AT = BUDDY_COLUMNS.map((c) => USER + USER_COLUMNS.indexOf(c));
 
 /** Sessions on Prisma. */
 export class PrismaSessions implements SessionsRepository {
@@ -66,8 +71,8 @@ export class PrismaSessions implements SessionsRepository {
       `UNION ALL SELECT ${PEER}, p."userId", NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${NO_USER} ` +
       `FROM (${roomPeersSql('o."userId"', user)}) p`;
     const rows = this.reader
-      ? this.reader.all<ConnectionRow>(sql, q.params)
-      : await this.ctx.db.$queryRawUnsafe<ConnectionRow[]>(sql, ...q.params);
+      ? this.reader.rows(sql, q.params)
+      : (await this.ctx.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...q.params)).map((r) => Object.values(r));
     const found: StoredConnection = {
       site: null,
       session: null,
@@ -80,32 +85,42 @@ export class PrismaSessions implements SessionsRepository {
     let roster: RosterRow[] | null = null;
     let peers: string[] | null = null;
     for (const row of rows) {
-      switch (Number(row.k)) {
-        case SESSION:
-          found.user = rawUser(row);
+      switch (Number(row[K])) {
+        case SESSION: {
+          const user = rawUser(Object.fromEntries(USER_COLUMNS.map((c, i) => [c, row[USER + i]])) as RawUserRow);
+          found.user = user;
           found.session = {
-            id: String(row.x1),
-            userId: found.user.id,
-            expiresAt: rawDate(row.t1)!,
-            revokedAt: rawDate(row.t2),
+            id: String(row[X1]),
+            userId: user.id,
+            expiresAt: rawDate(row[T1])!,
+            revokedAt: rawDate(row[T2]),
           };
-          found.inboxHead = Number(row.n ?? 0);
-          isLive = rawBool(row.f);
+          found.inboxHead = Number(row[N] ?? 0);
+          isLive = rawBool(row[F]);
           break;
+        }
         case SITE:
           found.site = this.sites.record({
             id: siteId,
-            name: String(row.x1),
-            secret: String(row.x2),
-            origins: String(row.x3),
-            settings: String(row.x4),
+            name: String(row[X1]),
+            secret: String(row[X2]),
+            origins: String(row[X3]),
+            settings: String(row[X4]),
           });
           break;
         case BUDDY:
-          (roster ??= []).push(toRosterRow({ ...row, state: row.x1, groupName: row.x2, back: row.f } as RawRosterRow));
+          (roster ??= []).push(
+            toRosterRow(row[X1], row[X2], row[F], [
+              row[BUDDY_AT[0]!],
+              row[BUDDY_AT[1]!],
+              row[BUDDY_AT[2]!],
+              row[BUDDY_AT[3]!],
+              row[BUDDY_AT[4]!],
+            ]),
+          );
           break;
         case PEER:
-          (peers ??= []).push(String(row.x1));
+          (peers ??= []).push(String(row[X1]));
           break;
       }
     }
