@@ -9,9 +9,18 @@ import { siteSettings } from './site-settings.js';
  * calls `changed` for both users, every room membership change for the members. In cluster mode `changed` also reaches the other nodes (see
  * cluster/relations-sync.ts), whose caches would otherwise go stale.
  */
+type Cached = Set<string> | Promise<Set<string>>;
+
 export class Relations {
-  private readonly mutual = new Map<string, Promise<Set<string>>>();
-  private readonly audience = new Map<string, Promise<Set<string>>>();
+  /** A Set once known, the Promise of one while it loads. */
+  private readonly mutual = new Map<string, Cached>();
+  private readonly audience = new Map<string, Cached>();
+  /**
+   * One string per user id across the cached sets. Ids come from database rows, a new string each
+   * time: without this every user's buddies were their own copies (20 buddies × 56 bytes per
+   * connected user). Bounded; an id dropped from it is only shared less.
+   */
+  private readonly ids = new Map<string, string>();
   /** Roster loads in flight, shared by the callers that ask meanwhile (a connect asks twice). */
   private readonly loading = new Map<string, Promise<RosterRow[]>>();
   private listener: ((userIds: string[]) => void) | undefined;
@@ -44,43 +53,32 @@ export class Relations {
   prime(userId: string, rows: readonly RosterRow[], roomPeers: readonly string[], since: number): void {
     if (since < this.floor || (this.forgotten.get(userId) ?? -1) > since) return;
     if (this.mutual.has(userId) && this.audience.has(userId)) return;
-    const buddies = new Set<string>();
-    for (const row of rows) if (row.mutual) buddies.add(row.buddy.id);
-    // Most users are in no room with anyone: their audience is their buddies, one Set for both.
-    const audience = roomPeers.length === 0 ? buddies : new Set([...buddies, ...roomPeers]);
-    this.cache(this.mutual, userId, Promise.resolve(buddies));
-    this.cache(this.audience, userId, Promise.resolve(audience));
+    const buddies = this.buddiesOf(rows);
+    this.cache(this.mutual, userId, buddies);
+    this.cache(this.audience, userId, this.audienceOf(buddies, roomPeers));
   }
 
   /** Who sees the user's presence: mutual buddies and fellow members of the user's rooms. */
   presenceAudience(userId: string): Promise<Set<string>> {
-    let found = this.audience.get(userId);
-    if (!found) {
-      found = Promise.all([this.mutualBuddies(userId), this.store.roomPeers(userId)]).then(
-        ([buddies, peers]) => new Set([...buddies, ...peers]),
-      );
-      found.catch(() => this.audience.delete(userId));
-      this.cache(this.audience, userId, found);
-    }
-    return found;
-  }
-
-  private cache(map: Map<string, Promise<Set<string>>>, userId: string, value: Promise<Set<string>>): void {
-    map.set(userId, value);
-    if (map.size > this.maxCached) map.delete(map.keys().next().value!);
+    const found = this.audience.get(userId);
+    if (found) return found instanceof Set ? Promise.resolve(found) : found;
+    const loading = Promise.all([this.mutualBuddies(userId), this.store.roomPeers(userId)]).then(([buddies, peers]) =>
+      this.audienceOf(buddies, peers),
+    );
+    this.cache(this.audience, userId, loading);
+    return loading;
   }
 
   mutualBuddies(userId: string): Promise<Set<string>> {
     const cached = this.mutual.get(userId);
-    if (cached) return cached;
+    if (cached) return cached instanceof Set ? Promise.resolve(cached) : cached;
     void this.roster(userId); // caches the mutual buddies from the rows it loads
-    return this.mutual.get(userId)!;
+    return this.mutual.get(userId) as Promise<Set<string>>;
   }
 
   /**
    * The user's roster rows, fresh from the store (a load already in flight is shared), and the
-   * mutual buddies cached from them on the way: the roster a connecting client is sent and the
-   * presence fan-out of its connect cost one query, not two.
+   * mutual buddies cached from them on the way.
    */
   roster(userId: string): Promise<RosterRow[]> {
     let rows = this.loading.get(userId);
@@ -92,16 +90,53 @@ export class Relations {
       };
       rows.then(done, done);
     }
-    if (!this.mutual.has(userId)) this.cacheMutual(userId, rows);
+    if (!this.mutual.has(userId))
+      this.cache(
+        this.mutual,
+        userId,
+        rows.then((all) => this.buddiesOf(all)),
+      );
     return rows;
   }
 
-  private cacheMutual(userId: string, rows: Promise<RosterRow[]>): void {
-    const found = rows.then((all) => new Set(all.filter((r) => r.mutual).map((r) => r.buddy.id)));
-    found.catch(() => {
-      if (this.mutual.get(userId) === found) this.mutual.delete(userId);
-    });
-    this.cache(this.mutual, userId, found);
+  private buddiesOf(rows: readonly RosterRow[]): Set<string> {
+    const buddies = new Set<string>();
+    for (const row of rows) if (row.mutual) buddies.add(this.intern(row.buddy.id));
+    return buddies;
+  }
+
+  /** Most users share no room with anyone: their audience is their buddies, one Set for both. */
+  private audienceOf(buddies: Set<string>, roomPeers: readonly string[]): Set<string> {
+    if (roomPeers.length === 0) return buddies;
+    const audience = new Set(buddies);
+    for (const id of roomPeers) audience.add(this.intern(id));
+    return audience;
+  }
+
+  private intern(id: string): string {
+    const known = this.ids.get(id);
+    if (known !== undefined) return known;
+    this.ids.set(id, id);
+    if (this.ids.size > this.maxCached * 4) this.ids.delete(this.ids.keys().next().value!);
+    return id;
+  }
+
+  /**
+   * Caches a set, or a load of one: once the load is done the set replaces it, and a failed load
+   * is dropped (the next caller tries again). A forget meanwhile wins: the load is not put back.
+   */
+  private cache(map: Map<string, Cached>, userId: string, value: Cached): void {
+    map.set(userId, value);
+    if (map.size > this.maxCached) map.delete(map.keys().next().value!);
+    if (value instanceof Set) return;
+    value.then(
+      (set) => {
+        if (map.get(userId) === value) map.set(userId, set);
+      },
+      () => {
+        if (map.get(userId) === value) map.delete(userId);
+      },
+    );
   }
 
   /**
