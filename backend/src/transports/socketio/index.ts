@@ -21,6 +21,7 @@ import { profileRoutes } from './profile.handlers.js';
 import { roomRoutes } from './room.handlers.js';
 import { rosterRoutes } from './roster.handlers.js';
 import { userRoom, type Lifecycle, type ParleyServer, type ParleySocket } from './types.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -62,6 +63,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
       refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );
+  coalesceWrites(io.engine);
   const onEvent = createEventListener(
     { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps) },
     { logger, lifecycle, metrics },
