@@ -65,7 +65,7 @@ export class PrismaSessions implements SessionsRepository {
       `FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."id" = ${q.p(sessionId)} ` +
       `UNION ALL SELECT ${SITE}, st."name", st."secret", st."origins", st."settings", NULL, NULL, NULL, NULL, ${NO_USER} ` +
       `FROM "Site" st WHERE st."id" = ${q.p(siteId)} ` +
-      `UNION ALL SELECT ${BUDDY}, b."state", b."groupName", NULL, NULL, NULL, NULL, ${ACCEPTED_BACK}, NULL, ${USER_SELECT} ` +
+      `UNION ALL SELECT ${BUDDY}, b."state", b."groupName", NULL, NULL, NULL, NULL, ${ACCEPTED_BACK}, NULL, ${BUDDY_AS_USER} ` +
       `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${user()} ` +
       // The NULLs stay outside the DISTINCT, where PostgreSQL would make them text.
       `UNION ALL SELECT ${PEER}, p."userId", NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${NO_USER} ` +
