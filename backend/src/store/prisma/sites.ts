@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { SiteRecord } from '../records.js';
 import type { SitesRepository } from '../repositories/sites.js';
 import type { StoreContext } from './context.js';
@@ -17,6 +18,13 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Secrets are compared in constant time, even these two server-side copies (test/abuse.test.ts). */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /**
  * The sites this process has read, each as one frozen record reused for as long as its row is
  * unchanged. Every read still goes to the database (a site CLI edit is another process writing it,
@@ -33,7 +41,7 @@ export class SiteMemo {
     if (
       kept &&
       kept.row.name === row.name &&
-      kept.row.secret === row.secret &&
+      sameText(kept.row.secret, row.secret) &&
       kept.row.origins === row.origins &&
       kept.row.settings === row.settings
     ) {
