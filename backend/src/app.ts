@@ -276,7 +276,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     limits,
     logger,
     lifecycle,
-    admission: new ConnectionAuth(store, accounts, {
+    admission: new ConnectionAuth(store, accounts, relations, {
       // Identity sign-ins take from the same bucket per address as the HTTP sign-in routes.
       signInAllowed: async (address) => loginPerAddress.take(address),
       // Counted by the presence registry: on every node in cluster mode. Two handshakes at the

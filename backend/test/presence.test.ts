@@ -90,6 +90,37 @@ describe('presence states, idle and last seen', () => {
   });
 });
 
+describe('presence fan-out, batched per tick', () => {
+  it('many logins at once: each buddy online shows once, on every tab; one who removed the hub tells it nothing more', async () => {
+    const hub = await user('hub');
+    const names = Array.from({ length: 12 }, (_, i) => `spoke${i}`);
+    const spokes: Awaited<ReturnType<typeof user>>[] = [];
+    for (const name of names) spokes.push(await user(name, ['hub']));
+    const hubTabs = [await hub.connect(), await hub.connect()];
+    // All at once: their online changes fall into the same few ticks.
+    const tabs = await Promise.all(spokes.map((s) => s.connect()));
+    for (const tab of hubTabs) {
+      await waitFor(() => spokes.every((s) => tab.presence.some((p) => p.userId === s.id)));
+      await sleep(100);
+      const online = tab.presence.filter((p) => p.presence.state === 'online').map((p) => p.userId);
+      expect(online.sort()).toEqual(spokes.map((s) => s.id).sort());
+    }
+    // Each spoke's session:ready already showed the hub online.
+    for (const tab of tabs) expect(tab.ready.roster.find((e) => e.user.id === hub.id)?.presence.state).toBe('online');
+
+    // Audiences are read when the tick's changes go out: a relation ended before that is respected.
+    const seen = hubTabs[0]!.presence.length;
+    await tabs[0]!.ok('roster:remove', { userId: hub.id });
+    await tabs[0]!.ok('presence:set', { state: 'busy' });
+    await tabs[1]!.ok('presence:set', { state: 'busy' });
+    await waitFor(() => hubTabs[0]!.presence.slice(seen).some((p) => p.userId === spokes[1]!.id));
+    await sleep(100);
+    expect(
+      hubTabs[0]!.presence.slice(seen).filter((p) => p.userId === spokes[0]!.id && p.presence.state === 'busy'),
+    ).toEqual([]);
+  });
+});
+
 describe('presence grace: a reconnect within the grace period', () => {
   // Its own server, with a grace period long enough to reconnect within on a loaded machine.
   const server = useServer({ config: { presenceGraceMs: 800 } });

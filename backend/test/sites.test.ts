@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { repoRoot } from '../src/paths.js';
 import { sweepRetention } from '../src/services/retention.js';
-import { addUser, startServer, type TestServer } from './support.js';
+import { addUser, login, startServer, TestClient, type TestServer } from './support.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -94,6 +94,28 @@ describe('npm run site', () => {
     }
     // The bad theme changed nothing.
     expect((await server.app.store.getSite('cafe'))!.settings.theme).toEqual({ primaryColor: '#0a7', mode: 'dark' });
+  });
+});
+
+describe('a site CLI edit and the server that caches sites', () => {
+  it('takes effect on the next connect: a removed origin is refused, an added one admitted', async () => {
+    expect((await site('create', '--name', 'Deli', '--origin', 'https://deli.example', '--id', 'deli')).code).toBe(0);
+    await addUser(server, 'deli-ann', { site: 'deli' });
+    const { token } = await login(server.url, 'deli-ann', 'deli-ann-pass', 'deli');
+    const connectFrom = (origin: string) => TestClient.connect(server.url, token, { site: 'deli', origin });
+    // Connected once from each side, so the server has the site in memory before the edit.
+    (await connectFrom('https://deli.example')).close();
+    await expect(connectFrom('https://new.deli.example')).rejects.toMatchObject({
+      data: { code: 'origin_not_allowed' },
+    });
+
+    const edit = await site('origins', 'deli', '--set', 'https://new.deli.example');
+    expect(edit.code, edit.out).toBe(0);
+    // The very next connect, no waiting: the edit came from another process.
+    await expect(connectFrom('https://deli.example')).rejects.toMatchObject({ data: { code: 'origin_not_allowed' } });
+    const admitted = await connectFrom('https://new.deli.example');
+    expect(admitted.ready.user.username).toBe('deli-ann');
+    admitted.close();
   });
 });
 

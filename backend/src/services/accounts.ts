@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ErrorCode, type UserSummary } from '../protocol/index.js';
 import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
-import type { SessionRecord, SiteRecord, Store, UserPatch, UserRecord } from '../store/store.js';
+import type { SessionRecord, SiteRecord, StoredConnection, Store, UserPatch, UserRecord } from '../store/store.js';
 import type { EmailConfirmation } from './email-confirmation.js';
 import { siteSettings } from './site-settings.js';
 import { toSummary } from '../store/wire.js';
@@ -201,16 +201,36 @@ export class Accounts {
     siteId: string,
     token: string,
   ): Promise<{ user: UserRecord; sessionId: string; session: SessionRecord }> {
-    const found = await this.store.getSession(sessionIdOf(token));
+    const { user, session } = this.live(siteId, await this.store.getSession(sessionIdOf(token)));
+    return { user, sessionId: session.id, session };
+  }
+
+  /**
+   * What a connect with a session token needs, read in one round trip (Store.connection): the site,
+   * the session with its user, and their roster and room peers when the session is live. The
+   * session is not checked here: the caller checks the site first, then calls `live`.
+   */
+  readConnection(siteId: string, token: string): Promise<StoredConnection> {
+    return this.store.connection(siteId, sessionIdOf(token), this.now());
+  }
+
+  /** The session and its user if the session is live and of this site; `unauthorized` otherwise. */
+  live(
+    siteId: string,
+    found: { session: SessionRecord | null; user: UserRecord | null } | null,
+  ): { user: UserRecord; session: SessionRecord } {
+    const session = found?.session;
+    const user = found?.user;
     if (
-      !found ||
-      found.session.revokedAt ||
-      found.session.expiresAt.getTime() <= this.now().getTime() ||
-      found.user.siteId !== siteId
+      !session ||
+      !user ||
+      session.revokedAt ||
+      session.expiresAt.getTime() <= this.now().getTime() ||
+      user.siteId !== siteId
     ) {
       throw new ParleyError(ErrorCode.Unauthorized, 'Your session has ended. Please sign in again.');
     }
-    return { user: found.user, sessionId: found.session.id, session: found.session };
+    return { user, session };
   }
 
   async logout(sessionId: string): Promise<void> {

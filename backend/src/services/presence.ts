@@ -27,6 +27,9 @@ function shown(chosen: Chosen, lastSeen: Date | null): Presence {
 export class PresenceService {
   /** Fan-outs and disconnects under way, so shutdown can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Presence changes of this tick, waiting to be told to their audiences together (see `flush`). */
+  private batch: { userId: string; presence: Presence }[] = [];
+  private flushing: Promise<void> | null = null;
 
   constructor(
     private readonly registry: PresenceRegistry,
@@ -139,8 +142,33 @@ export class PresenceService {
     this.pending.add(tracked);
   }
 
-  private async tell(userId: string, presence: Presence): Promise<void> {
-    const audience = await this.relations.presenceAudience(userId);
-    if (audience.size > 0) this.notify.toUsers(audience, 'presence:changed', { userId, presence });
+  /**
+   * Tells the user's audience (mutual buddies, fellow room members) their new presence, at the end
+   * of this tick together with every other change of the tick; resolves once told. Many logins
+   * in one tick then cost one pass: the audiences are looked up together, and the events go out
+   * in one synchronous run, so Engine.IO queues those for the same connection and sends them in
+   * one write (see transports/socketio/write-coalescing.ts). Each event is still its own
+   * `presence:changed`, in the order the changes happened; audiences are read at the flush, so a
+   * relation that ended meanwhile is respected.
+   */
+  private tell(userId: string, presence: Presence): Promise<void> {
+    this.batch.push({ userId, presence });
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    this.flushing = null;
+    const audiences = await Promise.allSettled(batch.map(({ userId }) => this.relations.presenceAudience(userId)));
+    batch.forEach(({ userId, presence }, i) => {
+      const audience = audiences[i]!;
+      if (audience.status === 'rejected') {
+        this.logger.error({ err: audience.reason, user: userId }, 'presence fan-out failed');
+      } else if (audience.value.size > 0) {
+        this.notify.toUsers(audience.value, 'presence:changed', { userId, presence });
+      }
+    });
   }
 }

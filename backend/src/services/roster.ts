@@ -25,7 +25,12 @@ export class RosterService {
   ) {}
 
   async view(user: UserRecord): Promise<RosterEntry[]> {
-    return (await this.entries(await this.relations.roster(user.id))).filter((e) => e !== null);
+    return this.viewOf(await this.relations.roster(user.id));
+  }
+
+  /** The roster as the client sees it, from rows already read (a connect reads them with the session). */
+  async viewOf(rows: readonly RosterRow[]): Promise<RosterEntry[]> {
+    return (await this.entries(rows)).filter((e) => e !== null);
   }
 
   async search(user: UserRecord, query: string): Promise<UserSummary[]> {

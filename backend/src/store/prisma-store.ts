@@ -14,6 +14,7 @@ import { PrismaUsers } from './prisma/users.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
+import { SqliteReader } from './prisma/sqlite-reader.js';
 
 /**
  * The Store on Prisma, for SQLite and PostgreSQL alike: one repository per aggregate (prisma/*.ts)
@@ -36,11 +37,14 @@ export class PrismaStore implements Store {
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
   private pgWriter: PgWriter | null = null;
 
-  private constructor(private readonly ctx: StoreContext) {
+  private constructor(
+    private readonly ctx: StoreContext,
+    private readonly reader: SqliteReader | null = null,
+  ) {
     this.kind = ctx.kind;
     this.sites = new PrismaSites(ctx);
     this.users = new PrismaUsers(ctx);
-    this.sessions = new PrismaSessions(ctx);
+    this.sessions = new PrismaSessions(ctx, this.sites.memo, reader);
     this.buddies = new PrismaRoster(ctx);
     this.inbox = new PrismaInbox(ctx);
     this.messages = new PrismaMessages(ctx);
@@ -58,6 +62,8 @@ export class PrismaStore implements Store {
       await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
       await db.$executeRawUnsafe('PRAGMA synchronous = FULL');
       await db.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+      // After Prisma's connection has opened the file (and made it WAL).
+      return new PrismaStore(new StoreContext(db, target.kind), SqliteReader.open(target.url));
     }
     return new PrismaStore(new StoreContext(db, target.kind));
   }
@@ -133,6 +139,7 @@ export class PrismaStore implements Store {
     this.writer = null;
     await this.pgWriter?.close();
     this.pgWriter = null;
+    this.reader?.close();
     await this.ctx.db.$disconnect();
   }
 
@@ -156,6 +163,7 @@ export class PrismaStore implements Store {
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);
   getSession: Store['getSession'] = (...a) => this.sessions.getSession(...a);
+  connection: Store['connection'] = (...a) => this.sessions.connection(...a);
   revokeSession: Store['revokeSession'] = (...a) => this.sessions.revokeSession(...a);
   revokeUserSessions: Store['revokeUserSessions'] = (...a) => this.sessions.revokeUserSessions(...a);
   sessionCount: Store['sessionCount'] = (...a) => this.sessions.sessionCount(...a);

@@ -78,12 +78,34 @@ export interface SessionRecord {
 
 export type BuddyState = 'accepted' | 'requested' | 'pending' | 'blocked';
 
+/** What a roster needs of a buddy: who they are, and when they were last seen. */
+export type RosterBuddy = Pick<UserRecord, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+
 export interface RosterRow {
-  buddy: UserRecord;
+  buddy: RosterBuddy;
   state: BuddyState;
   group: string | null;
   /** Whether the buddy's own row says "accepted" too. */
   mutual: boolean;
+}
+
+/**
+ * What a connect with a stored session needs, read in one round trip (SessionsRepository.connection):
+ * the site, the session and its user, and, only when that session is live and of that site, the
+ * user's roster and room peers.
+ */
+export interface StoredConnection {
+  /** Null when there is no such site. */
+  site: SiteRecord | null;
+  /** Null when there is no such session (its user is then null too). */
+  session: SessionRecord | null;
+  user: UserRecord | null;
+  /** The user's inbox position when read (see InboxRepository.inboxHead); 0 without a user. */
+  inboxHead: number;
+  /** The user's roster rows (as RosterRepository.roster); null unless the session is live and of the site. */
+  roster: RosterRow[] | null;
+  /** The user's room peers (as RoomsRepository.roomPeers); null when `roster` is. */
+  roomPeers: string[] | null;
 }
 
 export interface MessageRecord {

@@ -220,13 +220,24 @@ export class PrismaRooms implements RoomsRepository {
   async roomPeers(userId: string): Promise<string[]> {
     const q = this.ctx.sql();
     const rows = await this.ctx.db.$queryRawUnsafe<{ userId: string }[]>(
-      `SELECT DISTINCT o."userId" FROM "RoomMember" me JOIN "RoomMember" o ON o."roomId" = me."roomId" ` +
-        `WHERE me."userId" = ${q.p(userId)} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${q.p(userId)} ` +
-        // A block, either way, hides presence in rooms too.
-        `AND NOT EXISTS (SELECT 1 FROM "Buddy" b WHERE b."state" = 'blocked' AND (` +
-        `(b."ownerId" = ${q.p(userId)} AND b."buddyId" = o."userId") OR (b."ownerId" = o."userId" AND b."buddyId" = ${q.p(userId)})))`,
+      roomPeersSql('o."userId"', () => q.p(userId)),
       ...q.params,
     );
     return rows.map((r) => r.userId);
   }
+}
+
+/**
+ * `SELECT DISTINCT <columns> …` over the room peers of a user (see RoomsRepository.roomPeers): the
+ * peer is `o."userId"`. `user()` gives the user as an SQL expression each time it is needed (four
+ * times), so that positional placeholders line up on SQLite.
+ */
+export function roomPeersSql(columns: string, user: () => string): string {
+  return (
+    `SELECT DISTINCT ${columns} FROM "RoomMember" me JOIN "RoomMember" o ON o."roomId" = me."roomId" ` +
+    `WHERE me."userId" = ${user()} AND me."role" <> 'invited' AND o."role" <> 'invited' AND o."userId" <> ${user()} ` +
+    // A block, either way, hides presence in rooms too.
+    `AND NOT EXISTS (SELECT 1 FROM "Buddy" b WHERE b."state" = 'blocked' AND (` +
+    `(b."ownerId" = ${user()} AND b."buddyId" = o."userId") OR (b."ownerId" = o."userId" AND b."buddyId" = ${user()})))`
+  );
 }

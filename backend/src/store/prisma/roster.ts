@@ -1,7 +1,41 @@
 import type { BuddyState, RelationChange, RosterRow } from '../records.js';
 import type { RosterRepository } from '../repositories/roster.js';
 import type { StoreContext } from './context.js';
-import { rawBool, rawUser, toUser, USER_SELECT, type RawUserRow } from './rows.js';
+import { rawBool, rawDate, toUser } from './rows.js';
+
+/**
+ * Whether the buddy's own row (of the relation `b`, whose buddy is `u`) says "accepted" too, as an
+ * SQL expression: the `mutual` of a roster row.
+ */
+export const ACCEPTED_BACK =
+  `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
+  `AND r."state" = 'accepted')`;
+
+/** The buddy columns of a roster row (from `u`), in the order `toRosterRow` reads them. */
+export const BUDDY_COLUMNS = ['id', 'username', 'displayName', 'avatarUrl', 'lastSeenAt'] as const;
+export const BUDDY_SELECT = BUDDY_COLUMNS.map((c) => `u."${c}"`).join(', ');
+
+/** A roster row from raw values: state, group, `back` (see ACCEPTED_BACK) and the buddy's BUDDY_COLUMNS. */
+export function toRosterRow(
+  state: unknown,
+  group: unknown,
+  back: unknown,
+  buddy: readonly [unknown, unknown, unknown, unknown, unknown],
+): RosterRow {
+  const accepted = state === 'accepted';
+  return {
+    buddy: {
+      id: String(buddy[0]),
+      username: String(buddy[1]),
+      displayName: String(buddy[2]),
+      avatarUrl: (buddy[3] as string | null) ?? null,
+      lastSeenAt: rawDate(buddy[4]),
+    },
+    state: String(state) as BuddyState,
+    group: (group as string | null) ?? null,
+    mutual: accepted && rawBool(back),
+  };
+}
 
 /** Buddy relations on Prisma. */
 export class PrismaRoster implements RosterRepository {
@@ -14,27 +48,23 @@ export class PrismaRoster implements RosterRepository {
     ]);
   }
 
-  /**
-   * One statement (every connect asks for it): the user's relations with the other user's record,
-   * and whether the other side accepted too. Through the query builder it took three.
-   */
+  /** One statement: the user's relations with what the roster shows of each buddy, and whether the other side accepted too. */
   async roster(userId: string): Promise<RosterRow[]> {
     const q = this.ctx.sql();
-    const rows = await this.ctx.db.$queryRawUnsafe<
-      (RawUserRow & { state: string; groupName: string | null; back: unknown })[]
-    >(
-      `SELECT b."state", b."groupName", ${USER_SELECT}, ` +
-        `EXISTS (SELECT 1 FROM "Buddy" r WHERE r."ownerId" = b."buddyId" AND r."buddyId" = b."ownerId" ` +
-        `AND r."state" = 'accepted') AS "back" ` +
+    const rows = await this.ctx.db.$queryRawUnsafe<Record<string, unknown>[]>(
+      `SELECT b."state", b."groupName", ${ACCEPTED_BACK} AS "back", ${BUDDY_SELECT} ` +
         `FROM "Buddy" b JOIN "User" u ON u."id" = b."buddyId" WHERE b."ownerId" = ${q.p(userId)}`,
       ...q.params,
     );
-    return rows.map((row) => ({
-      buddy: rawUser(row),
-      state: row.state as BuddyState,
-      group: row.groupName,
-      mutual: row.state === 'accepted' && rawBool(row.back),
-    }));
+    return rows.map((row) =>
+      toRosterRow(row.state, row.groupName, row.back, [
+        row.id,
+        row.username,
+        row.displayName,
+        row.avatarUrl,
+        row.lastSeenAt,
+      ]),
+    );
   }
 
   async relation(a: string, b: string): Promise<{ ab: RosterRow | null; ba: RosterRow | null }> {

@@ -1,6 +1,6 @@
-import { ErrorCode, PROTOCOL_VERSION, type Result, type SessionEnded } from '../../protocol/index.js';
+import { PROTOCOL_VERSION, type SessionEnded } from '../../protocol/index.js';
 import type { Logger } from '../../logger.js';
-import { Metrics } from '../../metrics.js';
+import type { Metrics } from '../../metrics.js';
 import type { Accounts } from '../../services/accounts.js';
 import { toSettings, toSummary } from '../../store/wire.js';
 import type { Conversations } from '../../services/conversations.js';
@@ -14,13 +14,14 @@ import type { RosterService } from '../../services/roster.js';
 import type { Store } from '../../store/store.js';
 import type { ConnectionAuth } from '../../services/connection-auth.js';
 import { authenticateHandshake } from './handshake.js';
-import { refuseUnknownEvents } from './handler.js';
-import { registerMessageHandlers } from './message.handlers.js';
+import { createEventListener } from './handler.js';
+import { messageRoutes } from './message.handlers.js';
 import type { EmailConfirmation } from '../../services/email-confirmation.js';
-import { registerProfileHandlers } from './profile.handlers.js';
-import { registerRoomHandlers } from './room.handlers.js';
-import { registerRosterHandlers } from './roster.handlers.js';
+import { profileRoutes } from './profile.handlers.js';
+import { roomRoutes } from './room.handlers.js';
+import { rosterRoutes } from './roster.handlers.js';
 import { userRoom, type Lifecycle, type ParleyServer, type ParleySocket } from './types.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 export interface GatewayDeps {
   store: Store;
@@ -48,7 +49,11 @@ export interface GatewayDeps {
   metrics: Metrics;
 }
 
-/** Wires the Socket.IO server: handshake authentication, then one handler module per event group. */
+/**
+ * Wires the Socket.IO server: handshake authentication, then one listener for every event of every
+ * socket, routed to one handler module per event group. Nothing is built per connection but what
+ * the connection is: its data (user, site, session) and its place in the presence registry.
+ */
 export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   const { store, presence, roster, logger, lifecycle, metrics } = deps;
   io.use(
@@ -58,66 +63,37 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
       refused: (code) => metrics.handshakeRefusals.inc({ code }),
     }),
   );
+  coalesceWrites(io.engine);
+  const onEvent = createEventListener(
+    { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps) },
+    { logger, lifecycle, metrics },
+  );
+  // Socket.IO calls a socket's listeners with the socket as `this`: one function serves them all.
+  function onDisconnect(this: ParleySocket, reason: string): void {
+    logger.debug({ user: this.data.user.id, socket: this.id, reason }, 'disconnected');
+    metrics.connections.dec();
+    presence.disconnect(this.data.user.id);
+  }
 
   io.on('connection', (socket: ParleySocket) => {
-    const { user } = socket.data;
-    const log = logger.child({ user: user.id, socket: socket.id });
+    const { user, preloaded } = socket.data;
+    // Read by the handshake for session:ready only; not worth keeping for the connection's life.
+    socket.data.preloaded = null;
     metrics.connections.inc();
-    socket.use((packet, next) => {
-      const [event] = packet;
-      const ack = packet.at(-1);
-      if (typeof ack !== 'function') return next();
-      const label = Metrics.eventLabel(event);
-      if (label === 'unknown') {
-        // Already answered by refuseUnknownEvents (Socket.IO runs onAny listeners before this
-        // middleware), so it must not be counted as in flight: nothing would ever answer it here.
-        metrics.events.observe({ event: label, outcome: ErrorCode.BadRequest }, 0);
-        return next();
-      }
-      if (lifecycle.closing) {
-        // Shutting down: answer at once; the client resends after reconnecting to another node.
-        const refusal: Result<never> = {
-          ok: false,
-          error: { code: ErrorCode.Unavailable, message: 'The server is restarting. Send again after reconnecting.' },
-        };
-        (ack as (r: Result<never>) => void)(refusal);
-        log.debug({ event }, 'event refused: shutting down');
-        return;
-      }
-      // Count the event as in flight until it is answered, so shutdown can wait for its answer,
-      // and time it for /metrics.
-      lifecycle.inFlight++;
-      let answered = false;
-      const timer = metrics.events.startTimer({ event: label });
-      packet[packet.length - 1] = (...reply: unknown[]) => {
-        if (!answered) {
-          lifecycle.inFlight--;
-          const result = reply[0] as Result<unknown> | undefined;
-          timer({ outcome: result?.ok === false ? result.error.code : 'ok' });
-        }
-        answered = true;
-        (ack as (...a: unknown[]) => void)(...reply);
-      };
-      next();
-    });
-    // Handlers first, synchronously, so nothing the client sends right after connecting is missed.
-    refuseUnknownEvents(socket);
-    registerMessageHandlers(socket, { ...deps, logger: log });
-    registerRosterHandlers(socket, { ...deps, logger: log });
-    registerProfileHandlers(socket, { ...deps, logger: log });
-    registerRoomHandlers(socket, { ...deps, logger: log });
-
+    // The listener first, synchronously, so nothing the client sends right after connecting is missed.
+    socket.onAny(onEvent as (...args: unknown[]) => void);
     void socket.join(userRoom(user.id));
     // Counted before anything else can happen to the socket, so the disconnect below always
     // follows its connect (in cluster mode both are Redis scripts on one connection, in order).
     const chosen = presence.connect(user);
-    socket.on('disconnect', (reason) => {
-      log.debug({ reason }, 'disconnected');
-      metrics.connections.dec();
-      presence.disconnect(user.id);
-    });
+    socket.on('disconnect', onDisconnect);
 
-    Promise.all([chosen, roster.view(user), store.inboxHead(user.id)])
+    // A connect with a stored session read roster and inbox head in its one statement.
+    Promise.all([
+      chosen,
+      preloaded ? roster.viewOf(preloaded.roster) : roster.view(user),
+      preloaded ? preloaded.inboxHead : store.inboxHead(user.id),
+    ])
       .then(([chosen, entries, inboxHead]) => {
         socket.emit('session:ready', {
           protocol: PROTOCOL_VERSION,
@@ -131,7 +107,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
         });
       })
       .catch((err: unknown) => {
-        log.error({ err }, 'could not load the session; closing the connection');
+        logger.error({ err, user: user.id, socket: socket.id }, 'could not load the session; closing the connection');
         socket.disconnect(true);
       });
   });

@@ -1,11 +1,8 @@
 import type { SessionEnded } from '../../protocol/index.js';
 import type { Logger } from '../../logger.js';
 import { originAllowed } from '../../services/site-origins.js';
-import type { SiteRecord, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { ParleyServer, ParleySocket } from './types.js';
-
-/** What of a site decides what its open connections may do. */
-const fingerprint = (site: SiteRecord) => JSON.stringify([site.origins, site.settings, site.secret]);
 
 /**
  * Keeps open connections in step with what the handshake checked (issue 12, finding 8). Every
@@ -50,7 +47,8 @@ export function watchSessions(
         end(socket, 'site_changed');
         continue;
       }
-      if (fingerprint(site) === fingerprint(socket.data.site)) continue;
+      // The store hands out one record per site for as long as its row is unchanged.
+      if (site === socket.data.site) continue;
       if (socket.data.origin !== null && !originAllowed(socket.data.origin, site.origins)) {
         end(socket, 'site_changed');
         continue;

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../protocol/index.js';
-import type { SiteRecord, UserRecord } from '../../store/store.js';
+import type { RosterRow, SiteRecord, UserRecord } from '../../store/store.js';
 
 // Lives in ../lifecycle.ts so that http/ can use it without importing the gateway.
 export type { Lifecycle } from '../../lifecycle.js';
@@ -16,6 +16,8 @@ export interface SocketData {
   origin: string | null;
   /** Set when this connection signed in with a host identity token and so created the session. */
   openedSession: { token: string; expiresAt: string } | null;
+  /** What the handshake read for session:ready (see ConnectionAuth); dropped once it is sent. */
+  preloaded: { roster: RosterRow[]; inboxHead: number } | null;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
