@@ -98,8 +98,8 @@ const FULL = {
   loginSample: 100,
   loginRate: 40,
   loginInFlight: 8,
-  connectRate: 500,
-  connectInFlight: 200,
+  connectRate: 1500,
+  connectInFlight: 500,
   /** The connection ramp stops starting new connections after this long. */
   connectBudgetMs: 150_000,
   holdMs: 10_000,
