@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from './ids.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
 import { hashPassword } from './services/accounts.js';
@@ -42,7 +42,7 @@ export async function seedDemo(store: Store, logger: Logger): Promise<void> {
     if (!user) {
       try {
         await store.createUser({
-          id: uuidv7(),
+          id: timeOrderedId(),
           siteId: DEMO_SITE,
           username: demo.username,
           displayName: demo.displayName,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from '../ids.js';
 import { ErrorCode, type UserSummary } from '../protocol/index.js';
 import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
@@ -64,7 +64,7 @@ export class Accounts {
       throw new ParleyError(ErrorCode.RegistrationClosed, 'This site does not allow signing up here.');
     }
     await this.store.createUser({
-      id: uuidv7(),
+      id: timeOrderedId(),
       siteId: site.id,
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
@@ -152,7 +152,7 @@ export class Accounts {
         const username = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
         try {
           await this.store.createUser({
-            id: uuidv7(),
+            id: timeOrderedId(),
             siteId: site.id,
             username,
             displayName: name,

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from '../ids.js';
 import {
   ErrorCode,
   type ConversationKey,
@@ -101,7 +101,7 @@ export class Conversations {
   async send(site: SiteRecord, sender: UserRecord, input: Payload<'message:send'>): Promise<ReplyData['message:send']> {
     const c = await this.resolve(site, sender, input.in, 'send');
     const message: MessageRecord = {
-      id: uuidv7(),
+      id: timeOrderedId(),
       siteId: sender.siteId,
       senderId: sender.id,
       recipientId: c.kind === 'direct' ? c.peerId : '',

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from '../ids.js';
 import {
   ErrorCode,
   Limits,
@@ -95,7 +95,7 @@ export class RoomService {
     invite: string[],
   ): Promise<ReplyData['room:create']> {
     const room: RoomRecord = {
-      id: uuidv7(),
+      id: timeOrderedId(),
       siteId: user.siteId,
       name: input.name.trim(),
       public: input.public ?? false,
