@@ -1,4 +1,4 @@
-import type { InboxRecord, MessageRecord, ReceiptRecord, WriteItem } from './records.js';
+import type { AppendedMessage, InboxRecord, MessageRecord, ReceiptRecord, WriteItem, WriteResult } from './records.js';
 
 /**
  * Who gets which inbox entry for a batch of the hot path, decided without a database: the
@@ -113,5 +113,20 @@ export function placeEntries(plan: readonly PlannedItem[], before: ReadonlyMap<s
         ? { userId, seq, kind: 'message', message: p.message }
         : { userId, seq, kind: 'receipt', receipt: p.receipt };
     }),
+  );
+}
+
+/** What the writer answers for each item of the plan, given the entries placed for it. */
+export function writeResults(plan: readonly PlannedItem[], entriesOf: InboxRecord[][]): WriteResult[] {
+  return plan.map((p, i): WriteResult =>
+    p.type === 'message'
+      ? ({
+          type: 'message',
+          message: p.message,
+          duplicate: p.duplicate,
+          entries: entriesOf[i]!,
+          ...(p.refused ? { refused: true } : {}),
+        } as AppendedMessage)
+      : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
   );
 }

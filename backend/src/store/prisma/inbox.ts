@@ -1,14 +1,15 @@
-import type {
-  AppendedMessage,
-  InboxRecord,
-  MessageRecord,
-  NewMessage,
-  ReceiptRecord,
-  WriteItem,
-  WriteResult,
-} from '../records.js';
+import type { InboxRecord, MessageRecord, NewMessage, ReceiptRecord, WriteItem, WriteResult } from '../records.js';
 import type { InboxRepository } from '../repositories/inbox.js';
-import { inboxNeeds, markerKey, placeEntries, planFanout, resendKey, roomsOf, type Marker } from '../fanout-plan.js';
+import {
+  inboxNeeds,
+  markerKey,
+  placeEntries,
+  planFanout,
+  resendKey,
+  roomsOf,
+  writeResults,
+  type Marker,
+} from '../fanout-plan.js';
 import { chunks, ROWS_PER_STATEMENT, type StoreContext, type TransactionRunner, type Tx } from './context.js';
 import { MESSAGE_COLUMNS, toMessage, toReceipt, type RawMessageRow, type ReceiptData } from './rows.js';
 
@@ -98,17 +99,7 @@ export class PrismaInbox implements InboxRepository {
       );
       await this.insertEntries(tx, entriesOf.flat());
 
-      return plan.map((p, i): WriteResult =>
-        p.type === 'message'
-          ? ({
-              type: 'message',
-              message: p.message,
-              duplicate: p.duplicate,
-              entries: entriesOf[i]!,
-              ...(p.refused ? { refused: true } : {}),
-            } as AppendedMessage)
-          : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
-      );
+      return writeResults(plan, entriesOf);
     });
   }
 

@@ -8,8 +8,17 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { inboxNeeds, markerKey, placeEntries, planFanout, resendKey, roomsOf, type Marker } from '../fanout-plan.js';
-import type { AppendedMessage, InboxRecord, MessageRecord, WriteItem, WriteResult } from '../records.js';
+import {
+  inboxNeeds,
+  markerKey,
+  placeEntries,
+  planFanout,
+  resendKey,
+  roomsOf,
+  writeResults,
+  type Marker,
+} from '../fanout-plan.js';
+import type { InboxRecord, MessageRecord, WriteItem, WriteResult } from '../records.js';
 import { MESSAGE_COLUMNS, toMessage, type RawMessageRow, type ReceiptData } from '../prisma/rows.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
@@ -109,17 +118,7 @@ function append(batch: WriteItem[]): WriteResult[] {
   }
   for (const e of entriesOf.flat()) writeEntry(e);
 
-  return plan.map((p, i): WriteResult =>
-    p.type === 'message'
-      ? ({
-          type: 'message',
-          message: p.message,
-          duplicate: p.duplicate,
-          entries: entriesOf[i]!,
-          ...(p.refused ? { refused: true } : {}),
-        } as AppendedMessage)
-      : { type: 'receipt', advanced: p.advanced, entries: entriesOf[i]! },
-  );
+  return writeResults(plan, entriesOf);
 }
 
 function writeEntry(e: InboxRecord): void {
