@@ -22,6 +22,9 @@ describe('HTTP: health, demo page, widget script, sign-in and its refusals', () 
     const page = await fetch(`${server.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('src="/parley.js"');
+    expect((await fetch(`${server.url}/playground.html`)).status).toBe(200);
+    // The demo folder's other files are not the site's to serve.
+    expect((await fetch(`${server.url}/package.json`)).status).toBe(404);
   });
 
   it('gives the same generic error for a wrong password and an unknown user', async () => {

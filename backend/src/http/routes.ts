@@ -47,6 +47,8 @@ const statusOf: Record<string, number> = {
 };
 
 const demoRoot = join(repoRoot, 'demo-site');
+/** What the demo site may serve: pages, scripts and styles. */
+const DEMO_FILE = /^\/[\w-]+\.(?:html|js|css)$/;
 
 function sendError(reply: FastifyReply, error: ErrorBody) {
   return reply.code(statusOf[error.code] ?? 500).send({ ok: false, error });
@@ -296,5 +298,13 @@ export async function registerRoutes(
 
   await registerEmailLinkPages(app, { store, accounts, confirmations: deps.confirmations, secret: deps.secret });
 
-  await app.register(fastifyStatic, { root: demoRoot, prefix: '/', index: ['index.html'], wildcard: true });
+  // The demo pages and their scripts and styles only: not the folder's package.json or anything else.
+  await app.register(fastifyStatic, {
+    root: demoRoot,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: true,
+    // (The widget's files go through the same plugin with roots of their own: not limited here.)
+    allowedPath: (path, root) => root !== demoRoot || path.endsWith('/') || DEMO_FILE.test(path),
+  });
 }
