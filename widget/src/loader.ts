@@ -17,103 +17,16 @@ import css from './boot/base.css?inline';
 import type { LauncherState, Runtime } from './chunk-api.js';
 import type { ClientOptions, HostEvents } from './core/client.js';
 import { fetchSiteConfig } from './core/site-config.js';
-import { TOKEN_STORAGES, tokenKey, tokenStore, type TokenStorage } from './core/storage.js';
+import { TOKEN_STORAGES, tokenKey, tokenStore } from './core/storage.js';
 import { resolveLocale, translator } from './i18n.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
+import { fromScriptTag, warn, type CommandName, type ParleyApi, type ParleySettings } from './settings.js';
 
 export type { Theme } from './theme.js';
 export type { HostEvents } from './core/client.js';
+export type { ParleyApi, ParleyCommands, ParleySettings } from './settings.js';
 
-/** What `Parley('init', settings)`, `window.ParleySettings` or `data-*` attributes may say. */
-export interface ParleySettings {
-  /** The site id the Parley operator gave you. Required. */
-  site: string;
-  /** Parley server origin; defaults to where parley.js was loaded from. */
-  server?: string;
-  /** Interface language ("en", "zh-CN"); defaults to the browser's. */
-  locale?: string;
-  /** Theme overrides; see {@link Theme}. */
-  theme?: Theme;
-  /** A host identity token: signs the visitor in without a Parley password. */
-  identityToken?: string;
-  /** Hide the default launcher; the page opens Parley from its own button (`Parley('open')`). */
-  hideLauncher?: boolean;
-  /**
-   * Minutes without input in any of the visitor's tabs after which buddies see them as away (when
-   * they chose online). Default 5; 0 never.
-   */
-  awayAfterMinutes?: number;
-  /**
-   * Where the visitor's Parley session token is kept: `local` (default: localStorage, survives the
-   * browser closing), `session` (sessionStorage: until the tab closes) or `memory` (this page only:
-   * no script on the page can read it from storage; a reload needs a new sign-in, which hosts with
-   * identity tokens do silently). See docs/SECURITY.md.
-   */
-  tokenStorage?: TokenStorage;
-}
-
-/**
- * The host API. Every command is `Parley(name, ...args)`:
- *
- * ```js
- * Parley('init', { site: 'shop' });
- * Parley('login', { token: signedTokenFromYourServer });
- * Parley('openChat', 'ann', { draft: 'About my order…' });
- * Parley('on', 'unread', ({ count }) => updateBadge(count));
- * ```
- */
-export interface ParleyCommands {
-  init(settings: ParleySettings): void;
-  open(): void;
-  close(): void;
-  toggle(): void;
-  login(credentials: { username: string; password: string } | { token: string }): void;
-  logout(): void;
-  openChat(username: string, options?: { draft?: string }): void;
-  setTheme(theme: Theme): void;
-  setLocale(locale: string): void;
-  on<E extends keyof HostEvents>(event: E, handler: (data: HostEvents[E]) => void): void;
-  shutdown(): void;
-}
-
-type CommandName = keyof ParleyCommands;
-export type ParleyApi = (<C extends CommandName>(command: C, ...args: Parameters<ParleyCommands[C]>) => void) & {
-  q?: unknown[][];
-  loaded?: boolean;
-};
-
-declare global {
-  interface Window {
-    Parley?: ParleyApi;
-    ParleySettings?: Partial<ParleySettings>;
-  }
-}
-
-const warn = (message: string) => console.warn(`[Parley] ${message}`);
 const hostEvents: (keyof HostEvents)[] = ['ready', 'message', 'mention', 'unread', 'presence', 'open', 'close'];
-
-/** Settings from the script tag: data-site, data-server, data-locale, data-theme (JSON), data-token, data-hide-launcher, data-away-after-minutes, data-token-storage. */
-function fromScriptTag(script: HTMLScriptElement | null): Partial<ParleySettings> {
-  if (!script) return {};
-  const d = script.dataset;
-  const out: Partial<ParleySettings> = {};
-  if (d.site) out.site = d.site;
-  if (d.server) out.server = d.server;
-  if (d.locale) out.locale = d.locale;
-  if (d.token) out.identityToken = d.token;
-  if (d.hideLauncher !== undefined) out.hideLauncher = d.hideLauncher !== 'false';
-  if (d.awayAfterMinutes !== undefined) out.awayAfterMinutes = Number(d.awayAfterMinutes);
-  if (d.tokenStorage !== undefined) out.tokenStorage = d.tokenStorage as TokenStorage;
-  if (d.theme) {
-    try {
-      out.theme = JSON.parse(d.theme) as Theme;
-    } catch {
-      warn('data-theme is not valid JSON; ignored.');
-    }
-  }
-  out.server ??= new URL(script.src, location.href).origin;
-  return out;
-}
 
 /** A mounted widget: its elements, settings, look, and the chunks it has. */
 interface Mounted {
