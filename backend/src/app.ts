@@ -17,6 +17,7 @@ import { EmailConfirmation } from './services/email-confirmation.js';
 import { InboxWriter } from './services/inbox-writer.js';
 import { ConnectionAuth } from './services/connection-auth.js';
 import { Conversations } from './services/conversations.js';
+import { FileUrlSigner } from './services/files/signed-urls.js';
 import { Messaging } from './services/messaging.js';
 import { Fanout } from './services/fanout.js';
 import { PresenceService } from './services/presence.js';
@@ -176,7 +177,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, notify);
   const roster = new RosterService(store, relations, presence, notify);
-  const conversations = new Conversations(store, writer, messaging, relations, notify);
+  const fileUrls = new FileUrlSigner(config.secret, config.files.urlTtlMs);
+  const conversations = new Conversations(store, writer, messaging, relations, notify, fileUrls);
   const rooms = new RoomService(store, relations, presence, notify, logger.child({ part: 'rooms' }), config.roomCaps);
   // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
   const limiter = (name: string, rate: number, burst: number): Limiter =>

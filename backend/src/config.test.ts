@@ -13,8 +13,17 @@ describe('loadConfig', () => {
   });
 
   it('turns on cluster mode with REDIS_URL, WebSocket only unless told otherwise', () => {
-    const env = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgresql://p@h/db' };
+    const env = {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'postgresql://p@h/db',
+      FILE_STORAGE: 's3',
+      S3_BUCKET: 'parley',
+    };
     const config = loadConfig(env);
+    expect(config.files.storage).toBe('s3');
+    // Local disk is one node's only: a cluster without shared file storage does not start.
+    expect(() => loadConfig({ ...env, FILE_STORAGE: 'local' })).toThrow(/FILE_STORAGE=s3/);
+    expect(() => loadConfig({ ...env, S3_BUCKET: '' })).toThrow(/S3_BUCKET/);
     expect(config.database.kind).toBe('postgres');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'parley:' });
     expect(config.transports).toEqual(['websocket']);
@@ -24,7 +33,9 @@ describe('loadConfig', () => {
 
   it('refuses bad values with the variable named', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
-    expect(() => loadConfig({ REDIS_URL: 'redis://x', REDIS_PREFIX: 'a b' })).toThrow(/REDIS_PREFIX/);
+    expect(() =>
+      loadConfig({ REDIS_URL: 'redis://x', REDIS_PREFIX: 'a b', FILE_STORAGE: 's3', S3_BUCKET: 'b' }),
+    ).toThrow(/REDIS_PREFIX/);
     expect(() => loadConfig({ TRANSPORTS: 'carrier-pigeon' })).toThrow(/TRANSPORTS/);
     expect(() => loadConfig({ PRESENCE_EXPIRY_MS: '10' })).toThrow(/PRESENCE_EXPIRY_MS/);
   });
@@ -33,8 +44,8 @@ describe('loadConfig', () => {
     const source = readFileSync(join(repoRoot, 'backend', 'src', 'config.ts'), 'utf8');
     const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');
     const names = new Set([
-      ...[...source.matchAll(/int\(env, '([A-Z_]+)'/g)].map((m) => m[1]!),
-      ...[...source.matchAll(/env\.([A-Z_]+)/g)].map((m) => m[1]!),
+      ...[...source.matchAll(/(?:int|positive)\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!),
+      ...[...source.matchAll(/env\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!),
     ]);
     expect(names.size).toBeGreaterThan(10);
     for (const name of names) expect(doc, name).toContain(`\`${name}\``);

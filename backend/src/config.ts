@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
 import { repoRoot } from './paths.js';
 import type { RoomCaps } from './services/rooms.js';
@@ -85,6 +86,8 @@ export interface Config {
   secret: string | null;
   /** METRICS_TOKEN: bearer token a scraper must send to GET /metrics. Unset: /metrics is off. */
   metricsToken: string | null;
+  /** Pictures, files and voice messages: where they are stored and what each user may upload. */
+  files: FilesConfig;
   /**
    * REDIS_URL (+ REDIS_PREFIX, default "parley:"): cluster mode. Socket.IO fan-out between nodes,
    * presence and rate limits go through this Redis. Unset: one node, all of it in memory.
@@ -185,9 +188,76 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     publicUrl: withoutTrailing(env.PUBLIC_URL || `http://localhost:${port}`, '/'),
     secret: env.PARLEY_SECRET || null,
     metricsToken: env.METRICS_TOKEN || null,
+    files: filesConfig(env, cluster !== null),
     redis: cluster,
     presenceExpiryMs,
     transports: transports(env.TRANSPORTS, cluster !== null),
     ...overrides,
+  };
+}
+
+export interface S3Config {
+  /** S3_ENDPOINT: an S3-compatible server's address; unset for AWS itself. */
+  endpoint: string | null;
+  /** S3_REGION. Default us-east-1. */
+  region: string;
+  /** S3_BUCKET (required with FILE_STORAGE=s3). */
+  bucket: string;
+  /** S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY; unset: the AWS SDK's own credential chain. */
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+  /** S3_FORCE_PATH_STYLE=1: bucket in the path (most self-hosted S3-compatible servers). */
+  forcePathStyle: boolean;
+  /** S3_PREFIX: prefix of every key Parley writes. Default "parley/". */
+  prefix: string;
+}
+
+export interface FilesConfig {
+  /**
+   * FILE_STORAGE: "local" (default: a folder on this machine, FILE_DIR) or "s3" (S3-compatible
+   * object storage, S3_*). Cluster mode refuses "local": another node could not read the files.
+   */
+  storage: 'local' | 's3';
+  /** FILE_DIR: the local storage's folder. Default data/files (beside the SQLite file). */
+  localDir: string;
+  s3: S3Config | null;
+  /** FILE_URL_TTL_MINUTES: how long a signed download URL works. Default 15. */
+  urlTtlMs: number;
+  /** FILE_QUOTA_MB_PER_DAY: bytes one user may upload per 24 hours. Default 100. */
+  dailyQuotaBytes: number;
+  /** FILE_ORPHAN_HOURS: a stored file no message refers to is removed after this long. Default 24. */
+  orphanGraceMs: number;
+  /** FILE_CLEANUP_MINUTES: how often orphans and abandoned uploads are looked for. Default 15. */
+  cleanupEveryMs: number;
+}
+
+function filesConfig(env: NodeJS.ProcessEnv, cluster: boolean): FilesConfig {
+  const storage = env.FILE_STORAGE || 'local';
+  if (storage !== 'local' && storage !== 's3') throw new Error('FILE_STORAGE must be "local" or "s3"');
+  if (storage === 'local' && cluster)
+    throw new Error(
+      "Cluster mode (REDIS_URL) needs shared file storage: set FILE_STORAGE=s3 and S3_BUCKET (local disk is one node's only)",
+    );
+  let s3: S3Config | null = null;
+  if (storage === 's3') {
+    if (!env.S3_BUCKET) throw new Error('FILE_STORAGE=s3 needs S3_BUCKET');
+    s3 = {
+      endpoint: env.S3_ENDPOINT || null,
+      region: env.S3_REGION || 'us-east-1',
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID || null,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY || null,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE === '1',
+      prefix: env.S3_PREFIX ?? 'parley/',
+    };
+  }
+  return {
+    storage,
+    localDir: resolve(repoRoot, env.FILE_DIR || 'data/files'),
+    s3,
+    urlTtlMs: positive(env, 'FILE_URL_TTL_MINUTES', 15) * 60_000,
+    dailyQuotaBytes: positive(env, 'FILE_QUOTA_MB_PER_DAY', 100) * 1024 * 1024,
+    orphanGraceMs: positive(env, 'FILE_ORPHAN_HOURS', 24) * 3_600_000,
+    cleanupEveryMs: positive(env, 'FILE_CLEANUP_MINUTES', 15) * 60_000,
   };
 }

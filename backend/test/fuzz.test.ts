@@ -132,8 +132,12 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
   'message:send': fc.record({
     in: key(),
     clientId: text(1, 64),
-    content: fc.record({ kind: fc.constant('text'), text: text(1, 300) }),
+    content: fc.oneof(
+      fc.record({ kind: fc.constant('text'), text: text(1, 300) }),
+      fc.record({ kind: fc.constant('file'), fileId: text(1, 64), text: optional(text(1, 300)) }),
+    ),
   }),
+  'file:urls': fc.record({ in: key(), fileId: text(1, 64) }),
   'inbox:sync': fc.record({ after: fc.nat(), limit: optional(fc.integer({ min: 1, max: 500 })) }),
   'message:history': fc.record({
     in: key(),

@@ -26,6 +26,7 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
   'inbox:sync': { after: 0, limit: 10 },
   'message:history': { in: { kind: 'direct', id: bobId }, limit: 10 },
   'conversation:list': {},
+  'file:urls': { in: { kind: 'direct', id: bobId }, fileId: 'some-file-id' },
   'conversation:read': { in: { kind: 'direct', id: bobId }, kind: 'read', upTo: 'some-message-id' },
   'typing:set': { in: { kind: 'direct', id: bobId }, typing: true },
   'presence:set': { state: 'away', status: 'out' },

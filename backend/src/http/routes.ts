@@ -42,6 +42,8 @@ const statusOf: Record<string, number> = {
   [ErrorCode.OriginNotAllowed]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.TooLarge]: 413,
+  [ErrorCode.UnsupportedFile]: 422,
+  [ErrorCode.QuotaExceeded]: 429,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Unavailable]: 503,
 };

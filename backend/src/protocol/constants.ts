@@ -31,6 +31,10 @@ export const ErrorCode = {
   Blocked: 'blocked',
   RoomFull: 'room_full',
   LimitReached: 'limit_reached',
+  /** A file whose contents cannot be accepted: an image too large in pixels, or one that does not decode. */
+  UnsupportedFile: 'unsupported_file',
+  /** The user's upload allowance for the day is used up. */
+  QuotaExceeded: 'quota_exceeded',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -66,4 +70,12 @@ export const Limits = {
   roomListPage: 20,
   roomListPageMax: 50,
   email: 254,
+  /** Characters of a file name as stored and shown. */
+  fileName: 200,
+  /** Bytes of one file, unless the site sets its own limit (`maxFileBytes`). */
+  fileBytesDefault: 10 * 1024 * 1024,
+  /** Pixels of an image (width × height), read from its header before anything is decoded. */
+  imagePixels: 40_000_000,
+  /** Longest voice message the recorder makes, in milliseconds. */
+  voiceMs: 5 * 60 * 1000,
 } as const;

@@ -61,8 +61,48 @@ export interface RosterEntry {
  */
 export type ConversationKey = { kind: 'direct'; id: string } | { kind: 'room'; id: string };
 
-/** Text, for now; a file or a call record will each be one more variant. */
-export type MessageContent = { kind: 'text'; text: string };
+/** What kind of media a stored file is, decided from its bytes (never from its name). */
+export type FileMedia = 'image' | 'audio' | 'video' | 'file';
+
+/**
+ * A stored file as a message carries it: what the server learned when it stored the upload
+ * (type detected from the bytes, images re-encoded) and, for voice messages, the length the
+ * recorder measured. The bytes themselves are fetched through signed URLs (`file:urls`).
+ */
+export interface FileInfo {
+  id: string;
+  /** The uploader's file name, cleaned of paths and control characters; shown, never trusted. */
+  name: string;
+  /** Bytes of the stored file (images: after re-encoding). */
+  size: number;
+  /** Detected from the bytes; `application/octet-stream` when not recognised. */
+  mime: string;
+  media: FileMedia;
+  /** Images: pixels of the stored image. */
+  width?: number;
+  height?: number;
+  /** Audio and video: the length, when known (voice messages: measured by the recorder). */
+  durationMs?: number;
+  /** Recorded in the widget as a voice message. */
+  voice?: boolean;
+  /** A thumbnail can be fetched (images). */
+  thumb?: boolean;
+}
+
+/**
+ * What a message holds: one variant per kind. A file message may carry a caption (`text`).
+ * Clients show a kind they do not know as an unsupported message rather than dropping it.
+ */
+export type MessageContent = { kind: 'text'; text: string } | { kind: 'file'; file: FileInfo; text?: string };
+
+/** Signed addresses of a file, relative to the Parley server; valid until `expiresAt`. */
+export interface FileUrls {
+  /** The file itself (inline for images, audio and video; a download otherwise). */
+  url: string;
+  /** Images: a small preview; null otherwise. */
+  thumbUrl: string | null;
+  expiresAt: string;
+}
 
 export interface ChatMessage {
   /** Server id, time ordered. */
@@ -268,6 +308,8 @@ export interface ReplyData {
   /** A page of messages, newest last; `readBy`: how far the other members have read (rooms: each member; direct: the peer). */
   'message:history': { messages: ChatMessage[]; hasMore: boolean; readBy: ReadMarker[] };
   'conversation:list': { conversations: ConversationSummary[] };
+  /** Signed URLs of a file sent in a conversation the caller is in. */
+  'file:urls': FileUrls;
   'conversation:read': { advanced: boolean };
   'typing:set': Record<string, never>;
   'presence:set': { presence: OwnPresence };

@@ -60,8 +60,15 @@ const conversation = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('direct'), id }),
   z.strictObject({ kind: z.literal('room'), id }),
 ]);
-/** What a message holds; one variant per kind. */
-const content = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('text'), text: body })]);
+/**
+ * What a message holds; one variant per kind. A file is sent by the id its upload was given (see
+ * docs/protocol.md, "Files"); the server fills in what it stored, so nothing about the file is
+ * taken from the sender at this point. A caption is optional.
+ */
+const content = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('text'), text: body }),
+  z.strictObject({ kind: z.literal('file'), fileId: id, text: body.optional() }),
+]);
 
 export const schemas = {
   'message:send': z.strictObject({ in: conversation, clientId, content }),
@@ -75,6 +82,7 @@ export const schemas = {
     limit: z.number().int().min(1).max(Limits.historyPage).optional(),
   }),
   'conversation:list': z.strictObject({}),
+  'file:urls': z.strictObject({ in: conversation, fileId: id }),
   'conversation:read': z.strictObject({ in: conversation, kind: z.enum(['delivered', 'read']), upTo: id }),
   'typing:set': z.strictObject({ in: conversation, typing: z.boolean() }),
   'presence:set': z.strictObject({

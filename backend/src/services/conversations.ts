@@ -2,7 +2,7 @@ import { timeOrderedId } from '../ids.js';
 import {
   ErrorCode,
   type ConversationKey,
-  type MessageContent,
+  type FileInfo,
   type Payload,
   type ReplyData,
   type RoomRole,
@@ -13,8 +13,10 @@ import {
   type MessageRecord,
   type SiteRecord,
   type Store,
+  type StoredFileRecord,
   type UserRecord,
 } from '../store/store.js';
+import type { FileUrlSigner } from './files/signed-urls.js';
 import type { InboxWriter } from './inbox-writer.js';
 import { toWireMessage } from '../store/wire.js';
 import { directConversationId, type Messaging } from './messaging.js';
@@ -25,6 +27,7 @@ import { mentionedUsernames } from './mentions.js';
 const JOINED: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const noRoom = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
 const noUser = () => new ParleyError(ErrorCode.NotFound, 'No such user.');
+const noFile = () => new ParleyError(ErrorCode.NotFound, 'No such file in this conversation.');
 
 /**
  * A conversation the caller may act in, resolved from a {@link ConversationKey}: its stored id,
@@ -50,6 +53,7 @@ export class Conversations {
     private readonly messaging: Messaging,
     private readonly relations: Relations,
     private readonly notify: Notifier,
+    private readonly fileUrls: FileUrlSigner,
   ) {}
 
   /**
@@ -100,6 +104,10 @@ export class Conversations {
 
   async send(site: SiteRecord, sender: UserRecord, input: Payload<'message:send'>): Promise<ReplyData['message:send']> {
     const c = await this.resolve(site, sender, input.in, 'send');
+    const content = input.content;
+    // A file is sent by its upload's id: it must be the sender's own, stored into this very
+    // conversation; what the message shows of it comes from what the server stored.
+    const file = content.kind === 'file' ? await this.ownUpload(sender, c, content.fileId) : undefined;
     const message: MessageRecord = {
       id: timeOrderedId(),
       siteId: sender.siteId,
@@ -107,9 +115,10 @@ export class Conversations {
       recipientId: c.kind === 'direct' ? c.peerId : '',
       conversationId: c.conversationId,
       clientId: input.clientId,
-      body: bodyOf(input.content),
+      body: content.text ?? '',
       createdAt: new Date(),
     };
+    if (file) message.file = fileInfo(file);
     if (c.kind === 'room') {
       message.roomId = c.roomId;
       const names = mentionedUsernames(message.body);
@@ -127,6 +136,27 @@ export class Conversations {
     if (!result.duplicate) this.messaging.deliver(result.entries);
     const own = result.entries.find((e) => e.userId === sender.id);
     return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
+  }
+
+  private async ownUpload(sender: UserRecord, c: Resolved, fileId: string): Promise<StoredFileRecord> {
+    const file = await this.store.getFile(fileId);
+    if (!file || file.siteId !== sender.siteId || file.uploaderId !== sender.id) throw noFile();
+    if (file.conversationId !== c.conversationId) throw noFile();
+    return file;
+  }
+
+  /**
+   * Signed URLs of a file, for a member of the conversation it was sent in. Its uploader may also
+   * fetch it before sending (to show a preview); anyone else only once a message of this
+   * conversation refers to it. Everything else (another conversation's file, a file of another
+   * site, a conversation the caller is not in) is `not_found`.
+   */
+  async urls(site: SiteRecord, user: UserRecord, input: Payload<'file:urls'>): Promise<ReplyData['file:urls']> {
+    const c = await this.resolve(site, user, input.in, 'read');
+    const file = await this.store.getFile(input.fileId);
+    if (!file || file.siteId !== user.siteId || file.conversationId !== c.conversationId) throw noFile();
+    if (file.uploaderId !== user.id && !(await this.store.fileSentIn(file.id, c.conversationId))) throw noFile();
+    return this.fileUrls.urlsFor(site, file, c.conversationId);
   }
 
   async history(
@@ -206,7 +236,13 @@ export class Conversations {
   }
 }
 
-/** What the messages table keeps of each kind of content (text: the text itself). */
-function bodyOf(content: MessageContent): string {
-  return content.text;
+/** What a message shows of a stored file (kept with the message, so reading it needs no join). */
+export function fileInfo(file: StoredFileRecord): FileInfo {
+  const info: FileInfo = { id: file.id, name: file.name, size: file.size, mime: file.mime, media: file.media };
+  if (file.width !== null) info.width = file.width;
+  if (file.height !== null) info.height = file.height;
+  if (file.durationMs !== null) info.durationMs = file.durationMs;
+  if (file.voice) info.voice = true;
+  if (file.hasThumb) info.thumb = true;
+  return info;
 }

@@ -5,6 +5,7 @@ import { StoreContext } from './prisma/context.js';
 import { PrismaDigests } from './prisma/digests.js';
 import { PrismaInbox } from './prisma/inbox.js';
 import { PrismaMessages } from './prisma/messages.js';
+import { PrismaFiles } from './prisma/files.js';
 import { PrismaReadMarkers } from './prisma/read-markers.js';
 import { PrismaRooms } from './prisma/rooms.js';
 import { PrismaRoster } from './prisma/roster.js';
@@ -32,6 +33,7 @@ export class PrismaStore implements Store {
   private readonly rooms: PrismaRooms;
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
+  private readonly files: PrismaFiles;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -51,6 +53,7 @@ export class PrismaStore implements Store {
     this.rooms = new PrismaRooms(ctx);
     this.markers = new PrismaReadMarkers(ctx);
     this.digests = new PrismaDigests(ctx);
+    this.files = new PrismaFiles(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -213,4 +216,12 @@ export class PrismaStore implements Store {
   digestCandidates: Store['digestCandidates'] = (...a) => this.digests.digestCandidates(...a);
   waitingMessages: Store['waitingMessages'] = (...a) => this.digests.waitingMessages(...a);
   claimDigest: Store['claimDigest'] = (...a) => this.digests.claimDigest(...a);
+
+  // Files
+  createFile: Store['createFile'] = (...a) => this.files.createFile(...a);
+  getFile: Store['getFile'] = (...a) => this.files.getFile(...a);
+  fileSentIn: Store['fileSentIn'] = (...a) => this.files.fileSentIn(...a);
+  uploadedBytesSince: Store['uploadedBytesSince'] = (...a) => this.files.uploadedBytesSince(...a);
+  unreferencedFiles: Store['unreferencedFiles'] = (...a) => this.files.unreferencedFiles(...a);
+  deleteUnreferencedFile: Store['deleteUnreferencedFile'] = (...a) => this.files.deleteUnreferencedFile(...a);
 }

@@ -1,4 +1,4 @@
-import type { ChosenPresence, RoomRole } from '../protocol/index.js';
+import type { ChosenPresence, FileInfo, FileMedia, RoomRole } from '../protocol/index.js';
 
 /**
  * The records the store keeps and hands out: plain data, no behaviour. The repositories
@@ -122,6 +122,8 @@ export interface MessageRecord {
   roomId?: string;
   /** Members a room message mentions. */
   mentions?: string[];
+  /** File messages: the file as the message shows it (`body` is then the caption, or ""). */
+  file?: FileInfo;
 }
 
 export interface ReceiptRecord {
@@ -240,4 +242,23 @@ export interface RelationChange {
   state: BuddyState | null;
   /** Undefined keeps the row's group. */
   group?: string | null;
+}
+
+/** A stored file (see prisma's StoredFile): what was learned from its bytes when it was stored. */
+export interface StoredFileRecord {
+  id: string;
+  siteId: string;
+  uploaderId: string;
+  /** The conversation it was uploaded into (a Message.conversationId); it can be sent only there. */
+  conversationId: string;
+  name: string;
+  mime: string;
+  size: number;
+  media: FileMedia;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  voice: boolean;
+  hasThumb: boolean;
+  createdAt: Date;
 }

@@ -1,4 +1,5 @@
 import type { DigestsRepository } from './repositories/digests.js';
+import type { FilesRepository } from './repositories/files.js';
 import type { InboxRepository } from './repositories/inbox.js';
 import type { MessagesRepository } from './repositories/messages.js';
 import type { ReadMarkersRepository } from './repositories/read-markers.js';
@@ -11,6 +12,7 @@ import type { UsersRepository } from './repositories/users.js';
 export * from './records.js';
 export type {
   DigestsRepository,
+  FilesRepository,
   InboxRepository,
   MessagesRepository,
   ReadMarkersRepository,
@@ -36,7 +38,8 @@ export interface Store
     MessagesRepository,
     RoomsRepository,
     ReadMarkersRepository,
-    DigestsRepository {
+    DigestsRepository,
+    FilesRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

@@ -38,7 +38,12 @@ export function createMessages(
     if (!connection.connected) return;
     const key = keyOf(message);
     const { clientId, content } = message;
-    connection.request('message:send', { in: conversationKey(key), clientId, content }).then(
+    // A file goes by its upload's id; the server fills in what it stored.
+    const sent =
+      content.kind === 'file'
+        ? { kind: 'file' as const, fileId: content.file.id, ...(content.text ? { text: content.text } : {}) }
+        : content;
+    connection.request('message:send', { in: conversationKey(key), clientId, content: sent }).then(
       (data) => {
         outbox?.remove(clientId);
         dispatch({ type: 'upsert', key, messages: [{ ...data.message, state: 'sent' }] });

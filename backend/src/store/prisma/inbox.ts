@@ -171,11 +171,12 @@ export class PrismaInbox implements InboxRepository {
           (m) =>
             `(${q.p(m.id)}, ${q.p(m.siteId)}, ${q.p(m.senderId)}, ${q.p(m.conversationId)}, ` +
             `${m.recipientId ? q.p(m.recipientId) : 'NULL'}, ${q.p(m.clientId)}, ${q.p(m.body)}, ` +
-            `${m.mentions?.length ? q.p(JSON.stringify(m.mentions)) : 'NULL'}, ${q.time(m.createdAt)})`,
+            `${m.mentions?.length ? q.p(JSON.stringify(m.mentions)) : 'NULL'}, ` +
+            `${m.file ? q.p(m.file.id) : 'NULL'}, ${m.file ? q.p(JSON.stringify(m.file)) : 'NULL'}, ${q.time(m.createdAt)})`,
         )
         .join(', ');
       await tx.$executeRawUnsafe(
-        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "createdAt") VALUES ${values}`,
+        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "createdAt") VALUES ${values}`,
         ...q.params,
       );
     }

@@ -1,4 +1,4 @@
-import type { ChosenPresence, Receipt, RoomRole } from '../../protocol/index.js';
+import type { ChosenPresence, FileInfo, Receipt, RoomRole } from '../../protocol/index.js';
 import type { Db } from '../prisma-client.js';
 import {
   ROOM_PREFIX,
@@ -15,7 +15,7 @@ import {
 export type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
 
 export const MESSAGE_COLUMNS =
-  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "createdAt"';
+  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "createdAt"';
 
 /** `l."id", l."siteId", …`: the message columns of a raw query, from table alias `alias`. */
 export const messageColumns = (alias: string) =>
@@ -32,6 +32,8 @@ export interface RawMessageRow {
   clientId: string;
   body: string;
   mentions: string | null;
+  /** JSON of the message's FileInfo; null for text. */
+  attachment: string | null;
   createdAt: Date | string;
 }
 
@@ -161,6 +163,7 @@ export function toMessage(row: RawMessageRow): MessageRecord {
   };
   if (row.conversationId.startsWith(ROOM_PREFIX)) message.roomId = row.conversationId.slice(ROOM_PREFIX.length);
   if (row.mentions) message.mentions = JSON.parse(row.mentions) as string[];
+  if (row.attachment) message.file = JSON.parse(row.attachment) as FileInfo;
   return message;
 }
 

@@ -48,8 +48,8 @@ const sql = {
     `UPDATE "User" SET "inboxSeq" = "inboxSeq" + ? WHERE "id" = ? RETURNING "inboxSeq"`,
   ),
   message: db.prepare(
-    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "createdAt") ` +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "createdAt") ` +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   // Markers only move forward.
   markerUpsert: db.prepare(
@@ -109,6 +109,8 @@ function append(batch: WriteItem[]): WriteResult[] {
         m.clientId,
         m.body,
         m.mentions?.length ? JSON.stringify(m.mentions) : null,
+        m.file ? m.file.id : null,
+        m.file ? JSON.stringify(m.file) : null,
         time(m.createdAt),
       );
     } else if (p.type === 'receipt' && p.advanced) {

@@ -4,7 +4,13 @@ import type { Limiter } from '../../services/rate-limiter.js';
 import type { Routes } from './handler.js';
 
 type MessageEvents =
-  'message:send' | 'message:history' | 'conversation:read' | 'typing:set' | 'inbox:sync' | 'conversation:list';
+  | 'message:send'
+  | 'message:history'
+  | 'conversation:read'
+  | 'typing:set'
+  | 'inbox:sync'
+  | 'conversation:list'
+  | 'file:urls';
 
 /**
  * The events of every conversation, direct or room alike: message:send, message:history,
@@ -26,5 +32,6 @@ export function messageRoutes(deps: {
     'typing:set': { limiter: limits.typing, run: ({ data }, p) => conversations.typing(data.site, data.user, p) },
     'inbox:sync': { limiter: limits.actions, run: ({ data }, p) => messaging.sync(data.user, p) },
     'conversation:list': { limiter: limits.actions, run: ({ data }) => messaging.conversations(data.user) },
+    'file:urls': { limiter: limits.actions, run: ({ data }, p) => conversations.urls(data.site, data.user, p) },
   };
 }
