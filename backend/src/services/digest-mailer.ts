@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../logger.js';
+import type { FileInfo } from '../protocol/index.js';
 import type { DigestCandidate, MessageRecord, SiteRecord, Store } from '../store/store.js';
 import { siteSettings } from './site-settings.js';
 import { unsubscribeUrl } from './unsubscribe.js';
@@ -150,8 +151,19 @@ export class DigestMailer {
     }
     return messages.map((m) => {
       const where = m.roomId ? ` in ${rooms.get(m.roomId)}` : '';
-      const body = m.body.replace(/\s+/g, ' ').trim();
+      const text = m.body.replace(/\s+/g, ' ').trim();
+      const body = m.file ? `${fileLabel(m.file)}${text ? ` ${text}` : ''}` : text;
       return `${senders.get(m.senderId)}${where}: ${body.length > 140 ? `${body.slice(0, 139)}…` : body}`;
     });
   }
+}
+
+/** A file message in a digest: what kind of file it is (the mail links to nothing stored). */
+export function fileLabel(file: FileInfo): string {
+  if (file.voice) {
+    const seconds = Math.round((file.durationMs ?? 0) / 1000);
+    return `[voice message ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}]`;
+  }
+  const name = file.name.replace(/\s+/g, ' ').slice(0, 80);
+  return file.media === 'image' ? `[photo: ${name}]` : `[file: ${name}]`;
 }

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { fileLabel } from './digest-mailer.js';
+
+describe('fileLabel (file messages in digest e-mails)', () => {
+  const base = { id: 'f1', size: 10, mime: 'image/png' } as const;
+  it('names the kind of file, with a voice message length as m:ss', () => {
+    expect(fileLabel({ ...base, name: 'cat.png', media: 'image' })).toBe('[photo: cat.png]');
+    expect(fileLabel({ ...base, name: 'a.pdf', mime: 'application/pdf', media: 'file' })).toBe('[file: a.pdf]');
+    expect(
+      fileLabel({ ...base, name: 'voice.webm', mime: 'audio/webm', media: 'audio', voice: true, durationMs: 64_400 }),
+    ).toBe('[voice message 1:04]');
+  });
+  it('keeps a long or multi-line name to one short line', () => {
+    const label = fileLabel({ ...base, name: `a\nb${'x'.repeat(200)}`, media: 'file' });
+    expect(label).not.toContain('\n');
+    expect(label.length).toBeLessThan(100);
+  });
+});
