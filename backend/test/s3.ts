@@ -1,12 +1,22 @@
-/// <reference path="./s3rver.d.ts" />
 /**
  * An S3-compatible server in this process (s3rver, on a folder), for cluster mode in tests, the
  * bench and `npm run cluster`. It does not check request signatures: download permissions are
  * tested on Parley's own signed URLs.
  */
 import { mkdirSync } from 'node:fs';
-import S3rver from 's3rver';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import type { S3Config } from '../src/config.js';
+
+/** The little of s3rver 3.7 (CommonJS, without types) used here. */
+type S3rverClass = new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  configureBuckets: { name: string }[];
+}) => { run(): Promise<AddressInfo>; close(): Promise<void> };
+const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass;
 
 export interface TestS3 {
   /** The FILE_STORAGE=s3 settings that reach it. */

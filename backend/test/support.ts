@@ -562,7 +562,7 @@ export async function patchUpload(
       'upload-offset': String(offset),
       'content-type': 'application/offset+octet-stream',
     },
-    body: bytes,
+    body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
   });
   const text = await response.text();
   const error = text.startsWith('{') ? (JSON.parse(text) as { error?: ErrorBody }).error : undefined;

@@ -234,7 +234,7 @@ export async function registerFileRoutes(
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox")
       .header('cross-origin-resource-policy', 'cross-origin')
-      .header('cache-control', `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`)
+      .header('cache-control', `private, max-age=${Math.max(0, Math.floor((expires * 1000 - Date.now()) / 1000))}`)
       .header('accept-ranges', 'bytes')
       .header('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${rfc5987(file.name)}`);
     let range: ByteRange | undefined;
