@@ -24,6 +24,7 @@ export type { DatabaseTarget } from './store/database-url.js';
 export { roomConversationId, type MessageRecord, type Store, type WriteItem } from './store/store.js';
 export { login, spawnServer, tempDir, TestClient, type ServerProcess } from '../test/support.js';
 export { runCrashScenario } from '../test/crash-scenario.js';
+export { startS3, type TestS3 } from '../test/s3.js';
 
 /** The database a DATABASE_URL names (`postgres://…`, `file:…` or a SQLite path, relative to the working directory). */
 export function databaseOf(databaseUrl: string): DatabaseTarget {
