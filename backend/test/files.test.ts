@@ -415,3 +415,54 @@ describe('an image from upload to download', () => {
     expect(beyond.response.status).toBe(416);
   });
 });
+
+describe('uploads from the host page', () => {
+  it('answers the tus preflight and exposes the tus headers to an allowed origin only', async () => {
+    const { b, aTab } = await pair('cors');
+    const preflight = await fetch(`${server.url}/api/v1/sites/demo/uploads`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, tus-resumable, upload-length, upload-metadata',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/PATCH/);
+    const allowed = preflight.headers.get('access-control-allow-headers')!;
+    for (const h of [
+      'authorization',
+      'content-type',
+      'tus-resumable',
+      'upload-length',
+      'upload-offset',
+      'upload-metadata',
+    ])
+      expect(allowed).toContain(h);
+
+    const headers = {
+      authorization: `Bearer ${aTab.token}`,
+      'tus-resumable': '1.0.0',
+      'upload-length': '5',
+      'upload-metadata': `conversation ${Buffer.from(direct(b.id)).toString('base64')}`,
+    };
+    const created = await fetch(`${server.url}/api/v1/sites/demo/uploads`, {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://localhost:5173' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(created.headers.get('access-control-expose-headers')).toBe(
+      'Location, Upload-Offset, Upload-Length, Tus-Resumable, Upload-Expires',
+    );
+    expect(created.headers.get('location')).toMatch(/^\/api\/v1\/sites\/demo\/uploads\/[0-9a-f-]{36}$/);
+    expect(created.headers.get('upload-expires')).toBeTruthy();
+    const foreign = await fetch(`${server.url}/api/v1/sites/demo/uploads`, {
+      method: 'POST',
+      headers: { ...headers, origin: 'https://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.OriginNotAllowed);
+  });
+});
