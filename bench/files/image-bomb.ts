@@ -81,5 +81,7 @@ const report = [
   'what a real decode and re-encode costs for comparison.',
   '',
 ].join('\n');
-writeFileSync(join(repoRoot, 'bench', 'results', 'image-bomb.md'), report);
+const file = join(repoRoot, 'bench', 'results', 'image-bomb.md');
+const prettier = await import('prettier');
+writeFileSync(file, await prettier.format(report, { ...(await prettier.resolveConfig(file)), filepath: file }));
 console.log(`\nwritten to bench/results/image-bomb.md`);
