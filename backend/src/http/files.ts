@@ -12,7 +12,7 @@ import type { ClientMetadata, FileService, UploadMetadata } from '../services/fi
 import { FILE_VARIANTS, type FileUrlSigner, type FileVariant } from '../services/files/signed-urls.js';
 import { storageKey, type ByteRange } from '../services/files/storage.js';
 import type { Limiter } from '../services/rate-limiter.js';
-import type { SiteRecord, Store, UserRecord } from '../store/store.js';
+import type { SiteRecord, UserRecord } from '../store/store.js';
 
 /** The tus headers a browser may send and read (CORS). */
 export const TUS_REQUEST_HEADERS = ['tus-resumable', 'upload-length', 'upload-offset', 'upload-metadata'];
@@ -30,7 +30,6 @@ interface UploadContext {
 }
 
 export interface FileRouteDeps {
-  store: Store;
   accounts: Accounts;
   files: FileService;
   signer: FileUrlSigner;

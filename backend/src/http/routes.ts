@@ -304,7 +304,6 @@ export async function registerRoutes(
   });
 
   await registerFileRoutes(app, {
-    store,
     accounts,
     files: deps.files.service,
     signer: deps.files.signer,
