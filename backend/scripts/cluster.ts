@@ -1,16 +1,26 @@
 // `npm run cluster [-- <nodes>]`: several Parley nodes on one machine, on ports PORT, PORT+1, …
 // (default 3 nodes from 3000), sharing DATABASE_URL (PostgreSQL) and REDIS_URL. Every other
 // setting is passed through. Ctrl-C stops them all. See docs/deployment.md.
+// Cluster mode stores files on S3-compatible storage: without FILE_STORAGE set, this script starts
+// one in its own process (s3rver, a development server) on data/cluster-s3 and points the nodes at it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { repoRoot } from '../src/paths.js';
+import { startS3, type TestS3 } from '../src/testing.js';
 
 const count = Number(process.argv[2] ?? process.env.NODES ?? 3);
 if (!Number.isInteger(count) || count < 1 || count > 32) {
   console.error(`cluster: the number of nodes must be 1 to 32, got "${process.argv[2] ?? process.env.NODES}"`);
   process.exit(2);
+}
+
+let s3: TestS3 | null = null;
+if (process.env.REDIS_URL && !process.env.FILE_STORAGE) {
+  s3 = await startS3(join(repoRoot, 'data', 'cluster-s3'));
+  Object.assign(process.env, s3.env);
+  console.log(`cluster: files on a development S3 server at ${s3.config.endpoint} (data/cluster-s3)`);
 }
 
 let config;
@@ -65,9 +75,9 @@ function stop(): void {
   if (stopping) return;
   stopping = true;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r))))).then(() =>
-    process.exit(0),
-  );
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    .then(() => s3?.close())
+    .then(() => process.exit(0));
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

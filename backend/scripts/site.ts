@@ -8,6 +8,7 @@
 //   rotate-secret <id>
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
+//            [--max-file-mb N|default]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { themeSchema } from '../src/protocol/schemas.js';
@@ -27,6 +28,7 @@ const USAGE = `usage: npm run site -- <command>
   rotate-secret <id>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
+           [--max-file-mb <n>|default]
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
 /** An origin pattern: scheme://host[:port|:*], nothing else. */
@@ -57,7 +59,7 @@ function describe(site: SiteRecord, server: string): string {
     `name:      ${site.name}`,
     `origins:   ${site.origins.join(', ') || '(none: no browser can connect)'}`,
     `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
-    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}`,
+    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB`,
     `theme:     ${JSON.stringify(settings.theme)}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
       'registration-open': { type: 'string' },
       'strangers-may-message': { type: 'string' },
       'retention-days': { type: 'string' },
+      'max-file-mb': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
     },
@@ -157,6 +160,14 @@ async function main(argv: string[]): Promise<void> {
           if (!Number.isInteger(n) || n < 1)
             throw new UsageError('--retention-days takes a whole number of days, or off');
           settings.retentionDays = n;
+        }
+        const maxMb = values['max-file-mb'];
+        if (maxMb === 'default') delete settings.maxFileBytes;
+        else if (maxMb !== undefined) {
+          const n = Number(maxMb);
+          if (!Number.isFinite(n) || n <= 0 || n > 10_240)
+            throw new UsageError('--max-file-mb takes a number of megabytes up to 10240, or default');
+          settings.maxFileBytes = Math.round(n * 1024 * 1024);
         }
         if (values.theme !== undefined) {
           let json: unknown;

@@ -18,6 +18,8 @@ import { InboxWriter } from './services/inbox-writer.js';
 import { ConnectionAuth } from './services/connection-auth.js';
 import { Conversations } from './services/conversations.js';
 import { FileUrlSigner } from './services/files/signed-urls.js';
+import { FileService } from './services/files/files.js';
+import { openFileStores } from './services/files/staging.js';
 import { Messaging } from './services/messaging.js';
 import { Fanout } from './services/fanout.js';
 import { PresenceService } from './services/presence.js';
@@ -47,6 +49,8 @@ export interface ParleyApp {
   cluster: Cluster | null;
   /** What GET /metrics serves. */
   metrics: Metrics;
+  /** Stored files and uploads (its `sweep(now)` runs one cleanup pass at once, for tests). */
+  files: FileService;
   /** Listens on config.port (0 = any free port) and resolves with the port taken. */
   listen(): Promise<number>;
   /**
@@ -94,6 +98,10 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     // Nodes on several machines cannot share an SQLite file, and even on one machine its single
     // writer would serialise the whole cluster.
     throw new ClusterError('cluster mode (REDIS_URL) needs PostgreSQL: set DATABASE_URL to a postgres:// URL');
+  }
+  if (config.redis && config.files.storage !== 's3') {
+    // Another node could not read a file stored on this one's disk, nor continue its uploads.
+    throw new ClusterError('cluster mode (REDIS_URL) needs shared file storage: set FILE_STORAGE=s3 and S3_BUCKET');
   }
   let store = given.store;
   let checkpointer: SqliteCheckpointer | null = null;
@@ -179,6 +187,14 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const roster = new RosterService(store, relations, presence, notify);
   const fileUrls = new FileUrlSigner(config.secret, config.files.urlTtlMs);
   const conversations = new Conversations(store, writer, messaging, relations, notify, fileUrls);
+  const fileStores = openFileStores(config.files);
+  const files = new FileService({
+    store,
+    ...fileStores,
+    conversations,
+    config: config.files,
+    logger: logger.child({ part: 'files' }),
+  });
   const rooms = new RoomService(store, relations, presence, notify, logger.child({ part: 'rooms' }), config.roomCaps);
   // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
   const limiter = (name: string, rate: number, burst: number): Limiter =>
@@ -264,6 +280,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     metrics,
     metricsToken: config.metricsToken,
     demoOpen: config.demoOpen,
+    files: { service: files, signer: fileUrls, uploadsPerUser: limits.actions },
   });
   attachGateway(io, {
     store,
@@ -291,6 +308,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   });
 
   const stopRetention = scheduleRetention(store, logger);
+  const stopFileSweep = files.schedule(config.files.cleanupEveryMs);
   const stopSessionWatch = watchSessions(io, store, logger.child({ part: 'sessions' }), {
     everyMs: config.sessionCheckMs,
   });
@@ -300,6 +318,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   async function shutdown(): Promise<void> {
     lifecycle.closing = true;
     stopRetention();
+    stopFileSweep();
     stopSessionWatch();
     const stopDigests = digests.stop(); // a digest being sent finishes before the database closes
     const started = performance.now();
@@ -363,6 +382,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     digests,
     cluster,
     metrics,
+    files,
     async listen() {
       // A long accept queue: after a restart every client comes back within seconds, and a short one
       // (Node's default is 511) drops their SYNs, which the kernel retries only after 1, 3, 7 s.

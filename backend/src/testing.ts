@@ -22,8 +22,18 @@ export { directConversationId } from './services/messaging.js';
 export { migrate } from './store/migrate.js';
 export type { DatabaseTarget } from './store/database-url.js';
 export { roomConversationId, type MessageRecord, type Store, type WriteItem } from './store/store.js';
-export { login, spawnServer, tempDir, TestClient, type ServerProcess } from '../test/support.js';
+export {
+  createUpload,
+  login,
+  patchUpload,
+  spawnServer,
+  tempDir,
+  TestClient,
+  uploadFile,
+  type ServerProcess,
+} from '../test/support.js';
 export { runCrashScenario } from '../test/crash-scenario.js';
+export { startS3, type TestS3 } from '../test/s3.js';
 
 /** The database a DATABASE_URL names (`postgres://…`, `file:…` or a SQLite path, relative to the working directory). */
 export function databaseOf(databaseUrl: string): DatabaseTarget {
@@ -52,4 +62,15 @@ export function siteSecret(database: DatabaseTarget | string, siteId: string): P
 /** The demo site and its users (alice, bob, carol), as the server seeds them on start. */
 export function seedDemoSite(store: Store): Promise<void> {
   return seedDemo(store, createLogger('silent'));
+}
+
+/**
+ * A PNG of one colour, `width`×`height`: compresses to almost nothing whatever its size (so
+ * 10000×5000 makes a small "image bomb" of 50 megapixels).
+ */
+export async function solidPng(width: number, height: number): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }

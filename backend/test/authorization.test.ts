@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, PROTOCOL_VERSION, type ClientEventName, type ErrorBody } from '../src/protocol/index.js';
 import { schemas } from '../src/protocol/schemas.js';
-import { addUser, identityToken, login, sleep, TestClient, useServer, waitFor } from './support.js';
+import { addUser, identityToken, login, sleep, TestClient, uploadFile, useServer, waitFor } from './support.js';
 
 /**
  * The authorisation matrix. The victim, Vic, has a buddy, Fred, and a conversation with him.
@@ -38,6 +38,9 @@ let vicToFred = '';
 let vicToken = '';
 let vicRoom = ''; // a private room of Vic and Fred
 let fredInRoom = ''; // a message Fred sent there
+let vicFile = ''; // a file Vic sent Fred
+let roomFile = ''; // a file Fred sent to the room
+const fileMessages: string[] = []; // the messages that sent them
 
 beforeAll(async () => {
   ids.vic = (await addUser(server, 'vic')).id;
@@ -62,6 +65,21 @@ beforeAll(async () => {
   vicRoom = (await clients.vic.ok('room:create', { name: 'Vic and Fred', invite: [ids.fred] })).room.id;
   await clients.fred.ok('room:accept', { roomId: vicRoom });
   fredInRoom = (await clients.fred.send({ kind: 'room', id: vicRoom }, 'secret room plans', 'room-1')).message.id;
+  // Files: one Vic sent Fred, one Fred sent to the room.
+  const fredToken = (clients.fred as TestClient & { token: string }).token;
+  vicFile = (await uploadFile(server, vicToken, Buffer.from('for Fred'), { conversation: `direct:${ids.fred}` })).id;
+  const vicSent = await clients.vic.ok('message:send', {
+    in: { kind: 'direct', id: ids.fred },
+    clientId: 'file-1',
+    content: { kind: 'file', fileId: vicFile },
+  });
+  roomFile = (await uploadFile(server, fredToken, Buffer.from('for the room'), { conversation: `room:${vicRoom}` })).id;
+  const fredSent = await clients.fred.ok('message:send', {
+    in: { kind: 'room', id: vicRoom },
+    clientId: 'file-2',
+    content: { kind: 'file', fileId: roomFile },
+  });
+  fileMessages.push(vicSent.message.id, fredSent.message.id);
 });
 
 type Data = Record<string, unknown>;
@@ -127,6 +145,12 @@ const matrix: Row[] = [
   {
     event: 'conversation:read',
     payload: () => ({ in: { kind: 'direct', id: ids.vic }, kind: 'read', upTo: fredToVic }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    // The file was sent in Vic's chat with Fred: in the caller's own chat with Vic it does not exist.
+    event: 'file:urls',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, fileId: vicFile }),
     cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
   },
   {
@@ -292,6 +316,7 @@ const matrix: Row[] = [
   inRoomRow('message:history', () => ({})),
   inRoomRow('conversation:read', () => ({ kind: 'read', upTo: fredInRoom })),
   inRoomRow('typing:set', () => ({ typing: true })),
+  inRoomRow('file:urls', () => ({ fileId: roomFile })),
 ];
 
 describe('authorisation matrix: sockets', () => {
@@ -364,7 +389,7 @@ describe('authorisation matrix: sockets', () => {
     const roster = await server.app.store.roster(ids.vic);
     expect(roster.find((r) => r.buddy.id === ids.fred)).toMatchObject({ state: 'accepted', group: 'Friends' });
     const history = await clients.vic.ok('message:history', { in: { kind: 'direct', id: ids.fred } });
-    expect(history.messages.map((m) => m.id).sort()).toEqual([fredToVic, vicToFred].sort());
+    expect(history.messages.map((m) => m.id).sort()).toEqual([fredToVic, vicToFred, fileMessages[0]].sort());
     // Vic's room: same name, same two members, the one message.
     const room = (await clients.vic.ok('room:list', {})).rooms.find((r) => r.room.id === vicRoom)!;
     expect(room.room.name).toBe('Vic and Fred');
@@ -374,7 +399,7 @@ describe('authorisation matrix: sockets', () => {
     ]);
     expect(
       (await clients.vic.ok('message:history', { in: { kind: 'room', id: vicRoom } })).messages.map((m) => m.id),
-    ).toEqual([fredInRoom]);
+    ).toEqual([fileMessages[1], fredInRoom]);
     // Vic changes presence: only her buddy Fred hears of it.
     await clients.vic.ok('presence:set', { state: 'away', status: 'back soon' });
     await waitFor(() => clients.fred.presence.some((p) => p.userId === ids.vic && p.presence.state === 'away'));
@@ -473,6 +498,11 @@ describe('authorisation matrix: HTTP', () => {
         ErrorCode.OriginNotAllowed,
       ],
       ['other/sessions', { body: { username: 'vic', password: 'vic-pass' } }, 401, ErrorCode.InvalidCredentials],
+      // Uploads: with another site's session, with none, and Vic's session on another site.
+      ['demo/uploads', { token: olgaToken }, 401, ErrorCode.Unauthorized],
+      ['demo/uploads', {}, 401, ErrorCode.Unauthorized],
+      ['other/uploads', { token: vicToken }, 401, ErrorCode.Unauthorized],
+      ['demo/uploads', { token: vicToken, origin: 'https://other.example' }, 403, ErrorCode.OriginNotAllowed],
       // The site's public settings, read from a page of another site.
       ['demo/config', { method: 'GET', origin: 'https://other.example' }, 403, ErrorCode.OriginNotAllowed],
     ];

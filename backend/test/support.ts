@@ -3,7 +3,7 @@
  * real socket.io-client connections, and polling waits. Nothing here is mocked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -47,6 +47,7 @@ import {
   useRedis,
   type TestDatabase,
 } from './services.js';
+import { startS3 } from './s3.js';
 
 export interface TestServer {
   app: ParleyApp;
@@ -203,6 +204,10 @@ export function tempDir(): string {
 export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redisPrefix = useRedis ? testRedisPrefix() : null;
+  // Files on this server's own folder; in cluster mode (which refuses local disk) on an S3-compatible
+  // server of its own, on that folder too.
+  const filesDir = tempDir();
+  const s3 = useRedis ? await startS3(join(filesDir, 's3')) : null;
   const config = loadConfig(
     {},
     {
@@ -221,6 +226,13 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       registerPerAddressPerHour: 100_000,
       buddyRequestsPerMinute: 100_000,
       ...options.config,
+      files: {
+        ...loadConfig({}).files,
+        storage: s3 ? 's3' : 'local',
+        s3: s3?.config ?? null,
+        localDir: join(filesDir, 'files'),
+        ...options.config?.files,
+      },
     },
   );
   const app = await createApp({ config, logger: createLogger(config.logLevel) });
@@ -239,7 +251,9 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     database,
     async close(keepData = false) {
       await app.close();
+      await s3?.close();
       if (keepData) return;
+      rmSync(filesDir, { recursive: true, force: true });
       await database.drop();
       if (redisPrefix) await dropRedisPrefix(redisPrefix);
     },
@@ -501,4 +515,77 @@ export async function spawnServer(
     throw err;
   });
   return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+/** tus `Upload-Metadata`: comma-separated `key base64(value)`. */
+export function tusMetadata(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+}
+
+/** A tus creation request (no body); the answer's status, Location and JSON error, if any. */
+export async function createUpload(
+  server: Pick<TestServer, 'url'>,
+  token: string,
+  length: number,
+  metadata: Record<string, string>,
+  site = 'demo',
+): Promise<{ status: number; location: string | null; headers: Headers; error?: ErrorBody }> {
+  const response = await fetch(`${server.url}/api/v1/sites/${site}/uploads`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'tus-resumable': '1.0.0',
+      'upload-length': String(length),
+      'upload-metadata': tusMetadata(metadata),
+    },
+  });
+  const text = await response.text();
+  const error = text.startsWith('{') ? (JSON.parse(text) as { error?: ErrorBody }).error : undefined;
+  return { status: response.status, location: response.headers.get('location'), headers: response.headers, error };
+}
+
+/** A tus PATCH of `bytes` at `offset` to an upload (`location` as the server gave it). */
+export async function patchUpload(
+  server: Pick<TestServer, 'url'>,
+  token: string,
+  location: string,
+  bytes: Uint8Array,
+  offset = 0,
+): Promise<{ status: number; offset: number | null; error?: ErrorBody }> {
+  const response = await fetch(new URL(location, server.url), {
+    method: 'PATCH',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'tus-resumable': '1.0.0',
+      'upload-offset': String(offset),
+      'content-type': 'application/offset+octet-stream',
+    },
+    body: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+  });
+  const text = await response.text();
+  const error = text.startsWith('{') ? (JSON.parse(text) as { error?: ErrorBody }).error : undefined;
+  const at = response.headers.get('upload-offset');
+  return { status: response.status, offset: at === null ? null : Number(at), error };
+}
+
+/**
+ * Uploads `bytes` in one creation and one PATCH; resolves with the file id (the last segment of
+ * Location) and the final PATCH's status and error.
+ */
+export async function uploadFile(
+  server: Pick<TestServer, 'url'>,
+  token: string,
+  bytes: Uint8Array,
+  metadata: Record<string, string>,
+  site = 'demo',
+): Promise<{ id: string; status: number; error?: ErrorBody }> {
+  const created = await createUpload(server, token, bytes.length, metadata, site);
+  if (created.status !== 201 || !created.location) {
+    return { id: '', status: created.status, error: created.error };
+  }
+  const id = created.location.split('/').pop()!;
+  const patched = await patchUpload(server, token, created.location, bytes);
+  return { id, status: patched.status, error: patched.error };
 }

@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { startS3, tempDir, type TestS3 } from '@parley/backend/testing';
+import { rmSync } from 'node:fs';
 import { mergeHistograms, summarize, type LatencySummary } from '../lib/hist.ts';
 import type { StepResult } from '../lib/open-loop.ts';
 import { CpuMonitor, openFileLimit, openFiles, sampleProc } from '../lib/procstat.ts';
@@ -295,6 +297,9 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
   const nodes: ServerProcess[] = [];
   const workers: WorkerHandle[] = [];
   let msgWorker: WorkerHandle | undefined;
+  // Cluster mode stores files on S3-compatible storage: a development server (s3rver) in this process.
+  let s3: TestS3 | undefined;
+  const s3Dir = tempDir();
   // Interrupted (Ctrl-C): still remove the database and the keys before going.
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
@@ -304,6 +309,8 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
       );
       await Promise.all(nodes.map((n) => n.stop(10_000).catch(() => undefined)));
       await Promise.all([...workers, ...(msgWorker ? [msgWorker] : [])].map((w) => w.stop()));
+      await s3?.close().catch(() => undefined);
+      rmSync(s3Dir, { recursive: true, force: true });
       if (database) {
         await database.drop().then(
           () => result.cleanup.push(`database ${database!.name} dropped`),
@@ -341,7 +348,9 @@ export async function runCluster(plan: ClusterPlan): Promise<ClusterResult> {
     );
 
     const ports = await Promise.all(Array.from({ length: plan.nodes }, () => freePort()));
+    s3 = await startS3(join(s3Dir, 's3'));
     const env = {
+      ...s3.env,
       DATABASE_URL: database.url,
       REDIS_URL: BENCH_REDIS_URL,
       REDIS_PREFIX: prefix,

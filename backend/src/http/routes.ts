@@ -18,6 +18,9 @@ import { sessionIdOf, type Accounts } from '../services/accounts.js';
 import type { EmailConfirmation } from '../services/email-confirmation.js';
 import { registerEmailLinkPages } from './email-links.js';
 import { registerWidgetFiles } from './widget-files.js';
+import { registerFileRoutes, TUS_REQUEST_HEADERS } from './files.js';
+import type { FileService } from '../services/files/files.js';
+import type { FileUrlSigner } from '../services/files/signed-urls.js';
 import { siteSettings } from '../services/site-settings.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -133,6 +136,8 @@ export interface RouteDeps {
   metricsToken: string | null;
   /** PARLEY_DEMO=1: the demo site answers clients from anywhere, not only this machine. */
   demoOpen: boolean;
+  /** Uploads (tus) and downloads (signed URLs) of files. */
+  files: { service: FileService; signer: FileUrlSigner; uploadsPerUser: Limiter };
 }
 
 const tooMany = (what: string) =>
@@ -232,8 +237,8 @@ export async function registerRoutes(
       if (!(err instanceof ParleyError && err.code === ErrorCode.OriginNotAllowed)) throw err;
     });
     return reply
-      .header('access-control-allow-methods', 'GET, POST, DELETE')
-      .header('access-control-allow-headers', 'content-type, authorization')
+      .header('access-control-allow-methods', 'GET, HEAD, POST, PATCH, DELETE')
+      .header('access-control-allow-headers', ['content-type', 'authorization', ...TUS_REQUEST_HEADERS].join(', '))
       .header('access-control-max-age', '600')
       .code(204)
       .send();
@@ -296,6 +301,16 @@ export async function registerRoutes(
     const session = await accounts.changePassword(user, body.currentPassword, body.newPassword);
     await endSessions(user.id, 'password_changed', { except: sessionIdOf(session.token) });
     return reply.code(200).send({ ok: true, data: session });
+  });
+
+  await registerFileRoutes(app, {
+    accounts,
+    files: deps.files.service,
+    signer: deps.files.signer,
+    uploadsPerUser: deps.files.uploadsPerUser,
+    logger: app.log,
+    siteFor: (request, reply) => siteFor(store, request, reply, deps.demoOpen),
+    bearer,
   });
 
   await registerEmailLinkPages(app, { store, accounts, confirmations: deps.confirmations, secret: deps.secret });

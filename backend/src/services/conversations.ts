@@ -146,6 +146,14 @@ export class Conversations {
   }
 
   /**
+   * The stored id of the conversation `key` names, if `user` may send there now (a room: they
+   * have joined it; a direct chat: they may message the peer). An upload is for one conversation.
+   */
+  async conversationForUpload(site: SiteRecord, user: UserRecord, key: ConversationKey): Promise<string> {
+    return (await this.resolve(site, user, key, 'write')).conversationId;
+  }
+
+  /**
    * Signed URLs of a file, for a member of the conversation it was sent in. Its uploader may also
    * fetch it before sending (to show a preview); anyone else only once a message of this
    * conversation refers to it. Everything else (another conversation's file, a file of another

@@ -1,4 +1,4 @@
-import type { Theme } from '../protocol/index.js';
+import { Limits, type Theme } from '../protocol/index.js';
 import { themeSchema } from '../protocol/schemas.js';
 import type { SiteRecord } from '../store/store.js';
 
@@ -14,6 +14,8 @@ export interface SiteSettings {
   theme: Theme;
   /** The host site's address: digest e-mails link back to it. Null: the Parley server's PUBLIC_URL. */
   url: string | null;
+  /** The most bytes one uploaded file may have. Default Limits.fileBytesDefault (10 MB). */
+  maxFileBytes: number;
 }
 
 export function siteSettings(site: SiteRecord): SiteSettings {
@@ -27,5 +29,9 @@ export function siteSettings(site: SiteRecord): SiteSettings {
     // Written through `npm run site`, which validates; a hand-edited bad theme falls back to none.
     theme: theme.success ? (theme.data as Theme) : {},
     url: typeof raw.url === 'string' && /^https?:\/\/\S+$/.test(raw.url) ? raw.url : null,
+    maxFileBytes:
+      typeof raw.maxFileBytes === 'number' && Number.isInteger(raw.maxFileBytes) && raw.maxFileBytes > 0
+        ? raw.maxFileBytes
+        : Limits.fileBytesDefault,
   };
 }

@@ -11,7 +11,25 @@ import {
   testRedisPrefix,
   type TestDatabase,
 } from '../services.js';
-import { addUser, login, messagesOf, sleep, spawnServer, TestClient, waitFor, type ServerProcess } from '../support.js';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import sharp from 'sharp';
+import { v7 as uuidv7 } from 'uuid';
+import type { FileUrls } from '../../src/protocol/index.js';
+import {
+  addUser,
+  createUpload,
+  login,
+  messagesOf,
+  patchUpload,
+  sleep,
+  spawnServer,
+  tempDir,
+  TestClient,
+  waitFor,
+  type ServerProcess,
+} from '../support.js';
+import { startS3, type TestS3 } from '../s3.js';
 
 /**
  * Three real node processes (`main.ts`) on one fresh PostgreSQL database and one fresh Redis key
@@ -25,6 +43,9 @@ const MAX_CONNECTIONS = 5;
 let database: TestDatabase;
 let prefix: string;
 let store: PrismaStore;
+/** Cluster mode stores files on S3: an S3-compatible server in this process, shared by the nodes. */
+let s3: TestS3;
+let s3Dir: string;
 const nodes: ServerProcess[] = [];
 const open: TestClient[] = [];
 
@@ -35,12 +56,15 @@ function startNode(): Promise<ServerProcess> {
     PRESENCE_EXPIRY_MS: String(EXPIRY_MS),
     PRESENCE_GRACE_MS: String(GRACE_MS),
     MAX_CONNECTIONS_PER_USER: String(MAX_CONNECTIONS),
+    ...s3.env,
   });
 }
 
 beforeAll(async () => {
   database = await createPostgresDatabase();
   prefix = testRedisPrefix();
+  s3Dir = tempDir();
+  s3 = await startS3(join(s3Dir, 's3'));
   // The first node migrates and seeds; the other two start together on the ready database.
   nodes.push(await startNode());
   nodes.push(...(await Promise.all([startNode(), startNode()])));
@@ -55,6 +79,8 @@ afterAll(async () => {
   await store?.close();
   await database?.drop();
   if (prefix) await dropRedisPrefix(prefix);
+  await s3?.close();
+  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
 });
 
 /** Fresh users for each test (all mutual buddies of each other), so tests do not meet. */
@@ -189,6 +215,54 @@ describe('three nodes', () => {
     // One shared bucket lets through its burst plus what refilled; two separate ones, twice that.
     expect(allowed).toBeGreaterThanOrEqual(10);
     expect(allowed).toBeLessThanOrEqual(10 + Math.ceil(5 * seconds) + 1);
+  });
+});
+
+describe('a file across nodes', () => {
+  it('is uploaded through two nodes, sent on one and downloaded through another: the same bytes', async () => {
+    const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const { ids, tokens, connect } = await people('pia', 'rex');
+    const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#2266cc' } })
+      .png()
+      .toBuffer();
+    // Created on node 1; the first half through node 1, the rest through node 2 (shared staging).
+    const created = await createUpload({ url: n1.url }, tokens.pia, png.length, {
+      name: 'blue.png',
+      conversation: `direct:${ids.rex}`,
+    });
+    expect(created.status).toBe(201);
+    const half = Math.floor(png.length / 2);
+    const first = await patchUpload({ url: n1.url }, tokens.pia, created.location!, png.subarray(0, half));
+    expect(first).toMatchObject({ status: 204, offset: half });
+    const rest = await patchUpload({ url: n2.url }, tokens.pia, created.location!, png.subarray(half), half);
+    expect(rest.status).toBe(204);
+    const fileId = created.location!.split('/').pop()!;
+
+    const pia = await connect('pia', n1);
+    const rex = await connect('rex', n2);
+    const sent = await pia.request('message:send', {
+      in: { kind: 'direct', id: ids.rex },
+      clientId: uuidv7(),
+      content: { kind: 'file', fileId },
+    });
+    expect(sent.ok).toBe(true);
+    await waitFor(() => rex.messages.find((m) => m.message.content.kind === 'file'), 10_000, 'rex gets the file');
+    const asked = await rex.request('file:urls', { in: { kind: 'direct', id: ids.pia }, fileId });
+    expect(asked.ok).toBe(true);
+    const urls = (asked as { data: FileUrls }).data;
+    // Fetched through node 3, which neither received the upload nor signed the URL.
+    const original = await fetch(new URL(urls.url, n3.url));
+    expect(original.status).toBe(200);
+    expect(original.headers.get('content-type')).toBe('image/png');
+    const bytes = Buffer.from(await original.arrayBuffer());
+    const fromNode1 = Buffer.from(await (await fetch(new URL(urls.url, n1.url))).arrayBuffer());
+    expect(bytes.equals(fromNode1)).toBe(true);
+    expect(await sharp(bytes).metadata()).toMatchObject({ format: 'png', width: 640, height: 480 });
+    // Re-encoded, so not the uploaded file byte for byte, but the same pixels (PNG is lossless).
+    expect((await sharp(bytes).raw().toBuffer()).equals(await sharp(png).raw().toBuffer())).toBe(true);
+    const thumb = await fetch(new URL(urls.thumbUrl!, n3.url));
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
   });
 });
 
