@@ -466,3 +466,38 @@ describe('uploads from the host page', () => {
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.OriginNotAllowed);
   });
 });
+
+describe('creation with upload', () => {
+  it('stores a file sent whole in the creation request (tus creation-with-upload), and leaves no staging', async () => {
+    const { b, aTab } = await pair('whole');
+    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: '#ff000080' } })
+      .png()
+      .toBuffer();
+    const response = await fetch(`${server.url}/api/v1/sites/demo/uploads`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${aTab.token}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(png.length),
+        'upload-metadata': `name ${Buffer.from('dot.png').toString('base64')},conversation ${Buffer.from(direct(b.id)).toString('base64')}`,
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: new Blob([png]),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('upload-offset')).toBe(String(png.length));
+    const id = response.headers.get('location')!.split('/').pop()!;
+    expect(await server.app.store.getFile(id)).toMatchObject({
+      media: 'image',
+      mime: 'image/png',
+      width: 40,
+      height: 30,
+    });
+    await waitFor(async () => !(await server.app.files.staging.list()).includes(id) || undefined, 5000, 'staging gone');
+    // More bytes than announced are refused by tus.
+    const created = await createUpload(server, aTab.token, 4, { name: 'four', conversation: direct(b.id) });
+    const over = await patchUpload(server, aTab.token, created.location!, Buffer.from('12345678'));
+    expect(over.status).toBe(413);
+    expect(await server.app.store.getFile(created.location!.split('/').pop()!)).toBeNull();
+  });
+});
