@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { fileIcon, formatBytes, formatDuration, mediaOf } from './file-format.js';
+
+describe('formatBytes', () => {
+  it('picks the unit and keeps one decimal only below ten', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1,023 B');
+    expect(formatBytes(1024)).toBe('1 KB');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(120 * 1024 + 300)).toBe('120 KB');
+    expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
+    expect(formatBytes(2.5 * 1024 * 1024)).toBe('2.5 MB');
+    expect(formatBytes(3 * 1024 ** 4)).toBe('3,072 GB');
+  });
+  it('says nothing of a size that is not one', () => {
+    expect(formatBytes(-1)).toBe('');
+    expect(formatBytes(Number.NaN)).toBe('');
+  });
+});
+
+describe('formatDuration', () => {
+  it('shows minutes and seconds, rounded down', () => {
+    expect(formatDuration(0)).toBe('0:00');
+    expect(formatDuration(4_200)).toBe('0:04');
+    expect(formatDuration(59_999)).toBe('0:59');
+    expect(formatDuration(60_000)).toBe('1:00');
+    expect(formatDuration(5 * 60_000)).toBe('5:00');
+    expect(formatDuration(3_600_000 + 65_000)).toBe('1:01:05');
+  });
+  it('shows nothing for an unknown length, never "Infinity" (MediaRecorder WebM in Chromium)', () => {
+    expect(formatDuration(Infinity)).toBe('');
+    expect(formatDuration(Number.NaN)).toBe('');
+    expect(formatDuration(undefined)).toBe('');
+  });
+});
+
+describe('mediaOf and fileIcon', () => {
+  it('guesses the media from the declared type', () => {
+    expect(mediaOf('image/png')).toBe('image');
+    expect(mediaOf('image/svg+xml')).toBe('file'); // never shown inline
+    expect(mediaOf('audio/webm;codecs=opus')).toBe('audio');
+    expect(mediaOf('video/mp4')).toBe('video');
+    expect(mediaOf('')).toBe('file');
+  });
+  it('has an icon for common documents', () => {
+    expect(fileIcon('application/pdf', 'a.pdf')).toBe('📕');
+    expect(fileIcon('application/octet-stream', 'report.PDF')).toBe('📕');
+    expect(fileIcon('application/zip', 'x.zip')).toBe('🗜️');
+    expect(fileIcon('application/octet-stream', 'x.bin')).toBe('📎');
+  });
+});

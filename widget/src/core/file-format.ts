@@ -1,0 +1,57 @@
+import type { FileMedia } from '@parley/backend/protocol';
+
+/**
+ * Sizes and lengths as people read them, and what kind of media a local file looks like before the
+ * server has looked at its bytes. Pure: no DOM, so the unit tests run it as is.
+ */
+
+const UNITS = ['B', 'KB', 'MB', 'GB'] as const;
+
+/** 1 KB = 1024 bytes; one decimal below 10 of a unit ("2.5 MB"), none above ("120 KB"). */
+export function formatBytes(bytes: number, locale = 'en'): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  const shown = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  return `${shown} ${UNITS[unit]}`;
+}
+
+/** "m:ss" (or "h:mm:ss"), rounded down to the second; "" for a length that is not known. */
+export function formatDuration(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms) || ms < 0) return '';
+  const total = Math.floor(ms / 1000);
+  const s = total % 60;
+  const m = Math.floor(total / 60) % 60;
+  const h = Math.floor(total / 3600);
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The kind of media a file's declared type suggests (the server decides from the bytes later). */
+export function mediaOf(mime: string): FileMedia {
+  if (/^image\/(png|jpeg|gif|webp)$/i.test(mime)) return 'image';
+  if (/^audio\//i.test(mime)) return 'audio';
+  if (/^video\//i.test(mime)) return 'video';
+  return 'file';
+}
+
+/** A symbol for a file card, by type: documents, archives, spreadsheets… (decorative). */
+export function fileIcon(mime: string, name: string): string {
+  const ext = /\.([a-z0-9]{1,8})$/i.exec(name)?.[1]?.toLowerCase() ?? '';
+  if (mime === 'application/pdf' || ext === 'pdf') return '📕';
+  if (/zip|compressed|tar|gzip|7z|rar/.test(mime) || ['zip', 'gz', 'tgz', '7z', 'rar', 'tar'].includes(ext))
+    return '🗜️';
+  if (/sheet|excel|csv/.test(mime) || ['xls', 'xlsx', 'csv', 'ods'].includes(ext)) return '📊';
+  if (/presentation|powerpoint/.test(mime) || ['ppt', 'pptx', 'odp'].includes(ext)) return '📽️';
+  if (mime.startsWith('audio/')) return '🎵';
+  if (mime.startsWith('video/')) return '🎬';
+  if (mime.startsWith('image/')) return '🖼️';
+  if (mime.startsWith('text/') || /word|document/.test(mime) || ['txt', 'doc', 'docx', 'odt', 'md'].includes(ext))
+    return '📄';
+  return '📎';
+}
