@@ -95,7 +95,9 @@ export default defineConfig(({ mode }) =>
             output: {
               format: 'es',
               entryFileNames: 'parley/[name]-[hash].js',
-              chunkFileNames: 'parley/[name]-[hash].js',
+              // Lower case: the chunks loaded on demand from inside the others (the upload code,
+              // the image viewer, the voice recorder) are named after their modules.
+              chunkFileNames: (chunk) => `parley/${chunk.name.toLowerCase()}-[hash].js`,
               // Libraries in chunks of their own: their names (hashes) stay the same across Parley
               // releases that do not update them, so browsers keep them cached.
               codeSplitting: {

@@ -1,0 +1,246 @@
+import type { FileInfo } from '@parley/backend/protocol';
+import { signal } from '@preact/signals';
+import type { ComponentType } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { fileIcon, formatBytes, formatDuration } from '../core/file-format.js';
+import type { ResolvedFileUrls } from '../core/file-urls.js';
+import { useWidget } from './context.js';
+import type { ImageViewerProps } from './ImageViewer.js';
+
+/**
+ * A file message's file: an image as a thumbnail that opens the viewer, audio (voice messages)
+ * with a player, anything else as a card with a download link. Names are text, never HTML. The
+ * bytes come through signed URLs (`file:urls`), asked again when they expire or fail to load.
+ */
+export function FileContent({ file, conversation }: { file: FileInfo; conversation: string }) {
+  if (file.media === 'image') return <ImageThumb file={file} conversation={conversation} />;
+  if (file.media === 'audio') return <AudioPlayer file={file} conversation={conversation} />;
+  return <FileCard file={file} conversation={conversation} />;
+}
+
+/** The file's URLs (none for a null id): asked for once, then again (fresh) after a failed load. */
+function useFileUrls(conversation: string, fileId: string | null) {
+  const { client } = useWidget();
+  const [urls, setUrls] = useState<ResolvedFileUrls | null>(null);
+  const [failed, setFailed] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    setUrls(null);
+    if (!fileId) return;
+    let live = true;
+    client.fileUrls(conversation, fileId, attempt > 0).then(
+      (value) => live && setUrls(value),
+      (err: unknown) => {
+        console.warn('[Parley] could not get the file’s address', err);
+        if (live) setFailed(true);
+      },
+    );
+    return () => void (live = false);
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
+  }, [conversation, fileId, attempt]);
+  return {
+    urls,
+    failed,
+    attempt,
+    /** A load failed: once with fresh URLs (they may have expired), then it stays failed until asked. */
+    loadError() {
+      if (attempt === 0) setAttempt(1);
+      else setFailed(true);
+    },
+    retry() {
+      setFailed(false);
+      setAttempt((a) => a + 1);
+    },
+  };
+}
+
+function LoadFailed({ retry }: { retry: () => void }) {
+  const { t } = useWidget();
+  return (
+    <span class="file-failed">
+      <span>{t('loadFailed')}</span>{' '}
+      <button type="button" class="link" onClick={retry}>
+        {t('loadAgain')}
+      </button>
+    </span>
+  );
+}
+
+const THUMB = { width: 220, height: 200 };
+
+/** The box a thumbnail takes before it loads, from the stored image's size (the list does not jump). */
+export function thumbBox(file: Pick<FileInfo, 'width' | 'height'>): { width: number; height: number } {
+  const { width, height } = file;
+  if (!width || !height) return { width: 160, height: 120 };
+  const scale = Math.min(1, THUMB.width / width, THUMB.height / height);
+  return { width: Math.max(40, Math.round(width * scale)), height: Math.max(40, Math.round(height * scale)) };
+}
+
+/** The image being viewed, one for the whole widget (the viewer is rendered by its chat, see ImageOverlay). */
+const viewing = signal<{ conversation: string; file: FileInfo; returnTo: HTMLElement | null } | null>(null);
+let viewerModule: Promise<ComponentType<ImageViewerProps>> | null = null;
+/** The viewer is an on-demand chunk: loaded the first time an image is opened. */
+const loadViewer = () => {
+  viewerModule ??= import('./ImageViewer.js').then((m) => m.ImageViewer);
+  viewerModule.catch(() => (viewerModule = null));
+  return viewerModule;
+};
+
+function ImageThumb({ file, conversation }: { file: FileInfo; conversation: string }) {
+  const { t } = useWidget();
+  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id);
+  const box = thumbBox(file);
+  const src = urls ? (urls.thumbUrl ?? urls.url) : undefined;
+  return (
+    <span class="file-image-wrap">
+      <button
+        type="button"
+        class="file-image"
+        aria-label={t('openImage', { name: file.name })}
+        style={{ width: `${box.width}px`, aspectRatio: `${box.width} / ${box.height}` }}
+        onClick={(e) => {
+          const returnTo = e.currentTarget;
+          void loadViewer().then(
+            () => (viewing.value = { conversation, file, returnTo }),
+            (err: unknown) => console.error('[Parley] the image viewer could not be loaded', err),
+          );
+        }}
+      >
+        {src && !failed && <img src={src} alt={file.name} onError={loadError} />}
+      </button>
+      {failed && <LoadFailed retry={retry} />}
+    </span>
+  );
+}
+
+/** The viewer of the image opened in this conversation, if any (rendered outside the message list). */
+export function ImageOverlay({ conversation }: { conversation: string }) {
+  const { t } = useWidget();
+  const shown = viewing.value;
+  const [Viewer, setViewer] = useState<ComponentType<ImageViewerProps> | null>(null);
+  const { urls, loadError } = useFileUrls(conversation, shown?.conversation === conversation ? shown.file.id : null);
+  useEffect(() => {
+    if (shown && !Viewer) void loadViewer().then((v) => setViewer(() => v));
+  }, [shown, Viewer]);
+  if (!shown || shown.conversation !== conversation || !Viewer || !urls) return null;
+  return (
+    <Viewer
+      url={urls.url}
+      name={shown.file.name}
+      label={t('imageViewer', { name: shown.file.name })}
+      closeLabel={t('close')}
+      onError={loadError}
+      onClose={() => {
+        const back = shown.returnTo;
+        viewing.value = null;
+        back?.focus();
+      }}
+    />
+  );
+}
+
+function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: string }) {
+  const { t } = useWidget();
+  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id);
+  const audio = useRef<HTMLAudioElement>(null);
+  const [playing, setPlaying] = useState(false);
+  const [position, setPosition] = useState(0);
+  const [mediaMs, setMediaMs] = useState<number | null>(null);
+  // The recorder's measure first: Chromium reports MediaRecorder's WebM as lasting Infinity.
+  const lengthMs = file.durationMs ?? mediaMs;
+  const percent = lengthMs ? Math.min(100, Math.round((position / lengthMs) * 100)) : 0;
+  const shownMs = playing || position > 0 ? position : lengthMs;
+  return (
+    <span class="audio-player" data-duration-ms={file.durationMs ?? undefined}>
+      <button
+        type="button"
+        class="play"
+        disabled={!urls || failed}
+        aria-label={playing ? t('pause') : file.voice ? t('playVoice') : t('playAudio', { name: file.name })}
+        onClick={() => {
+          const el = audio.current;
+          if (!el) return;
+          if (el.paused) el.play().catch((err: unknown) => console.warn('[Parley] could not play', err));
+          else el.pause();
+        }}
+      >
+        <span aria-hidden="true">{playing ? '❚❚' : '▶'}</span>
+      </button>
+      <span
+        class="track"
+        role="progressbar"
+        aria-label={t('playback')}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+      >
+        <span class="fill" style={{ width: `${percent}%` }} />
+      </span>
+      <span class="time">
+        {formatDuration(shownMs)}
+        {(playing || position > 0) && lengthMs ? ` / ${formatDuration(lengthMs)}` : ''}
+      </span>
+      {!file.voice && <span class="file-name">{file.name}</span>}
+      {failed && <LoadFailed retry={retry} />}
+      {urls && (
+        <audio
+          ref={audio}
+          src={urls.url}
+          preload="metadata"
+          onLoadedMetadata={(e) => {
+            const d = e.currentTarget.duration;
+            if (Number.isFinite(d)) setMediaMs(d * 1000);
+          }}
+          onPlay={() => setPlaying(true)}
+          onPause={() => setPlaying(false)}
+          onTimeUpdate={(e) => setPosition(e.currentTarget.currentTime * 1000)}
+          onEnded={() => {
+            setPlaying(false);
+            setPosition(0);
+          }}
+          onError={loadError}
+        />
+      )}
+    </span>
+  );
+}
+
+function FileCard({ file, conversation }: { file: FileInfo; conversation: string }) {
+  const { client, t } = useWidget();
+  const { urls, failed, retry } = useFileUrls(conversation, file.id);
+  return (
+    <span class="file-card">
+      <span class="file-icon" aria-hidden="true">
+        {fileIcon(file.mime, file.name)}
+      </span>
+      <span class="file-text">
+        <span class="file-name">{file.name}</span>
+        <span class="file-size">{formatBytes(file.size, t.locale)}</span>
+      </span>
+      {urls && (
+        <a
+          class="download"
+          href={urls.url}
+          target="_blank"
+          rel="noopener noreferrer"
+          download={file.name}
+          aria-label={t('download', { name: file.name })}
+          onClick={(e) => {
+            // Shown a while ago: the signed URL may have expired; open a fresh one.
+            if (urls.expiresAt > Date.now() + 5_000) return;
+            e.preventDefault();
+            void client.fileUrls(conversation, file.id, true).then(
+              (fresh) => window.open(fresh.url, '_blank', 'noopener,noreferrer'),
+              (err: unknown) => console.warn('[Parley] could not get the file’s address', err),
+            );
+          }}
+        >
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+            <path fill="none" stroke="currentColor" stroke-width="2" d="M12 4v11m-5-5 5 5 5-5M5 20h14" />
+          </svg>
+        </a>
+      )}
+      {failed && <LoadFailed retry={retry} />}
+    </span>
+  );
+}

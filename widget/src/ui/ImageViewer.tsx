@@ -1,0 +1,66 @@
+/**
+ * The image viewer, an on-demand chunk (FileContent.tsx imports it the first time an image is
+ * opened): the full image over the page, a close button, Escape, and the focus kept inside while
+ * open (the opener gets it back on close). Strings come in as props, so this chunk needs nothing
+ * of the panel's but Preact.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+
+export interface ImageViewerProps {
+  /** The signed URL of the full image. */
+  url: string;
+  /** The file name: the image's text alternative. */
+  name: string;
+  /** The dialog's accessible name. */
+  label: string;
+  closeLabel: string;
+  onClose(): void;
+  /** The image did not load (an expired URL: the caller asks for a fresh one). */
+  onError(): void;
+}
+
+export function ImageViewer({ url, name, label, closeLabel, onClose, onError }: ImageViewerProps) {
+  const dialog = useRef<HTMLDivElement>(null);
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => close.current?.focus(), []);
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      onClose();
+      return;
+    }
+    if (e.key !== 'Tab' || !dialog.current) return;
+    // Focus stays inside: Tab and Shift+Tab wrap around the viewer's controls.
+    const controls = [...dialog.current.querySelectorAll<HTMLElement>('button, a[href]')];
+    const first = controls[0];
+    const last = controls.at(-1);
+    const active = (dialog.current.getRootNode() as ShadowRoot | Document).activeElement;
+    if (!first || !last) return;
+    if (e.shiftKey && (active === first || !dialog.current.contains(active))) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (active === last || !dialog.current.contains(active))) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+
+  return (
+    <div
+      class="viewer"
+      role="dialog"
+      aria-modal="true"
+      aria-label={label}
+      ref={dialog}
+      onKeyDown={onKeyDown}
+      onClick={(e) => e.target === e.currentTarget && onClose()}
+    >
+      <button type="button" class="viewer-close" ref={close} aria-label={closeLabel} onClick={onClose}>
+        ×
+      </button>
+      <img src={url} alt={name} onError={onError} />
+    </div>
+  );
+}
