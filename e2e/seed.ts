@@ -12,6 +12,10 @@ import {
   type Store,
   type WriteItem,
 } from '@parley/backend/testing';
+import type { FileInfo } from '@parley/backend/protocol';
+
+/** A stored file's record, as the store takes it (the testing entry does not name the type). */
+type StoredFileRecord = Parameters<Store['createFile']>[0];
 
 /** Users with password `<name>-pass`; none are anyone's buddy unless said below. */
 export const E2E_USERS = [
@@ -209,7 +213,86 @@ async function seedMatrix(store: Store, ids: Record<string, string>): Promise<vo
     message(tess, '', 60, 'Welcome to the design review room!', room),
     message(uma, '', 50, 'Thanks! @tess I pushed the new icons.', room, [tess]),
     message(vic, '', 40, 'Looks good to me. Shipping on Friday?', room),
+    ...(await seedMatrixFiles(store, tess, uma, now)),
     message(vic, tess, 10, 'Quick question about the budget'),
     message(vic, tess, 9, 'Call me when you can'),
   ]);
+}
+
+/** The stored files of the matrix's chat (records only; the matrix serves their bytes itself). */
+export const MATRIX_FILES = {
+  image: { name: 'whiteboard.png', width: 640, height: 480 },
+  voice: { durationMs: 4200 },
+  pdf: { name: 'launch-plan-final-v3.pdf', size: 184_320 },
+} as const;
+
+/**
+ * Three file messages after Tess and Uma's text: a picture from Uma, a voice message from Tess, a
+ * PDF from Uma, so the matrix shows a thumbnail, a player and a card.
+ */
+async function seedMatrixFiles(store: Store, tess: string, uma: string, now: number): Promise<WriteItem[]> {
+  const conversationId = directConversationId(tess, uma);
+  const base = { siteId: 'demo', conversationId, width: null, height: null, durationMs: null, voice: false };
+  const files: StoredFileRecord[] = [
+    {
+      ...base,
+      id: uuidv7(),
+      uploaderId: uma,
+      name: MATRIX_FILES.image.name,
+      mime: 'image/png',
+      size: 48_210,
+      media: 'image',
+      width: MATRIX_FILES.image.width,
+      height: MATRIX_FILES.image.height,
+      hasThumb: true,
+      createdAt: new Date(now - 19 * 60_000),
+    },
+    {
+      ...base,
+      id: uuidv7(),
+      uploaderId: tess,
+      name: 'voice-message.webm',
+      mime: 'audio/webm',
+      size: 33_400,
+      media: 'audio',
+      durationMs: MATRIX_FILES.voice.durationMs,
+      voice: true,
+      hasThumb: false,
+      createdAt: new Date(now - 18 * 60_000),
+    },
+    {
+      ...base,
+      id: uuidv7(),
+      uploaderId: uma,
+      name: MATRIX_FILES.pdf.name,
+      mime: 'application/pdf',
+      size: MATRIX_FILES.pdf.size,
+      media: 'file',
+      hasThumb: false,
+      createdAt: new Date(now - 17 * 60_000),
+    },
+  ];
+  const items: WriteItem[] = [];
+  for (const file of files) {
+    await store.createFile(file);
+    const info: FileInfo = { id: file.id, name: file.name, size: file.size, mime: file.mime, media: file.media };
+    if (file.width !== null) info.width = file.width;
+    if (file.height !== null) info.height = file.height;
+    if (file.durationMs !== null) info.durationMs = file.durationMs;
+    if (file.voice) info.voice = true;
+    if (file.hasThumb) info.thumb = true;
+    const message: MessageRecord = {
+      id: uuidv7({ msecs: file.createdAt.getTime() }),
+      siteId: 'demo',
+      senderId: file.uploaderId,
+      recipientId: file.uploaderId === tess ? uma : tess,
+      conversationId,
+      clientId: `matrix-file-${file.name}`,
+      body: '',
+      createdAt: file.createdAt,
+      file: info,
+    };
+    items.push({ type: 'message', message });
+  }
+  return items;
 }

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { expect, test, type Browser, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
 import { translator, type Translate } from '../../widget/src/i18n.js';
+import { MATRIX_FILES } from '../seed.js';
+import { pngBytes, wavBytes } from './media.js';
 import { baseUrl } from './widget.js';
 
 /**
@@ -148,12 +150,56 @@ const STATES: State[] = [
         .getByRole('button', { name: starts(UMA) })
         .click();
       const list = panel.getByRole('list', { name: t('messages', { name: UMA }) });
-      await expect(list.locator('li.message')).toHaveCount(14);
+      await expect(list.locator('li.message')).toHaveCount(17);
+      // The seeded files (e2e/seed.ts): a thumbnail (loaded), a voice message, a PDF card.
+      await expect(list.getByRole('img', { name: MATRIX_FILES.image.name })).toHaveJSProperty('complete', true);
+      await expect(list.locator('.audio-player')).toHaveAttribute('data-duration-ms', '4200');
+      await expect(list.getByRole('link', { name: t('download', { name: MATRIX_FILES.pdf.name }) })).toBeVisible();
+    },
+  },
+  {
+    name: 'image-viewer',
+    go: async ({ t, panel, page }) => {
+      await panel.getByRole('button', { name: t('openImage', { name: MATRIX_FILES.image.name }) }).click();
+      const viewer = page.getByRole('dialog', { name: t('imageViewer', { name: MATRIX_FILES.image.name }) });
+      await expect(viewer.getByRole('img')).toHaveJSProperty('complete', true);
+      await expect(viewer.getByRole('button', { name: t('close') })).toBeFocused();
+    },
+  },
+  {
+    name: 'upload-progress',
+    go: async ({ t, panel, page }) => {
+      await page.keyboard.press('Escape');
+      await expect(
+        panel.getByRole('button', { name: t('openImage', { name: MATRIX_FILES.image.name }) }),
+      ).toBeFocused();
+      // The upload is held open by the route in openWidget: its bubble stays, with its progress bar.
+      await panel.locator('input[type=file]').setInputFiles({
+        name: 'budget-2027.xlsx',
+        mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        buffer: Buffer.alloc(64 * 1024, 1),
+      });
+      await expect(
+        panel.getByRole('progressbar', { name: t('uploading', { name: 'budget-2027.xlsx' }) }),
+      ).toBeVisible();
+    },
+  },
+  {
+    name: 'recording',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('cancel'), exact: true }).click();
+      await expect(panel.getByRole('progressbar', { name: t('uploading', { name: 'budget-2027.xlsx' }) })).toHaveCount(
+        0,
+      );
+      await panel.getByRole('button', { name: t('recordVoice') }).click();
+      await expect(panel.getByRole('timer')).toBeVisible();
+      await expect(panel.getByRole('button', { name: t('stopAndSend') })).toBeVisible();
     },
   },
   {
     name: 'emoji',
     go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('cancelRecording') }).click();
       await panel.getByRole('button', { name: t('emoji') }).click();
       await expect(panel.getByRole('group', { name: t('emoji') })).toBeVisible();
     },
@@ -259,8 +305,40 @@ async function openWidget(browser: Browser, { viewport, mode, locale }: Configur
     (settings) => Object.assign(window, { ParleySettings: settings }),
     mode === 'dark' ? { locale, theme: { mode } } : { locale },
   );
+  await serveMatrixFiles(page);
   await page.goto(baseUrl());
   return page;
+}
+
+/**
+ * The bytes of the seeded files (e2e/seed.ts stores their records only): any signed download URL
+ * of the site answers with a picture, or a second of silence for the voice message. Uploads are
+ * held open (the "upload in progress" state), and a cancel's DELETE is answered.
+ */
+async function serveMatrixFiles(page: Page): Promise<void> {
+  const picture = pngBytes(MATRIX_FILES.image.width, MATRIX_FILES.image.height);
+  const silence = wavBytes(1000);
+  await page.route(`${baseUrl()}/api/v1/sites/demo/files/**`, async (route) => {
+    await route.fulfill(
+      route.request().resourceType() === 'media'
+        ? { contentType: 'audio/wav', body: silence }
+        : { contentType: 'image/png', body: picture },
+    );
+  });
+  await page.route(`${baseUrl()}/api/v1/sites/demo/uploads**`, async (route) => {
+    const method = route.request().method();
+    if (method === 'POST')
+      return route.fulfill({
+        status: 201,
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          Location: `${baseUrl()}/api/v1/sites/demo/uploads/held-upload`,
+          'Access-Control-Expose-Headers': 'Location, Upload-Offset',
+        },
+      });
+    if (method === 'DELETE') return route.fulfill({ status: 204, headers: { 'Tus-Resumable': '1.0.0' } });
+    // PATCH: never answered; the page cancels it.
+  });
 }
 
 /** Waits for fonts and the frames after the last change, so checks and screenshots see the final layout. */
@@ -334,7 +412,8 @@ function layoutProblems(page: Page): Promise<string[]> {
 
     // 1. Every visible control is the topmost thing at its centre.
     for (const el of root.querySelectorAll(controls)) {
-      if (!shown(el)) continue;
+      // Behind a modal (the image viewer makes the rest of the widget inert): neither seen nor reachable.
+      if (!shown(el) || el.closest('[inert]')) continue;
       const centre = () => {
         // A link that wraps has one box per line: aim at its first.
         const r = el.getClientRects()[0] ?? el.getBoundingClientRect();
@@ -408,6 +487,7 @@ async function focusProblems(page: Page): Promise<string[]> {
     const seenGroups = new Set<string>();
     const targets = [...root.querySelectorAll<HTMLElement>(controls)].filter((el) => {
       if (!el.checkVisibility({ visibilityProperty: true }) || (el as HTMLButtonElement).disabled) return false;
+      if (el.closest('[inert]')) return false; // behind a modal
       if (el.getBoundingClientRect().width === 0) return false;
       if (el instanceof HTMLInputElement && el.type === 'radio') {
         if (seenGroups.has(el.name)) return false;

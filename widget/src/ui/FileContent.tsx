@@ -1,7 +1,7 @@
 import type { FileInfo } from '@parley/backend/protocol';
 import { signal } from '@preact/signals';
-import type { ComponentType } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { render, type ComponentType } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { fileIcon, formatBytes, formatDuration } from '../core/file-format.js';
 import type { ResolvedFileUrls } from '../core/file-urls.js';
 import { useWidget } from './context.js';
@@ -113,30 +113,46 @@ function ImageThumb({ file, conversation }: { file: FileInfo; conversation: stri
   );
 }
 
-/** The viewer of the image opened in this conversation, if any (rendered outside the message list). */
+/**
+ * The viewer of the image opened in this conversation, if any. It is rendered in a layer of its own
+ * at the top of the widget's shadow root, outside the panel (which clips what overflows it); on
+ * close the thumbnail that opened it gets the focus back.
+ */
 export function ImageOverlay({ conversation }: { conversation: string }) {
   const { t } = useWidget();
-  const shown = viewing.value;
+  const anchor = useRef<HTMLSpanElement>(null);
+  const shown = viewing.value?.conversation === conversation ? viewing.value : null;
   const [Viewer, setViewer] = useState<ComponentType<ImageViewerProps> | null>(null);
-  const { urls, loadError } = useFileUrls(conversation, shown?.conversation === conversation ? shown.file.id : null);
+  const { urls, loadError } = useFileUrls(conversation, shown ? shown.file.id : null);
   useEffect(() => {
     if (shown && !Viewer) void loadViewer().then((v) => setViewer(() => v));
   }, [shown, Viewer]);
-  if (!shown || shown.conversation !== conversation || !Viewer || !urls) return null;
-  return (
-    <Viewer
-      url={urls.url}
-      name={shown.file.name}
-      label={t('imageViewer', { name: shown.file.name })}
-      closeLabel={t('close')}
-      onError={loadError}
-      onClose={() => {
-        const back = shown.returnTo;
-        viewing.value = null;
-        back?.focus();
-      }}
-    />
-  );
+  useLayoutEffect(() => {
+    const root = anchor.current?.getRootNode();
+    if (!shown || !Viewer || !urls || !root) return;
+    const layer = document.createElement('div');
+    (root instanceof ShadowRoot ? root : document.body).append(layer);
+    render(
+      <Viewer
+        url={urls.url}
+        name={shown.file.name}
+        label={t('imageViewer', { name: shown.file.name })}
+        closeLabel={t('close')}
+        onError={loadError}
+        onClose={() => (viewing.value = null)}
+      />,
+      layer,
+    );
+    return () => {
+      render(null, layer);
+      layer.remove();
+      // Once the rest of the widget is no longer inert (the viewer's own cleanup) and re-rendered.
+      const back = shown.returnTo;
+      setTimeout(() => back?.isConnected && back.focus());
+    };
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- t and loadError change with every render; the viewer follows shown and its URLs
+  }, [shown, Viewer, urls]);
+  return <span ref={anchor} hidden />;
 }
 
 function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: string }) {

@@ -22,15 +22,51 @@ export interface ImageViewerProps {
 export function ImageViewer({ url, name, label, closeLabel, onClose, onError }: ImageViewerProps) {
   const dialog = useRef<HTMLDivElement>(null);
   const close = useRef<HTMLButtonElement>(null);
-  useEffect(() => close.current?.focus(), []);
+  const madeInert = useRef<Element[]>([]);
+  /** The rest of the widget comes back before the opener takes the focus again. */
+  const closeNow = () => {
+    for (const el of madeInert.current.splice(0)) el.removeAttribute('inert');
+    onClose();
+  };
+  useEffect(() => {
+    close.current?.focus();
+    // Modal: everything else of the widget is inert while the viewer is open (no focus, no clicks,
+    // hidden from assistive technology), and comes back as it was on close.
+    const made = madeInert.current;
+    for (let el: Element | null = dialog.current; el?.parentElement; el = el.parentElement) {
+      for (const sibling of el.parentElement.children) {
+        if (sibling !== el && !sibling.hasAttribute('inert')) {
+          sibling.setAttribute('inert', '');
+          made.push(sibling);
+        }
+      }
+    }
+    const root = dialog.current?.getRootNode();
+    if (root instanceof ShadowRoot) {
+      let top: Element | null = dialog.current;
+      while (top?.parentElement) top = top.parentElement;
+      for (const child of root.children) {
+        if (child !== top && !child.hasAttribute('inert') && child.tagName !== 'STYLE') {
+          child.setAttribute('inert', '');
+          made.push(child);
+        }
+      }
+    }
+    // Escape closes it wherever the focus went (the page around the widget, say).
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      closeNow();
+    };
+    window.addEventListener('keydown', escape);
+    return () => {
+      window.removeEventListener('keydown', escape);
+      for (const el of made.splice(0)) el.removeAttribute('inert');
+    };
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- set up once per opening
+  }, []);
 
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      e.stopPropagation();
-      onClose();
-      return;
-    }
     if (e.key !== 'Tab' || !dialog.current) return;
     // Focus stays inside: Tab and Shift+Tab wrap around the viewer's controls.
     const controls = [...dialog.current.querySelectorAll<HTMLElement>('button, a[href]')];
@@ -55,9 +91,9 @@ export function ImageViewer({ url, name, label, closeLabel, onClose, onError }: 
       aria-label={label}
       ref={dialog}
       onKeyDown={onKeyDown}
-      onClick={(e) => e.target === e.currentTarget && onClose()}
+      onClick={(e) => e.target === e.currentTarget && closeNow()}
     >
-      <button type="button" class="viewer-close" ref={close} aria-label={closeLabel} onClick={onClose}>
+      <button type="button" class="viewer-close" ref={close} aria-label={closeLabel} onClick={closeNow}>
         ×
       </button>
       <img src={url} alt={name} onError={onError} />
