@@ -98,6 +98,18 @@ export async function seed(databaseFile: string): Promise<void> {
     // yara and zeke are buddies, for the on-demand chunks (commands queued before them; the unread
     // badge with the panel never loaded).
     await store.setBuddies(ids.yara!, ids.zeke!, 'accepted');
+    // A picture from Zeke to Yara: opening it loads the image viewer's chunk.
+    await store.append([
+      await fileMessage(store, ids.zeke!, ids.yara!, new Date(Date.now() - 3_600_000), {
+        name: 'zeke-photo.png',
+        mime: 'image/png',
+        size: 20_480,
+        media: 'image',
+        width: 320,
+        height: 240,
+        hasThumb: true,
+      }),
+    ]);
     // jack invites his buddies kate and liam to a room.
     await store.setBuddies(ids.jack!, ids.kate!, 'accepted');
     await store.setBuddies(ids.jack!, ids.liam!, 'accepted');
@@ -231,13 +243,9 @@ export const MATRIX_FILES = {
  * PDF from Uma, so the matrix shows a thumbnail, a player and a card.
  */
 async function seedMatrixFiles(store: Store, tess: string, uma: string, now: number): Promise<WriteItem[]> {
-  const conversationId = directConversationId(tess, uma);
-  const base = { siteId: 'demo', conversationId, width: null, height: null, durationMs: null, voice: false };
-  const files: StoredFileRecord[] = [
-    {
-      ...base,
-      id: uuidv7(),
-      uploaderId: uma,
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
+  return [
+    await fileMessage(store, uma, tess, at(19), {
       name: MATRIX_FILES.image.name,
       mime: 'image/png',
       size: 48_210,
@@ -245,54 +253,72 @@ async function seedMatrixFiles(store: Store, tess: string, uma: string, now: num
       width: MATRIX_FILES.image.width,
       height: MATRIX_FILES.image.height,
       hasThumb: true,
-      createdAt: new Date(now - 19 * 60_000),
-    },
-    {
-      ...base,
-      id: uuidv7(),
-      uploaderId: tess,
+    }),
+    await fileMessage(store, tess, uma, at(18), {
       name: 'voice-message.webm',
       mime: 'audio/webm',
       size: 33_400,
       media: 'audio',
       durationMs: MATRIX_FILES.voice.durationMs,
       voice: true,
-      hasThumb: false,
-      createdAt: new Date(now - 18 * 60_000),
-    },
-    {
-      ...base,
-      id: uuidv7(),
-      uploaderId: uma,
+    }),
+    await fileMessage(store, uma, tess, at(17), {
       name: MATRIX_FILES.pdf.name,
       mime: 'application/pdf',
       size: MATRIX_FILES.pdf.size,
       media: 'file',
-      hasThumb: false,
-      createdAt: new Date(now - 17 * 60_000),
-    },
+    }),
   ];
-  const items: WriteItem[] = [];
-  for (const file of files) {
-    await store.createFile(file);
-    const info: FileInfo = { id: file.id, name: file.name, size: file.size, mime: file.mime, media: file.media };
-    if (file.width !== null) info.width = file.width;
-    if (file.height !== null) info.height = file.height;
-    if (file.durationMs !== null) info.durationMs = file.durationMs;
-    if (file.voice) info.voice = true;
-    if (file.hasThumb) info.thumb = true;
-    const message: MessageRecord = {
-      id: uuidv7({ msecs: file.createdAt.getTime() }),
-      siteId: 'demo',
-      senderId: file.uploaderId,
-      recipientId: file.uploaderId === tess ? uma : tess,
-      conversationId,
-      clientId: `matrix-file-${file.name}`,
-      body: '',
-      createdAt: file.createdAt,
-      file: info,
-    };
-    items.push({ type: 'message', message });
-  }
-  return items;
+}
+
+/**
+ * A file message from `from` to `to` (one-to-one): the stored file's record (no bytes: tests that
+ * show it serve them with a route) and the message that refers to it.
+ */
+export async function fileMessage(
+  store: Store,
+  from: string,
+  to: string,
+  createdAt: Date,
+  file: Pick<StoredFileRecord, 'name' | 'mime' | 'size' | 'media'> & Partial<StoredFileRecord>,
+): Promise<WriteItem> {
+  const conversationId = directConversationId(from, to);
+  const record: StoredFileRecord = {
+    id: uuidv7(),
+    siteId: 'demo',
+    uploaderId: from,
+    conversationId,
+    width: null,
+    height: null,
+    durationMs: null,
+    voice: false,
+    hasThumb: false,
+    createdAt,
+    ...file,
+  };
+  await store.createFile(record);
+  const info: FileInfo = {
+    id: record.id,
+    name: record.name,
+    size: record.size,
+    mime: record.mime,
+    media: record.media,
+  };
+  if (record.width !== null) info.width = record.width;
+  if (record.height !== null) info.height = record.height;
+  if (record.durationMs !== null) info.durationMs = record.durationMs;
+  if (record.voice) info.voice = true;
+  if (record.hasThumb) info.thumb = true;
+  const message: MessageRecord = {
+    id: uuidv7({ msecs: createdAt.getTime() }),
+    siteId: 'demo',
+    senderId: from,
+    recipientId: to,
+    conversationId,
+    clientId: `seed-file-${record.id}`,
+    body: '',
+    createdAt,
+    file: info,
+  };
+  return { type: 'message', message };
 }

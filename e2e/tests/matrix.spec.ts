@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { expect, test, type Browser, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
 import { translator, type Translate } from '../../widget/src/i18n.js';
 import { MATRIX_FILES } from '../seed.js';
-import { pngBytes, wavBytes } from './media.js';
+import { holdUploads, serveSeededFiles } from './media.js';
 import { baseUrl } from './widget.js';
 
 /**
@@ -305,40 +305,11 @@ async function openWidget(browser: Browser, { viewport, mode, locale }: Configur
     (settings) => Object.assign(window, { ParleySettings: settings }),
     mode === 'dark' ? { locale, theme: { mode } } : { locale },
   );
-  await serveMatrixFiles(page);
+  // The seeded files' bytes (e2e/seed.ts stores their records only); uploads held open.
+  await serveSeededFiles(page, MATRIX_FILES.image);
+  await holdUploads(page);
   await page.goto(baseUrl());
   return page;
-}
-
-/**
- * The bytes of the seeded files (e2e/seed.ts stores their records only): any signed download URL
- * of the site answers with a picture, or a second of silence for the voice message. Uploads are
- * held open (the "upload in progress" state), and a cancel's DELETE is answered.
- */
-async function serveMatrixFiles(page: Page): Promise<void> {
-  const picture = pngBytes(MATRIX_FILES.image.width, MATRIX_FILES.image.height);
-  const silence = wavBytes(1000);
-  await page.route(`${baseUrl()}/api/v1/sites/demo/files/**`, async (route) => {
-    await route.fulfill(
-      route.request().resourceType() === 'media'
-        ? { contentType: 'audio/wav', body: silence }
-        : { contentType: 'image/png', body: picture },
-    );
-  });
-  await page.route(`${baseUrl()}/api/v1/sites/demo/uploads**`, async (route) => {
-    const method = route.request().method();
-    if (method === 'POST')
-      return route.fulfill({
-        status: 201,
-        headers: {
-          'Tus-Resumable': '1.0.0',
-          Location: `${baseUrl()}/api/v1/sites/demo/uploads/held-upload`,
-          'Access-Control-Expose-Headers': 'Location, Upload-Offset',
-        },
-      });
-    if (method === 'DELETE') return route.fulfill({ status: 204, headers: { 'Tus-Resumable': '1.0.0' } });
-    // PATCH: never answered; the page cancels it.
-  });
 }
 
 /** Waits for fonts and the frames after the last change, so checks and screenshots see the final layout. */

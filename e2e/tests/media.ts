@@ -1,4 +1,6 @@
+import type { Page } from '@playwright/test';
 import { deflateSync } from 'node:zlib';
+import { baseUrl } from './widget.js';
 
 /**
  * Small real media files made in the test, so no binary fixture has to be kept: a PNG any decoder
@@ -66,4 +68,37 @@ export function wavBytes(ms: number): Buffer {
   out.write('data', 36, 'ascii');
   out.writeUInt32LE(samples, 40);
   return out;
+}
+
+/**
+ * Answers the site's signed download URLs in the page with a picture of `size` (or a second of
+ * silence for an `<audio>`): e2e/seed.ts stores file records without bytes.
+ */
+export async function serveSeededFiles(page: Page, size: { width: number; height: number }): Promise<void> {
+  const picture = pngBytes(size.width, size.height);
+  const silence = wavBytes(1000);
+  await page.route(`${baseUrl()}/api/v1/sites/demo/files/**`, (route) =>
+    route.fulfill(
+      route.request().resourceType() === 'media'
+        ? { contentType: 'audio/wav', body: silence }
+        : { contentType: 'image/png', body: picture },
+    ),
+  );
+}
+
+/**
+ * Uploads (tus) in the page are created, then held: the PATCH with the bytes is never answered,
+ * so an upload stays in progress until the page cancels it (its DELETE is answered).
+ */
+export async function holdUploads(page: Page): Promise<void> {
+  await page.route(`${baseUrl()}/api/v1/sites/demo/uploads**`, async (route) => {
+    const method = route.request().method();
+    if (method === 'POST')
+      return route.fulfill({
+        status: 201,
+        headers: { 'Tus-Resumable': '1.0.0', Location: `${baseUrl()}/api/v1/sites/demo/uploads/held-upload` },
+      });
+    if (method === 'DELETE') return route.fulfill({ status: 204, headers: { 'Tus-Resumable': '1.0.0' } });
+    // PATCH: never answered.
+  });
 }
