@@ -44,6 +44,11 @@ export const E2E_USERS = [
   'xan',
   'yara',
   'zeke',
+  'alma',
+  'bert',
+  'cara',
+  'dora',
+  'emil',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -98,6 +103,13 @@ export async function seed(databaseFile: string): Promise<void> {
     // yara and zeke are buddies, for the on-demand chunks (commands queued before them; the unread
     // badge with the panel never loaded).
     await store.setBuddies(ids.yara!, ids.zeke!, 'accepted');
+    // tests/files.spec.ts, apart from the demo users other specs count messages of: alma and bert
+    // (alice and bob of the issue) exchange a picture that cara (carol), a buddy of both but not in
+    // their conversation, must not get at; dora sends emil a PDF and a voice message while he is away.
+    await store.setBuddies(ids.alma!, ids.bert!, 'accepted');
+    await store.setBuddies(ids.alma!, ids.cara!, 'accepted');
+    await store.setBuddies(ids.bert!, ids.cara!, 'accepted');
+    await store.setBuddies(ids.dora!, ids.emil!, 'accepted');
     // A picture from Zeke to Yara: opening it loads the image viewer's chunk.
     await store.append([
       await fileMessage(store, ids.zeke!, ids.yara!, new Date(Date.now() - 3_600_000), {
