@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileIcon, formatBytes, formatDuration, mediaOf } from './file-format.js';
+import { fileLabel, formatBytes, formatDuration, mediaOf } from './file-format.js';
 
 describe('formatBytes', () => {
   it('picks the unit and keeps one decimal only below ten', () => {
@@ -34,7 +34,7 @@ describe('formatDuration', () => {
   });
 });
 
-describe('mediaOf and fileIcon', () => {
+describe('mediaOf and fileLabel', () => {
   it('guesses the media from the declared type', () => {
     expect(mediaOf('image/png')).toBe('image');
     expect(mediaOf('image/svg+xml')).toBe('file'); // never shown inline
@@ -42,10 +42,11 @@ describe('mediaOf and fileIcon', () => {
     expect(mediaOf('video/mp4')).toBe('video');
     expect(mediaOf('')).toBe('file');
   });
-  it('has an icon for common documents', () => {
-    expect(fileIcon('application/pdf', 'a.pdf')).toBe('📕');
-    expect(fileIcon('application/octet-stream', 'report.PDF')).toBe('📕');
-    expect(fileIcon('application/zip', 'x.zip')).toBe('🗜️');
-    expect(fileIcon('application/octet-stream', 'x.bin')).toBe('📎');
+  it('labels a file by its extension, else its type', () => {
+    expect(fileLabel('application/pdf', 'a.pdf')).toBe('PDF');
+    expect(fileLabel('application/octet-stream', 'report.Docx')).toBe('DOCX');
+    expect(fileLabel('application/zip', 'archive')).toBe('ZIP');
+    expect(fileLabel('application/octet-stream', 'x.verylong')).toBe('FILE');
+    expect(fileLabel('', 'README')).toBe('FILE');
   });
 });

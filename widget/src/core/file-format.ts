@@ -40,18 +40,15 @@ export function mediaOf(mime: string): FileMedia {
   return 'file';
 }
 
-/** A symbol for a file card, by type: documents, archives, spreadsheets… (decorative). */
-export function fileIcon(mime: string, name: string): string {
-  const ext = /\.([a-z0-9]{1,8})$/i.exec(name)?.[1]?.toLowerCase() ?? '';
-  if (mime === 'application/pdf' || ext === 'pdf') return '📕';
-  if (/zip|compressed|tar|gzip|7z|rar/.test(mime) || ['zip', 'gz', 'tgz', '7z', 'rar', 'tar'].includes(ext))
-    return '🗜️';
-  if (/sheet|excel|csv/.test(mime) || ['xls', 'xlsx', 'csv', 'ods'].includes(ext)) return '📊';
-  if (/presentation|powerpoint/.test(mime) || ['ppt', 'pptx', 'odp'].includes(ext)) return '📽️';
-  if (mime.startsWith('audio/')) return '🎵';
-  if (mime.startsWith('video/')) return '🎬';
-  if (mime.startsWith('image/')) return '🖼️';
-  if (mime.startsWith('text/') || /word|document/.test(mime) || ['txt', 'doc', 'docx', 'odt', 'md'].includes(ext))
-    return '📄';
-  return '📎';
+/**
+ * The short type label a file card's icon carries ("PDF", "ZIP", "DOCX"): the name's extension, up
+ * to four letters, else a word from the declared type, else "FILE". Text, not an emoji: it reads
+ * the same in every font.
+ */
+export function fileLabel(mime: string, name: string): string {
+  const ext = /\.([a-z0-9]{1,4})$/i.exec(name)?.[1];
+  if (ext) return ext.toUpperCase();
+  const subtype = /^[a-z]+\/([a-z0-9]{1,4})$/i.exec(mime)?.[1];
+  if (subtype && subtype !== 'octet') return subtype.toUpperCase();
+  return 'FILE';
 }

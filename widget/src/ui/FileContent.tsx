@@ -2,7 +2,7 @@ import type { FileInfo } from '@parley/backend/protocol';
 import { signal } from '@preact/signals';
 import { render, type ComponentType } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { fileIcon, formatBytes, formatDuration } from '../core/file-format.js';
+import { fileLabel, formatBytes, formatDuration } from '../core/file-format.js';
 import type { ResolvedFileUrls } from '../core/file-urls.js';
 import { useWidget } from './context.js';
 import type { ImageViewerProps } from './ImageViewer.js';
@@ -227,7 +227,11 @@ function FileCard({ file, conversation }: { file: FileInfo; conversation: string
   return (
     <span class="file-card">
       <span class="file-icon" aria-hidden="true">
-        {fileIcon(file.mime, file.name)}
+        <svg viewBox="0 0 32 40" width="32" height="40">
+          <path fill="currentColor" opacity="0.15" d="M2 2h19l9 9v27H2z" />
+          <path fill="none" stroke="currentColor" stroke-width="2" d="M2 2h19l9 9v27H2zM21 2v9h9" />
+        </svg>
+        <span class="file-ext">{fileLabel(file.mime, file.name)}</span>
       </span>
       <span class="file-text">
         <span class="file-name">{file.name}</span>
