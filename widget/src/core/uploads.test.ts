@@ -4,11 +4,17 @@ import type { Lifecycle } from './feature.js';
 import type { TusStart } from './upload-tus.js';
 
 /** The tus chunk, played by the test: each started upload waits for the test to settle it. */
-const started: { start: TusStart; resolve(id: string): void; reject(err: unknown): void; aborted: boolean }[] = [];
+interface Started {
+  start: TusStart;
+  resolve(id: string): void;
+  reject(err: unknown): void;
+  aborted: boolean;
+}
+const started: Started[] = [];
 vi.mock('./upload-tus.js', () => ({
   startUpload(start: TusStart) {
-    const entry = { start, resolve: (_: string) => {}, reject: (_: unknown) => {}, aborted: false };
-    const done = new Promise<string>((resolve, reject) => Object.assign(entry, { resolve, reject }));
+    let entry!: Started;
+    const done = new Promise<string>((resolve, reject) => (entry = { start, resolve, reject, aborted: false }));
     started.push(entry);
     return { done, abort: async () => void (entry.aborted = true) };
   },
