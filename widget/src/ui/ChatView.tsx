@@ -363,15 +363,17 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             />
           </>
         )}
-        <VoiceButton
-          peerId={peerId}
-          onRecording={(on) => {
-            setRecording(on);
-            if (on) setEmoji(false);
-            else atBottom.current = true;
-          }}
-        />
-        {!recording && (
+        {/* One button where the thumb is: the microphone while there is nothing to send, Send once there is. */}
+        {recording || !draft.trim() ? (
+          <VoiceButton
+            peerId={peerId}
+            onRecording={(on) => {
+              setRecording(on);
+              if (on) setEmoji(false);
+              else atBottom.current = true;
+            }}
+          />
+        ) : (
           <button type="submit" class="primary">
             {t('send')}
           </button>
