@@ -1,6 +1,6 @@
 import type { Page, Request } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { baseUrl, buddy } from './widget.js';
+import { baseUrl, buddy, composer } from './widget.js';
 
 /**
  * The widget's side of uploads, with the tus endpoint played by a route in the page (so these run
@@ -159,7 +159,9 @@ test('an upload resumes by itself after the connection drops; Cancel terminates 
   await expect.poll(() => tus.requests.filter((r) => r.method() === 'DELETE').length).toBe(1);
 });
 
-test('files dropped on the conversation show a drop target, then upload', async ({ signedIn }) => {
+test('files dropped on the conversation (a drop target shows) or pasted into the text box upload', async ({
+  signedIn,
+}) => {
   const { page } = await chat(signedIn);
   const chatView = page.locator('.chat');
   const drag = (type: string) =>
@@ -174,4 +176,18 @@ test('files dropped on the conversation show a drop target, then upload', async 
   await drag('drop');
   await expect(page.locator('.drop-target')).toHaveCount(0);
   await expect(page.locator('li.message.mine .file-card')).toContainText('dropped.txt');
+
+  // Pasted into the text box: a picture is attached; text that comes with a picture (office apps
+  // copy both) is pasted as text.
+  const paste = (withText: boolean) =>
+    composer(page, 'Bert').evaluate((box, withText) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array([137, 80, 78, 71])], 'pasted.png', { type: 'image/png' }));
+      if (withText) data.setData('text/plain', 'just text');
+      box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, withText);
+  await paste(true);
+  await paste(false);
+  await expect(page.locator('li.message.mine .file-image')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Open image pasted.png' })).toBeVisible();
 });

@@ -351,8 +351,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               }}
               onBlur={() => client.typing(peerId, false)}
               onPaste={(e) => {
-                // An image (or any file) pasted into the box is attached, not pasted as text.
-                if (attach(e.clipboardData?.files)) e.preventDefault();
+                // An image (or any file) pasted into the box is attached. Not when the clipboard
+                // also holds text: office apps put a picture of copied text beside the text itself.
+                const data = e.clipboardData;
+                if (!data || data.types.includes('text/plain')) return;
+                if (attach(data.files)) e.preventDefault();
               }}
               onKeyDown={(e) => {
                 if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

@@ -48,11 +48,14 @@ export function MessageContent({ content, conversation }: { content: Content; co
   const { t } = useWidget();
   const text = contentText(content);
   if (text !== null) return <MessageText text={text} />;
-  if (content?.kind === 'file' && content.file && typeof content.file.id === 'string') {
+  const file = content?.kind === 'file' ? content.file : undefined;
+  if (file && typeof file.id === 'string' && typeof file.name === 'string') {
     return (
       <span class="file-message">
-        <FileContent file={content.file} conversation={conversation} />
-        {typeof content.text === 'string' && content.text && <MessageText text={content.text} />}
+        <FileContent file={file} conversation={conversation} />
+        {content.kind === 'file' && typeof content.text === 'string' && content.text && (
+          <MessageText text={content.text} />
+        )}
       </span>
     );
   }
