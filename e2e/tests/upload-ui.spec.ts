@@ -1,6 +1,6 @@
 import type { Page, Request } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { baseUrl, buddy, composer } from './widget.js';
+import { baseUrl, buddy, composer, signIn } from './widget.js';
 
 /**
  * The widget's side of uploads, with the tus endpoint played by a route in the page (so these run
@@ -190,4 +190,21 @@ test('files dropped on the conversation (a drop target shows) or pasted into the
   await paste(false);
   await expect(page.locator('li.message.mine .file-image')).toHaveCount(1);
   await expect(page.getByRole('button', { name: 'Open image pasted.png' })).toBeVisible();
+});
+
+test('a blocked microphone is said plainly, and nothing records', async ({ openPage }) => {
+  const page = await openPage();
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  await page.goto(baseUrl());
+  await signIn(page, 'alma');
+  await buddy(page, 'Bert').click();
+  await page.getByRole('button', { name: /^Record a voice message/ }).click();
+  await expect(page.getByRole('alert')).toHaveText(
+    'The microphone is blocked. Allow it in your browser to record voice messages.',
+  );
+  await expect(page.getByRole('timer')).toHaveCount(0);
+  await expect(page.getByRole('textbox', { name: 'Message to Bert' })).toBeVisible();
 });
