@@ -18,36 +18,68 @@ export function FileContent({ file, conversation }: { file: FileInfo; conversati
   return <FileCard file={file} conversation={conversation} />;
 }
 
-/** The file's URLs (none for a null id): asked for once, then again (fresh) after a failed load. */
-function useFileUrls(conversation: string, fileId: string | null) {
+/** Becomes true once `ref`'s element comes near the screen (and stays true). */
+function useNearScreen(ref: { current: Element | null }): boolean {
+  const [near, setNear] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (near || !el) return;
+    if (typeof IntersectionObserver === 'undefined') return void setNear(true);
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), {
+      rootMargin: '200px',
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [near, ref]);
+  return near;
+}
+
+/**
+ * The file's URLs, asked for only once its message comes near the screen (a long history of
+ * files asks for what is seen, not for everything at once); none for a null id. A load error asks
+ * once more with fresh URLs (they may have expired); the server saying "too many requests" is
+ * waited out a few times.
+ */
+function useFileUrls(conversation: string, fileId: string | null, near = true) {
   const { client } = useWidget();
   const [urls, setUrls] = useState<ResolvedFileUrls | null>(null);
   const [failed, setFailed] = useState(false);
   const [attempt, setAttempt] = useState(0);
+  const busy = useRef(0);
   useEffect(() => {
     setUrls(null);
-    if (!fileId) return;
+    if (!fileId || !near) return;
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     client.fileUrls(conversation, fileId, attempt > 0).then(
       (value) => live && setUrls(value),
-      (err: unknown) => {
+      (err: Error & { code?: string }) => {
+        if (!live) return;
+        if (err.code === 'rate_limited' && busy.current < 3) {
+          busy.current++;
+          timer = setTimeout(() => setAttempt((a) => a + 1), 1000 * busy.current);
+          return;
+        }
         console.warn('[Parley] could not get the file’s address', err);
-        if (live) setFailed(true);
+        setFailed(true);
       },
     );
-    return () => void (live = false);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
     // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
-  }, [conversation, fileId, attempt]);
+  }, [conversation, fileId, attempt, near]);
   return {
     urls,
     failed,
-    attempt,
     /** A load failed: once with fresh URLs (they may have expired), then it stays failed until asked. */
     loadError() {
       if (attempt === 0) setAttempt(1);
       else setFailed(true);
     },
     retry() {
+      busy.current = 0;
       setFailed(false);
       setAttempt((a) => a + 1);
     },
@@ -88,11 +120,12 @@ const loadViewer = () => {
 
 function ImageThumb({ file, conversation }: { file: FileInfo; conversation: string }) {
   const { t } = useWidget();
-  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id);
+  const root = useRef<HTMLSpanElement>(null);
+  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id, useNearScreen(root));
   const box = thumbBox(file);
   const src = urls ? (urls.thumbUrl ?? urls.url) : undefined;
   return (
-    <span class="file-image-wrap">
+    <span class="file-image-wrap" ref={root}>
       <button
         type="button"
         class="file-image"
@@ -157,7 +190,8 @@ export function ImageOverlay({ conversation }: { conversation: string }) {
 
 function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: string }) {
   const { t } = useWidget();
-  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id);
+  const root = useRef<HTMLSpanElement>(null);
+  const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id, useNearScreen(root));
   const audio = useRef<HTMLAudioElement>(null);
   const [playing, setPlaying] = useState(false);
   const [position, setPosition] = useState(0);
@@ -167,7 +201,7 @@ function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: str
   const percent = lengthMs ? Math.min(100, Math.round((position / lengthMs) * 100)) : 0;
   const shownMs = playing || position > 0 ? position : lengthMs;
   return (
-    <span class="audio-player" data-duration-ms={file.durationMs ?? undefined}>
+    <span class="audio-player" ref={root} data-duration-ms={file.durationMs ?? undefined}>
       <button
         type="button"
         class="play"
@@ -202,7 +236,7 @@ function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: str
         <audio
           ref={audio}
           src={urls.url}
-          preload="metadata"
+          preload="none"
           onLoadedMetadata={(e) => {
             const d = e.currentTarget.duration;
             if (Number.isFinite(d)) setMediaMs(d * 1000);
@@ -223,9 +257,10 @@ function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: str
 
 function FileCard({ file, conversation }: { file: FileInfo; conversation: string }) {
   const { client, t } = useWidget();
-  const { urls, failed, retry } = useFileUrls(conversation, file.id);
+  const root = useRef<HTMLSpanElement>(null);
+  const { urls, failed, retry } = useFileUrls(conversation, file.id, useNearScreen(root));
   return (
-    <span class="file-card">
+    <span class="file-card" ref={root}>
       <span class="file-icon" aria-hidden="true">
         <svg viewBox="0 0 32 40" width="32" height="40">
           <path fill="currentColor" opacity="0.15" d="M2 2h19l9 9v27H2z" />
