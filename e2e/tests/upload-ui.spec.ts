@@ -208,3 +208,13 @@ test('a blocked microphone is said plainly, and nothing records', async ({ openP
   await expect(page.getByRole('timer')).toHaveCount(0);
   await expect(page.getByRole('textbox', { name: 'Message to Bert' })).toBeVisible();
 });
+
+test('a file name that looks like HTML shows as its literal text on the card', async ({ signedIn }) => {
+  const { page } = await chat(signedIn);
+  const name = '<img src=x onerror="window.pwned=1">.txt';
+  await page.locator('input[type=file]').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from('x') });
+  const card = page.locator('li.message.mine .file-card');
+  await expect(card.locator('.file-name')).toHaveText(name);
+  await expect(card.getByRole('img')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+});
