@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileLabel, formatBytes, formatDuration, mediaOf } from './file-format.js';
+import { fileLabel, formatBytes, formatDuration, mediaOf, thumbBox } from './file-format.js';
 
 describe('formatBytes', () => {
   it('picks the unit and keeps one decimal only below ten', () => {
@@ -48,5 +48,18 @@ describe('mediaOf and fileLabel', () => {
     expect(fileLabel('application/zip', 'archive')).toBe('ZIP');
     expect(fileLabel('application/octet-stream', 'x.verylong')).toBe('FILE');
     expect(fileLabel('', 'README')).toBe('FILE');
+  });
+});
+
+describe('thumbBox', () => {
+  it('fits the stored size into 220×200 keeping its shape, never enlarging', () => {
+    expect(thumbBox({ width: 640, height: 480 })).toEqual({ width: 220, height: 165 });
+    expect(thumbBox({ width: 480, height: 640 })).toEqual({ width: 150, height: 200 });
+    expect(thumbBox({ width: 100, height: 50 })).toEqual({ width: 100, height: 50 });
+    expect(thumbBox({ width: 4000, height: 20 })).toEqual({ width: 220, height: 40 }); // a sliver stays clickable
+  });
+  it('reserves a default box when the size is unknown', () => {
+    expect(thumbBox({})).toEqual({ width: 160, height: 120 });
+    expect(thumbBox({ width: 0, height: 10 })).toEqual({ width: 160, height: 120 });
   });
 });

@@ -52,3 +52,16 @@ export function fileLabel(mime: string, name: string): string {
   if (subtype && subtype !== 'octet') return subtype.toUpperCase();
   return 'FILE';
 }
+
+const THUMB = { width: 220, height: 200 };
+
+/**
+ * The box a thumbnail takes before it loads, from the stored image's size, so the message list
+ * does not jump when it arrives: scaled down to fit 220×200, never up; 160×120 when unknown.
+ */
+export function thumbBox(file: { width?: number; height?: number }): { width: number; height: number } {
+  const { width, height } = file;
+  if (!width || !height || width < 0 || height < 0) return { width: 160, height: 120 };
+  const scale = Math.min(1, THUMB.width / width, THUMB.height / height);
+  return { width: Math.max(40, Math.round(width * scale)), height: Math.max(40, Math.round(height * scale)) };
+}

@@ -2,7 +2,7 @@ import type { FileInfo } from '@parley/backend/protocol';
 import { signal } from '@preact/signals';
 import { render, type ComponentType } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { fileLabel, formatBytes, formatDuration } from '../core/file-format.js';
+import { fileLabel, formatBytes, formatDuration, thumbBox } from '../core/file-format.js';
 import type { ResolvedFileUrls } from '../core/file-urls.js';
 import { useWidget } from './context.js';
 import type { ImageViewerProps } from './ImageViewer.js';
@@ -96,16 +96,6 @@ function LoadFailed({ retry }: { retry: () => void }) {
       </button>
     </span>
   );
-}
-
-const THUMB = { width: 220, height: 200 };
-
-/** The box a thumbnail takes before it loads, from the stored image's size (the list does not jump). */
-export function thumbBox(file: Pick<FileInfo, 'width' | 'height'>): { width: number; height: number } {
-  const { width, height } = file;
-  if (!width || !height) return { width: 160, height: 120 };
-  const scale = Math.min(1, THUMB.width / width, THUMB.height / height);
-  return { width: Math.max(40, Math.round(width * scale)), height: Math.max(40, Math.round(height * scale)) };
 }
 
 /** The image being viewed, one for the whole widget (the viewer is rendered by its chat, see ImageOverlay). */
