@@ -179,7 +179,7 @@ export function ImageOverlay({ conversation }: { conversation: string }) {
 }
 
 function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: string }) {
-  const { t } = useWidget();
+  const { client, t } = useWidget();
   const root = useRef<HTMLSpanElement>(null);
   const { urls, failed, loadError, retry } = useFileUrls(conversation, file.id, useNearScreen(root));
   const audio = useRef<HTMLAudioElement>(null);
@@ -199,9 +199,16 @@ function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: str
         aria-label={playing ? t('pause') : file.voice ? t('playVoice') : t('playAudio', { name: file.name })}
         onClick={() => {
           const el = audio.current;
-          if (!el) return;
-          if (el.paused) el.play().catch((err: unknown) => console.warn('[Parley] could not play', err));
-          else el.pause();
+          if (!el || !urls) return;
+          if (!el.paused) return el.pause();
+          const play = () => el.play().catch((err: unknown) => console.warn('[Parley] could not play', err));
+          // Nothing loaded yet and the signed URL has expired meanwhile (a page left open): a fresh one first.
+          if (el.readyState === 0 && urls.expiresAt < Date.now() + 5_000) {
+            void client.fileUrls(conversation, file.id, true).then((fresh) => {
+              el.src = fresh.url;
+              return play();
+            }, loadError);
+          } else void play();
         }}
       >
         <span aria-hidden="true">{playing ? '❚❚' : '▶'}</span>
