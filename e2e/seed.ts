@@ -12,6 +12,10 @@ import {
   type Store,
   type WriteItem,
 } from '@parley/backend/testing';
+import type { FileInfo } from '@parley/backend/protocol';
+
+/** A stored file's record, as the store takes it (the testing entry does not name the type). */
+type StoredFileRecord = Parameters<Store['createFile']>[0];
 
 /** Users with password `<name>-pass`; none are anyone's buddy unless said below. */
 export const E2E_USERS = [
@@ -40,6 +44,11 @@ export const E2E_USERS = [
   'xan',
   'yara',
   'zeke',
+  'alma',
+  'bert',
+  'cara',
+  'dora',
+  'emil',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -94,6 +103,25 @@ export async function seed(databaseFile: string): Promise<void> {
     // yara and zeke are buddies, for the on-demand chunks (commands queued before them; the unread
     // badge with the panel never loaded).
     await store.setBuddies(ids.yara!, ids.zeke!, 'accepted');
+    // tests/files.spec.ts, apart from the demo users other specs count messages of: alma and bert
+    // (alice and bob of the issue) exchange a picture that cara (carol), a buddy of both but not in
+    // their conversation, must not get at; dora sends emil a PDF and a voice message while he is away.
+    await store.setBuddies(ids.alma!, ids.bert!, 'accepted');
+    await store.setBuddies(ids.alma!, ids.cara!, 'accepted');
+    await store.setBuddies(ids.bert!, ids.cara!, 'accepted');
+    await store.setBuddies(ids.dora!, ids.emil!, 'accepted');
+    // A picture from Zeke to Yara: opening it loads the image viewer's chunk.
+    await store.append([
+      await fileMessage(store, ids.zeke!, ids.yara!, new Date(Date.now() - 3_600_000), {
+        name: 'zeke-photo.png',
+        mime: 'image/png',
+        size: 20_480,
+        media: 'image',
+        width: 320,
+        height: 240,
+        hasThumb: true,
+      }),
+    ]);
     // jack invites his buddies kate and liam to a room.
     await store.setBuddies(ids.jack!, ids.kate!, 'accepted');
     await store.setBuddies(ids.jack!, ids.liam!, 'accepted');
@@ -209,7 +237,100 @@ async function seedMatrix(store: Store, ids: Record<string, string>): Promise<vo
     message(tess, '', 60, 'Welcome to the design review room!', room),
     message(uma, '', 50, 'Thanks! @tess I pushed the new icons.', room, [tess]),
     message(vic, '', 40, 'Looks good to me. Shipping on Friday?', room),
+    ...(await seedMatrixFiles(store, tess, uma, now)),
     message(vic, tess, 10, 'Quick question about the budget'),
     message(vic, tess, 9, 'Call me when you can'),
   ]);
+}
+
+/** The stored files of the matrix's chat (records only; the matrix serves their bytes itself). */
+export const MATRIX_FILES = {
+  image: { name: 'whiteboard.png', width: 640, height: 480 },
+  voice: { durationMs: 4200 },
+  pdf: { name: 'launch-plan-final-v3.pdf', size: 184_320 },
+} as const;
+
+/**
+ * Three file messages after Tess and Uma's text: a picture from Uma, a voice message from Tess, a
+ * PDF from Uma, so the matrix shows a thumbnail, a player and a card.
+ */
+async function seedMatrixFiles(store: Store, tess: string, uma: string, now: number): Promise<WriteItem[]> {
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
+  return [
+    await fileMessage(store, uma, tess, at(19), {
+      name: MATRIX_FILES.image.name,
+      mime: 'image/png',
+      size: 48_210,
+      media: 'image',
+      width: MATRIX_FILES.image.width,
+      height: MATRIX_FILES.image.height,
+      hasThumb: true,
+    }),
+    await fileMessage(store, tess, uma, at(18), {
+      name: 'voice-message.webm',
+      mime: 'audio/webm',
+      size: 33_400,
+      media: 'audio',
+      durationMs: MATRIX_FILES.voice.durationMs,
+      voice: true,
+    }),
+    await fileMessage(store, uma, tess, at(17), {
+      name: MATRIX_FILES.pdf.name,
+      mime: 'application/pdf',
+      size: MATRIX_FILES.pdf.size,
+      media: 'file',
+    }),
+  ];
+}
+
+/**
+ * A file message from `from` to `to` (one-to-one): the stored file's record (no bytes: tests that
+ * show it serve them with a route) and the message that refers to it.
+ */
+export async function fileMessage(
+  store: Store,
+  from: string,
+  to: string,
+  createdAt: Date,
+  file: Pick<StoredFileRecord, 'name' | 'mime' | 'size' | 'media'> & Partial<StoredFileRecord>,
+): Promise<WriteItem> {
+  const conversationId = directConversationId(from, to);
+  const record: StoredFileRecord = {
+    id: uuidv7(),
+    siteId: 'demo',
+    uploaderId: from,
+    conversationId,
+    width: null,
+    height: null,
+    durationMs: null,
+    voice: false,
+    hasThumb: false,
+    createdAt,
+    ...file,
+  };
+  await store.createFile(record);
+  const info: FileInfo = {
+    id: record.id,
+    name: record.name,
+    size: record.size,
+    mime: record.mime,
+    media: record.media,
+  };
+  if (record.width !== null) info.width = record.width;
+  if (record.height !== null) info.height = record.height;
+  if (record.durationMs !== null) info.durationMs = record.durationMs;
+  if (record.voice) info.voice = true;
+  if (record.hasThumb) info.thumb = true;
+  const message: MessageRecord = {
+    id: uuidv7({ msecs: createdAt.getTime() }),
+    siteId: 'demo',
+    senderId: from,
+    recipientId: to,
+    conversationId,
+    clientId: `seed-file-${record.id}`,
+    body: '',
+    createdAt,
+    file: info,
+  };
+  return { type: 'message', message };
 }

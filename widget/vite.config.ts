@@ -8,6 +8,9 @@ import { defineConfig, type Plugin } from 'vite';
  *   names and the shared code in chunks of its own: the core (src/runtime.ts: the client and
  *   socket.io-client) and the panel (src/panel.tsx: the Preact UI). The manifest
  *   (dist/.vite/manifest.json) lists each entry's file and the shared chunks it imports.
+ *   Chunks that these load themselves with `import()` the first time they are needed (the upload
+ *   code with tus-js-client, the image viewer, the voice recorder) are entries of their own in the
+ *   manifest (`isDynamicEntry`); they are fetched relative to the chunk that imports them.
  * - mode `boot`: dist/parley.js, the script tag's one classic script (IIFE): loader, host API and
  *   launcher. It learns the chunks' names from the manifest (`__PARLEY_CHUNKS__`) and loads them with
  *   `import()` relative to its own URL.
@@ -95,7 +98,9 @@ export default defineConfig(({ mode }) =>
             output: {
               format: 'es',
               entryFileNames: 'parley/[name]-[hash].js',
-              chunkFileNames: 'parley/[name]-[hash].js',
+              // Lower case: the chunks loaded on demand from inside the others (the upload code,
+              // the image viewer, the voice recorder) are named after their modules.
+              chunkFileNames: (chunk) => `parley/${chunk.name.toLowerCase()}-[hash].js`,
               // Libraries in chunks of their own: their names (hashes) stay the same across Parley
               // releases that do not update them, so browsers keep them cached.
               codeSplitting: {

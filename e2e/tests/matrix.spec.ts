@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { expect, test, type Browser, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
 import { translator, type Translate } from '../../widget/src/i18n.js';
+import { MATRIX_FILES } from '../seed.js';
+import { holdUploads, serveSeededFiles } from './media.js';
 import { baseUrl } from './widget.js';
 
 /**
@@ -148,12 +150,56 @@ const STATES: State[] = [
         .getByRole('button', { name: starts(UMA) })
         .click();
       const list = panel.getByRole('list', { name: t('messages', { name: UMA }) });
-      await expect(list.locator('li.message')).toHaveCount(14);
+      await expect(list.locator('li.message')).toHaveCount(17);
+      // The seeded files (e2e/seed.ts): a thumbnail (loaded), a voice message, a PDF card.
+      await expect(list.getByRole('img', { name: MATRIX_FILES.image.name })).toHaveJSProperty('complete', true);
+      await expect(list.locator('.audio-player')).toHaveAttribute('data-duration-ms', '4200');
+      await expect(list.getByRole('link', { name: t('download', { name: MATRIX_FILES.pdf.name }) })).toBeVisible();
+    },
+  },
+  {
+    name: 'image-viewer',
+    go: async ({ t, panel, page }) => {
+      await panel.getByRole('button', { name: t('openImage', { name: MATRIX_FILES.image.name }) }).click();
+      const viewer = page.getByRole('dialog', { name: t('imageViewer', { name: MATRIX_FILES.image.name }) });
+      await expect(viewer.getByRole('img')).toHaveJSProperty('complete', true);
+      await expect(viewer.getByRole('button', { name: t('close') })).toBeFocused();
+    },
+  },
+  {
+    name: 'upload-progress',
+    go: async ({ t, panel, page }) => {
+      await page.keyboard.press('Escape');
+      await expect(
+        panel.getByRole('button', { name: t('openImage', { name: MATRIX_FILES.image.name }) }),
+      ).toBeFocused();
+      // The upload is held open by the route in openWidget: its bubble stays, with its progress bar.
+      await panel.locator('input[type=file]').setInputFiles({
+        name: 'budget-2027.xlsx',
+        mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        buffer: Buffer.alloc(64 * 1024, 1),
+      });
+      await expect(
+        panel.getByRole('progressbar', { name: t('uploading', { name: 'budget-2027.xlsx' }) }),
+      ).toBeVisible();
+    },
+  },
+  {
+    name: 'recording',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('cancel'), exact: true }).click();
+      await expect(panel.getByRole('progressbar', { name: t('uploading', { name: 'budget-2027.xlsx' }) })).toHaveCount(
+        0,
+      );
+      await panel.getByRole('button', { name: t('recordVoice') }).click();
+      await expect(panel.getByRole('timer')).toBeVisible();
+      await expect(panel.getByRole('button', { name: t('stopAndSend') })).toBeVisible();
     },
   },
   {
     name: 'emoji',
     go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('cancelRecording') }).click();
       await panel.getByRole('button', { name: t('emoji') }).click();
       await expect(panel.getByRole('group', { name: t('emoji') })).toBeVisible();
     },
@@ -259,6 +305,9 @@ async function openWidget(browser: Browser, { viewport, mode, locale }: Configur
     (settings) => Object.assign(window, { ParleySettings: settings }),
     mode === 'dark' ? { locale, theme: { mode } } : { locale },
   );
+  // The seeded files' bytes (e2e/seed.ts stores their records only); uploads held open.
+  await serveSeededFiles(page, MATRIX_FILES.image);
+  await holdUploads(page);
   await page.goto(baseUrl());
   return page;
 }
@@ -334,7 +383,8 @@ function layoutProblems(page: Page): Promise<string[]> {
 
     // 1. Every visible control is the topmost thing at its centre.
     for (const el of root.querySelectorAll(controls)) {
-      if (!shown(el)) continue;
+      // Behind a modal (the image viewer makes the rest of the widget inert): neither seen nor reachable.
+      if (!shown(el) || el.closest('[inert]')) continue;
       const centre = () => {
         // A link that wraps has one box per line: aim at its first.
         const r = el.getClientRects()[0] ?? el.getBoundingClientRect();
@@ -408,6 +458,7 @@ async function focusProblems(page: Page): Promise<string[]> {
     const seenGroups = new Set<string>();
     const targets = [...root.querySelectorAll<HTMLElement>(controls)].filter((el) => {
       if (!el.checkVisibility({ visibilityProperty: true }) || (el as HTMLButtonElement).disabled) return false;
+      if (el.closest('[inert]')) return false; // behind a modal
       if (el.getBoundingClientRect().width === 0) return false;
       if (el instanceof HTMLInputElement && el.type === 'radio') {
         if (seenGroups.has(el.name)) return false;

@@ -1,5 +1,6 @@
 import type { Page, Response } from '@playwright/test';
 import { expect, test } from './fixtures.js';
+import { holdUploads, serveSeededFiles } from './media.js';
 import { baseUrl, buddy, composer, fixturesUrl, openDemo, sendMessage, signIn } from './widget.js';
 
 /** parley.js is the boot script; the rest loads on demand from /parley/<name>-<hash>.js beside it. */
@@ -61,7 +62,8 @@ test('the chunks come from parley.js’s own origin, with hashed names, immutabl
   expect(names).toEqual(expect.arrayContaining([expect.stringMatching(/^core-/), expect.stringMatching(/^panel-/)]));
   for (const r of loaded) {
     expect(new URL(r.url()).origin).toBe(baseUrl());
-    expect(r.url()).toMatch(/\/parley\/[a-z]+-[\w-]{8}\.js$/);
+    // Names in lower case, words joined by hyphens ("rolldown-runtime", "upload-tus"), then the hash.
+    expect(r.url()).toMatch(/\/parley\/[a-z]+(?:-[a-z]+)*-[\w-]{8}\.js$/);
     expect(r.status()).toBe(200);
     const headers = r.headers();
     expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -147,4 +149,46 @@ test('a signed-in visitor gets the unread badge, the title count and host events
   );
   await expect(p.getByRole('dialog')).toHaveCount(0);
   expect(await p.locator('[data-parley]').evaluate((host) => host.shadowRoot!.querySelector('.panel'))).toBeNull();
+});
+
+test('the upload code, the image viewer and the voice recorder load only when first used', async ({ openPage }) => {
+  const p = await openPage();
+  const loaded: string[] = [];
+  p.on('request', (r) => r.url().startsWith(`${baseUrl()}/parley/`) && loaded.push(new URL(r.url()).pathname));
+  const chunk = (name: string) => loaded.filter((path) => path.startsWith(`/parley/${name}-`));
+  // e2e/seed.ts: Zeke sent Yara a picture (its record only: the bytes come from this route).
+  await serveSeededFiles(p, { width: 320, height: 240 });
+  await holdUploads(p);
+  await openDemo(p);
+  await signIn(p, 'yara');
+  await buddy(p, 'Zeke').click();
+  const thumbnail = p.getByRole('button', { name: 'Open image zeke-photo.png' });
+  await expect(thumbnail.getByRole('img', { name: 'zeke-photo.png' })).toHaveJSProperty('complete', true);
+  await expect(p.getByRole('button', { name: 'Attach a file' })).toBeVisible();
+  // A chat with a picture, a paperclip and a microphone on screen: none of the three loaded yet.
+  expect([...chunk('upload-tus'), ...chunk('imageviewer'), ...chunk('voicerecorder')]).toEqual([]);
+
+  await thumbnail.click();
+  await expect(p.getByRole('dialog', { name: 'Image zeke-photo.png' })).toBeVisible();
+  expect(chunk('imageviewer')).toHaveLength(1);
+  expect([...chunk('upload-tus'), ...chunk('voicerecorder')]).toEqual([]);
+  await p.keyboard.press('Escape');
+  await expect(thumbnail).toBeFocused();
+
+  await p.getByRole('button', { name: /^Record a voice message/ }).click();
+  await expect(p.getByRole('timer')).toBeVisible();
+  expect(chunk('voicerecorder')).toHaveLength(1);
+  expect(chunk('upload-tus')).toEqual([]);
+  await p.getByRole('button', { name: 'Discard the recording' }).click();
+  await expect(p.getByRole('timer')).toHaveCount(0);
+
+  await p
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hi') });
+  await expect(p.getByRole('progressbar', { name: 'Uploading notes.txt' })).toBeVisible();
+  expect(chunk('upload-tus')).toHaveLength(1);
+  await p.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(p.getByRole('progressbar', { name: 'Uploading notes.txt' })).toHaveCount(0);
+  // Each was fetched once.
+  expect([chunk('imageviewer').length, chunk('voicerecorder').length, chunk('upload-tus').length]).toEqual([1, 1, 1]);
 });

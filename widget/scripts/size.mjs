@@ -1,4 +1,5 @@
-// `npm run size`: prints every file of the widget (parley.js and each on-demand chunk) with its raw,
+// `npm run size`: prints every file of the widget (parley.js and each on-demand chunk, including those
+// that other chunks load when first needed) with its raw,
 // gzip and brotli size and its budget, then what each kind of visit downloads; fails above any budget.
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -52,7 +53,12 @@ const loadedWith = (key) =>
 const rows = [measure('parley.js', 'the boot script: loader, host API, launcher', BUDGET.boot)];
 for (const [key, chunk] of Object.entries(manifest)) {
   const panel = key === entries.panel;
-  const role = `${chunk.isEntry ? 'entry' : 'chunk'} "${chunk.name}", loaded with the ${loadedWith(key)}`;
+  // Chunks that other chunks import() when first needed (the upload code, the image viewer, the
+  // voice recorder) are loaded with neither entry: they say which chunk loads them.
+  const by = Object.keys(manifest).filter((k) => manifest[k].dynamicImports?.includes(key));
+  const role = chunk.isDynamicEntry
+    ? `chunk "${chunk.name}", loaded on demand by ${by.map((k) => `"${manifest[k].name}"`).join(' and ')}`
+    : `${chunk.isEntry ? 'entry' : 'chunk'} "${chunk.name}", loaded with the ${loadedWith(key)}`;
   rows.push(measure(chunk.file, role, panel ? BUDGET.panel : BUDGET.other));
 }
 

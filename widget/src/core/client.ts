@@ -19,6 +19,8 @@ import { createReceipts } from './receipts.js';
 import { rooms } from './rooms.js';
 import { createRoster } from './roster.js';
 import { createSession } from './session.js';
+import { createFileUrls } from './file-urls.js';
+import { createUploads } from './uploads.js';
 import type { TokenStorage } from './storage.js';
 import { typing } from './typing.js';
 
@@ -133,6 +135,17 @@ export function createClient(options: ClientOptions) {
     },
   });
   const messages = createMessages(options.site, connection, conversations, profile.me, lifecycle);
+  const uploads = createUploads(
+    {
+      server: options.server,
+      site: options.site,
+      token: session.sessionToken,
+      sendFile: (key, file) => messages.sendFile(key, file),
+    },
+    lifecycle,
+  );
+  const fileUrls = createFileUrls(options.server, connection.request);
+  lifecycle.onReset(() => fileUrls.clear());
   const typingApi = use(typing);
   const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
 
@@ -190,6 +203,14 @@ export function createClient(options: ClientOptions) {
       typingApi.sent(key);
     },
     retry: messages.retry,
+    /** Files on their way (pending bubbles), and attaching, cancelling and retrying them. */
+    uploads: uploads.uploads,
+    maxFileBytes: uploads.maxBytes,
+    attach: uploads.attach,
+    cancelUpload: uploads.cancel,
+    retryUpload: uploads.retry,
+    /** Signed URLs of a file sent in the conversation `key` (absolute; cached until they expire). */
+    fileUrls: (key: string, fileId: string, fresh = false) => fileUrls.get(key, fileId, fresh),
     loadHistory: messages.loadHistory,
     typing: typingApi.typing,
     /** A buddy, or a user the server finds, by username (`openChat` from the host). */

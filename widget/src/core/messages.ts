@@ -1,5 +1,5 @@
 import type { ReadonlySignal } from '@preact/signals-core';
-import type { UserSummary } from '@parley/backend/protocol';
+import type { FileInfo, MessageContent, UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import { conversationKey, emptyConversation, keyOfMessage, roomIdOf, type ShownMessage } from './conversations.js';
 import type { ConversationStore, Lifecycle } from './feature.js';
@@ -58,6 +58,22 @@ export function createMessages(
     );
   }
 
+  /** A new message of the user's, pending until the server acknowledges it. */
+  function compose(key: string, content: MessageContent): void {
+    if (!me.value) return;
+    const roomId = roomIdOf(key);
+    queue({
+      id: null,
+      clientId: newClientId(),
+      senderId: me.value.id,
+      recipientId: roomId ? '' : key,
+      content,
+      createdAt: new Date().toISOString(),
+      state: 'pending',
+      ...(roomId ? { roomId } : {}),
+    });
+  }
+
   function queue(message: ShownMessage): void {
     outbox?.add(message);
     dispatch({ type: 'upsert', key: keyOf(message), messages: [message] });
@@ -80,18 +96,11 @@ export function createMessages(
     /** Sends text to a user, or to a room when `key` is a room key. */
     send(key: string, body: string): void {
       const text = body.trim();
-      if (!me.value || !text) return;
-      const roomId = roomIdOf(key);
-      queue({
-        id: null,
-        clientId: newClientId(),
-        senderId: me.value.id,
-        recipientId: roomId ? '' : key,
-        content: { kind: 'text', text },
-        createdAt: new Date().toISOString(),
-        state: 'pending',
-        ...(roomId ? { roomId } : {}),
-      });
+      if (text) compose(key, { kind: 'text', text });
+    },
+    /** Sends a stored file (uploaded already; `file.id` is the upload's id). */
+    sendFile(key: string, file: FileInfo): void {
+      compose(key, { kind: 'file', file });
     },
     /** Sends a failed message again, with the same client id. */
     retry(key: string, clientId: string): void {

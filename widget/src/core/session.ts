@@ -105,6 +105,8 @@ export function createSession(
   return {
     siteConfig,
     problem,
+    /** The session token (uploads send it as a bearer token); null before sign-in. */
+    sessionToken: (): string | null => token,
     /** Loads the site's public settings and reconnects a remembered session, if there is one. */
     start(): void {
       void (options.siteConfig ?? fetchSiteConfig(options.server, options.site)).then((config) => {

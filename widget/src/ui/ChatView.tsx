@@ -3,7 +3,10 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { roomIdOf, type ShownMessage } from '../core/client.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
+import { ImageOverlay } from './FileContent.js';
 import { MessageContent } from './MessageText.js';
+import { UploadBubble } from './UploadBubble.js';
+import { VoiceButton } from './VoiceButton.js';
 import { PresenceLabel } from './PresenceLabel.js';
 import { BuddyOptions } from './BuddyOptions.js';
 import { RoomMembers } from './RoomMembers.js';
@@ -46,6 +49,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const input = useRef<HTMLTextAreaElement>(null);
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const atBottom = useRef(true);
+  const uploads = client.uploads.value.filter((u) => u.key === peerId);
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const picker = useRef<HTMLInputElement>(null);
+  const [recording, setRecording] = useState(false);
 
   // A draft handed over by the host (openChat with { draft }) after this view was already open.
   const pendingDraft = view.drafts.value.get(peerId);
@@ -69,7 +77,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [messages.length, conversation?.typing]);
+  }, [messages.length, conversation?.typing, uploads.length]);
 
   // Grow the composer with its text, up to a limit.
   useLayoutEffect(() => {
@@ -97,6 +105,18 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     atBottom.current = true;
   };
 
+  /** Files from the paperclip, a drop or a paste: each one uploads, then goes as a message. */
+  const attach = (files: Iterable<File> | null | undefined) => {
+    let any = false;
+    for (const file of files ?? []) {
+      client.attach(peerId, file);
+      any = true;
+    }
+    if (any) atBottom.current = true;
+    return any;
+  };
+  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+
   const mark = (m: ShownMessage): string => {
     if (m.state === 'pending') return t('pending');
     if (m.state === 'failed') return t('failed', { reason: m.error ?? '' });
@@ -107,7 +127,36 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
 
   let lastDay = '';
   return (
-    <div class="chat">
+    <div
+      class="chat"
+      onDragEnter={(e) => {
+        if (!carriesFiles(e)) return;
+        dragDepth.current++;
+        setDragging(true);
+      }}
+      onDragOver={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault(); // lets the drop happen
+        if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={(e) => {
+        if (!carriesFiles(e)) return;
+        dragDepth.current = Math.max(0, dragDepth.current - 1);
+        if (dragDepth.current === 0) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!carriesFiles(e)) return;
+        e.preventDefault();
+        dragDepth.current = 0;
+        setDragging(false);
+        attach(e.dataTransfer?.files);
+      }}
+    >
+      {dragging && (
+        <div class="drop-target" aria-hidden="true">
+          <span>{t('dropFiles', { name })}</span>
+        </div>
+      )}
       <div class="chat-header">
         {docked ? null : (
           <button type="button" class="icon" aria-label={t('back')} onClick={() => view.open(null)}>
@@ -205,7 +254,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               data-state={m.state}
             >
               {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
-              <MessageContent content={m.content} />
+              <MessageContent content={m.content} conversation={peerId} />
               <span class="meta">
                 <time dateTime={m.createdAt}>
                   {new Date(m.createdAt).toLocaleTimeString(t.locale, { hour: '2-digit', minute: '2-digit' })}
@@ -226,8 +275,12 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           );
           return out;
         })}
+        {uploads.map((u) => (
+          <UploadBubble key={u.id} upload={u} />
+        ))}
         <Slot name="chat.after-messages" peerId={peerId} />
       </ol>
+      <ImageOverlay conversation={peerId} />
       {emoji && (
         <div class="emoji" role="group" aria-label={t('emoji')}>
           {EMOJI.map((e) => (
@@ -253,36 +306,81 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           send();
         }}
       >
-        <button
-          type="button"
-          class="icon"
-          aria-label={t('emoji')}
-          aria-expanded={emoji}
-          onClick={() => setEmoji(!emoji)}
-        >
-          ☺
-        </button>
-        <textarea
-          ref={input}
-          aria-label={t('messageTo', { name })}
-          rows={1}
-          maxLength={Limits.messageBody}
-          value={draft}
-          onInput={(e) => {
-            setDraft(e.currentTarget.value);
-            client.typing(peerId, e.currentTarget.value.length > 0);
-          }}
-          onBlur={() => client.typing(peerId, false)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-              e.preventDefault();
-              send();
-            }
-          }}
-        />
-        <button type="submit" class="primary">
-          {t('send')}
-        </button>
+        {!recording && (
+          <>
+            <button
+              type="button"
+              class="icon"
+              aria-label={t('emoji')}
+              aria-expanded={emoji}
+              onClick={() => setEmoji(!emoji)}
+            >
+              ☺
+            </button>
+            <button type="button" class="icon" aria-label={t('attachFile')} onClick={() => picker.current?.click()}>
+              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                <path
+                  fill="none"
+                  stroke="currentColor"
+                  stroke-width="2"
+                  d="M20 11.5 12.4 19a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.4-7.3"
+                />
+              </svg>
+            </button>
+            <input
+              ref={picker}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              aria-hidden="true"
+              onChange={(e) => {
+                attach(e.currentTarget.files);
+                e.currentTarget.value = ''; // the same file may be picked again
+              }}
+            />
+            <textarea
+              ref={input}
+              aria-label={t('messageTo', { name })}
+              rows={1}
+              maxLength={Limits.messageBody}
+              value={draft}
+              onInput={(e) => {
+                setDraft(e.currentTarget.value);
+                client.typing(peerId, e.currentTarget.value.length > 0);
+              }}
+              onBlur={() => client.typing(peerId, false)}
+              onPaste={(e) => {
+                // An image (or any file) pasted into the box is attached. Not when the clipboard
+                // also holds text: office apps put a picture of copied text beside the text itself.
+                const data = e.clipboardData;
+                if (!data || data.types.includes('text/plain')) return;
+                if (attach(data.files)) e.preventDefault();
+              }}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+                  e.preventDefault();
+                  send();
+                }
+              }}
+            />
+          </>
+        )}
+        {/* One button where the thumb is: the microphone while there is nothing to send, Send once there is. */}
+        {recording || !draft.trim() ? (
+          <VoiceButton
+            peerId={peerId}
+            onRecording={(on) => {
+              setRecording(on);
+              if (on) setEmoji(false);
+              else atBottom.current = true;
+            }}
+          />
+        ) : (
+          <button type="submit" class="primary">
+            {t('send')}
+          </button>
+        )}
       </form>
     </div>
   );

@@ -2,6 +2,7 @@ import type { MessageContent as Content } from '@parley/backend/protocol';
 import type { ComponentChildren } from 'preact';
 import { useWidget } from './context.js';
 import { contentText } from './content-preview.js';
+import { FileContent } from './FileContent.js';
 import { deceptiveHost, hostAsTyped, withoutTrailing } from './links.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -39,9 +40,24 @@ export function MessageText({ text }: { text: string }) {
   return <span class="body">{parts}</span>;
 }
 
-/** What a message holds: text as text; a kind this widget does not know yet, as a neutral line. */
-export function MessageContent({ content }: { content: Content }) {
+/**
+ * What a message holds: text as text; a file as its thumbnail, player or card (and its caption);
+ * a kind this widget does not know yet, as a neutral line. `conversation` is the chat's local key.
+ */
+export function MessageContent({ content, conversation }: { content: Content; conversation: string }) {
   const { t } = useWidget();
   const text = contentText(content);
-  return text === null ? <span class="body unsupported">{t('unsupportedMessage')}</span> : <MessageText text={text} />;
+  if (text !== null) return <MessageText text={text} />;
+  const file = content?.kind === 'file' ? content.file : undefined;
+  if (file && typeof file.id === 'string' && typeof file.name === 'string') {
+    return (
+      <span class="file-message">
+        <FileContent file={file} conversation={conversation} />
+        {content.kind === 'file' && typeof content.text === 'string' && content.text && (
+          <MessageText text={content.text} />
+        )}
+      </span>
+    );
+  }
+  return <span class="body unsupported">{t('unsupportedMessage')}</span>;
 }
