@@ -62,6 +62,9 @@ export function startUpload({ endpoint, token, file, metadata, onProgress }: Tus
       metadata,
       // Resumed after a network error: immediately, then after 1, 3, 5 and 10 s.
       retryDelays: [0, 1000, 3000, 5000, 10000],
+      // The server cuts a request that takes longer than HTTP_REQUEST_TIMEOUT_MS (30 s): pieces
+      // of 2 MB finish well inside it on a slow line, and a dropped piece costs little to resend.
+      chunkSize: 2 * 1024 * 1024,
       // The host page's localStorage is not ours to fill with upload fingerprints.
       storeFingerprintForResuming: false,
       onProgress,
