@@ -5,8 +5,10 @@ export class ParleyError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** What caused it, for the log (never sent to the client). */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ParleyError';
   }
 }

@@ -87,7 +87,7 @@ export async function registerFileRoutes(
             'storing an upload failed',
           );
         } else {
-          logger.info({ code: err.code, upload: upload.id, user: context.user.id }, 'upload refused');
+          logger.info({ code: err.code, cause: err.cause, upload: upload.id, user: context.user.id }, 'upload refused');
         }
         await files.staging
           .remove(upload.id)

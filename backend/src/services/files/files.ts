@@ -171,7 +171,16 @@ export class FileService {
       );
       return file;
     } catch (err) {
-      await Promise.all(keys.map((key) => this.storage.delete(key).catch(() => undefined)));
+      // What was written of a refused file goes; a delete that fails is logged with its key.
+      await Promise.all(
+        keys.map((key) =>
+          this.storage
+            .delete(key)
+            .catch((deleteErr: unknown) =>
+              this.deps.logger.warn({ err: deleteErr, key }, 'could not remove part of a refused file'),
+            ),
+        ),
+      );
       throw err;
     }
   }

@@ -69,7 +69,8 @@ const PLAYABLE = new Set([
 
 const THUMB_PX = 320;
 
-const unsupported = (message: string) => new ParleyError(ErrorCode.UnsupportedFile, message);
+const unsupported = (message: string, cause?: unknown) =>
+  new ParleyError(ErrorCode.UnsupportedFile, message, { cause });
 
 /**
  * Decides what an upload is from its bytes alone (never its name or declared type) and makes it
@@ -104,8 +105,8 @@ async function image(bytes: Buffer, mime: string, format: (typeof IMAGE_FORMATS)
   try {
     // Reads the header only: nothing is decoded yet.
     header = await sharp(bytes, { animated, limitInputPixels: false }).metadata();
-  } catch {
-    throw unsupported('The image cannot be read.');
+  } catch (err) {
+    throw unsupported('The image cannot be read.', err);
   }
   const width = header.width ?? 0;
   const frameHeight = header.pageHeight ?? header.height ?? 0;
@@ -150,7 +151,7 @@ async function image(bytes: Buffer, mime: string, format: (typeof IMAGE_FORMATS)
       height: info.pageHeight ?? info.height,
       durationMs: null,
     };
-  } catch {
-    throw unsupported('The image cannot be decoded.');
+  } catch (err) {
+    throw unsupported('The image cannot be decoded.', err);
   }
 }
