@@ -59,6 +59,12 @@ test('alice pastes a picture: bob sees it live and in the viewer; carol gets no 
   const full = viewer.getByRole('img', { name: 'whiteboard.png' });
   await expect(full).toHaveJSProperty('complete', true);
   expect(await full.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(800);
+  // Nothing of the widget covers it: near its right edge (where the panel is) the picture is on top.
+  const onTop = await full.evaluate((img: HTMLImageElement) => {
+    const box = img.getBoundingClientRect();
+    return (img.getRootNode() as ShadowRoot).elementFromPoint(box.right - 8, box.top + box.height / 2) === img;
+  });
+  expect(onTop).toBe(true);
   const originalUrl = (await full.getAttribute('src'))!;
   expect(originalUrl).toMatch(/\/files\/[^/]+\/original\?/);
   await expect(viewer.getByRole('button', { name: 'Close' })).toBeFocused();
