@@ -58,7 +58,7 @@ describe('the widget’s files', () => {
     const files = Object.values(manifest).map((c) => c.file);
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) {
-      expect(file).toMatch(/^parley\/[a-z]+-[\w-]{8}\.js$/);
+      expect(file).toMatch(/^parley\/[a-z]+(?:-[a-z]+)*-[\w-]{8}\.js$/);
       const chunk = await fetch(`${server.url}/${file}`, { headers: { origin: 'https://shop.example' } });
       expect(chunk.status).toBe(200);
       expect(chunk.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
