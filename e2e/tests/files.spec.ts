@@ -185,4 +185,13 @@ test('bob away: alice sends a PDF and a voice message; bob signs in, gets both i
   await expect(time).toContainText(` / ${Math.floor(shownMs / 60_000)}:`);
   await expect(time).not.toContainText(/Infinity|NaN/);
   await expect(player.getByRole('button', { name: 'Play voice message' })).toBeVisible({ timeout: 10_000 });
+
+  // And the length is the recording's own: the stored bytes, decoded in bob's page, last as long as
+  // the message says, within 0.5 s.
+  const decodedMs = await player.locator('audio').evaluate(async (audio: HTMLAudioElement) => {
+    const bytes = await (await fetch(audio.currentSrc || audio.src)).arrayBuffer();
+    const decoded = await new OfflineAudioContext(1, 1, 48_000).decodeAudioData(bytes);
+    return decoded.duration * 1000;
+  });
+  expect(Math.abs(decodedMs - shownMs), `decoded ${decodedMs} ms, shown ${shownMs} ms`).toBeLessThanOrEqual(500);
 });
