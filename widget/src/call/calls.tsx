@@ -246,6 +246,13 @@ export function startCalls({ line, locale, root, upload }: CallsOptions) {
     stopRing = startRing();
   };
 
+  const draw = () =>
+    render(
+      <CallLayer call={live.value} transfers={transfers.list()} t={callTranslator(locale.value)} actions={calls} />,
+      layer,
+    );
+  const stopDrawing = effect(draw);
+  // Last: events held by the core (the call that woke this chunk) are delivered at once.
   line.attach((e: CallEvent) => {
     switch (e.event) {
       case 'call:incoming':
@@ -267,13 +274,6 @@ export function startCalls({ line, locale, root, upload }: CallsOptions) {
         return end(e.data.reason, e.data.durationMs === undefined ? {} : { durationMs: e.data.durationMs });
     }
   });
-
-  const draw = () =>
-    render(
-      <CallLayer call={live.value} transfers={transfers.list()} t={callTranslator(locale.value)} actions={calls} />,
-      layer,
-    );
-  const stopDrawing = effect(draw);
 
   return {
     ...calls,

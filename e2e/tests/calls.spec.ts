@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './fixtures.js';
+import { buddy, openDemo } from './widget.js';
+
+/**
+ * Voice and video calls and direct file transfers (issue 17), in Chromium with fake camera and
+ * microphone, against the real server. Users from e2e/seed.ts: axel calls boris (the issue's alice
+ * and bob); dina is axel's buddy who is offline when he calls; cole (carol) is blocked by boris.
+ */
+
+const banner = (page: Page) => page.getByRole('alertdialog', { name: /is calling you/ });
+const inCall = (page: Page) => page.locator('section.in-call');
+
+/** The chat with `name` open in the panel (signed-in page). */
+async function openChat(page: Page, name: string): Promise<void> {
+  await buddy(page, name).click();
+  await expect(page.getByRole('textbox', { name: `Message to ${name}` })).toBeVisible();
+}
+
+/** Video frames keep arriving in `video`: a size, and the decoded frame count going up. */
+async function expectFramesFlowing(video: Locator): Promise<void> {
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 15_000 })
+    .toBeGreaterThan(0);
+  const frames = () => video.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
+  const first = await frames();
+  await expect.poll(frames, { timeout: 10_000 }).toBeGreaterThan(first + 5);
+}
+
+test('axel calls boris by video: both of boris’s tabs ring, one answers, the other stops; video both ways; hang-up logs the duration in both chats', async ({
+  signedIn,
+}) => {
+  const alice = await signedIn('axel');
+  const bob = await signedIn('boris');
+  // Boris's other tab: same browser profile (his stored session), panel closed: the core alone rings.
+  const bobOther = await bob.context().newPage();
+  await openDemo(bobOther);
+  await expect.poll(() => bobOther.evaluate(() => document.querySelector('[data-parley]') !== null)).toBe(true);
+  await openChat(bob, 'Axel');
+  await openChat(alice, 'Boris');
+  // Boris's second tab must be connected before the call rings.
+  await bobOther.waitForTimeout(1500);
+
+  await alice.getByRole('button', { name: 'Video call', exact: true }).click();
+  await expect(inCall(alice).getByRole('status')).toHaveText('Calling…');
+  await expect(banner(bob)).toHaveAccessibleName('Axel is calling you (video)');
+  await expect(banner(bobOther)).toBeVisible();
+  // The banner takes the focus: Accept, as an alert dialog does.
+  await expect(banner(bobOther).getByRole('button', { name: 'Accept' })).toBeFocused();
+
+  await banner(bobOther).getByRole('button', { name: 'Accept' }).click();
+  await expect(banner(bob)).toHaveCount(0);
+  await expect(inCall(bob)).toHaveCount(0);
+
+  await expect(inCall(alice).getByRole('status')).toHaveText('Connected', { timeout: 15_000 });
+  await expect(inCall(bobOther).getByRole('status')).toHaveText('Connected', { timeout: 15_000 });
+  await expectFramesFlowing(alice.locator('video.remote'));
+  await expectFramesFlowing(bobOther.locator('video.remote'));
+  await expect(inCall(alice).getByRole('timer')).toHaveText(/^0:0\d$/);
+  await expect(inCall(alice).getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'false');
+  await inCall(alice).getByRole('button', { name: 'Mute' }).click();
+  await expect(inCall(alice).getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
+
+  await alice.waitForTimeout(1000);
+  await inCall(alice).getByRole('button', { name: 'Hang up' }).click();
+  await expect(inCall(alice)).toHaveCount(0);
+  await expect(inCall(bobOther)).toHaveAttribute('data-phase', 'ended');
+
+  // The call log, in both conversations, with its duration.
+  const entry = /^📹 Video call · 0:(0[1-9]|[1-5]\d)$/;
+  await expect(alice.locator('li.message .call-log')).toHaveText(entry);
+  await expect(bob.locator('li.message .call-log')).toHaveText(entry);
+});
+
+test('boris declines; dina is offline (axel hears "unavailable", dina later finds a missed call); cole, blocked by boris, cannot ring him', async ({
+  signedIn,
+}) => {
+  const alice = await signedIn('axel');
+  const bob = await signedIn('boris');
+  await openChat(alice, 'Boris');
+
+  await alice.getByRole('button', { name: 'Voice call', exact: true }).click();
+  await expect(banner(bob)).toHaveAccessibleName('Axel is calling you (voice)');
+  await banner(bob).getByRole('button', { name: 'Decline' }).click();
+  await expect(banner(bob)).toHaveCount(0);
+  await expect(inCall(alice).getByRole('status')).toHaveText('Declined');
+  await expect(alice.locator('li.message .call-log').last()).toHaveText('📵 Declined call');
+
+  // Dina has no device online: the server refuses at once and logs a missed call.
+  await alice.getByRole('button', { name: 'Back' }).click();
+  await openChat(alice, 'Dina');
+  await expect(inCall(alice)).toHaveCount(0, { timeout: 8000 }); // the declined call's card went
+  await alice.getByRole('button', { name: 'Voice call', exact: true }).click();
+  await expect(inCall(alice).getByRole('status')).toHaveText('Dina is unavailable');
+  const dina = await signedIn('dina');
+  await openChat(dina, 'Axel');
+  await expect(dina.locator('li.message .call-log').last()).toHaveText('📵 Missed voice call');
+
+  // Cole: boris blocked him. He sees the refusal; boris sees nothing.
+  const carol = await signedIn('cole');
+  const callButton = carol.getByRole('button', { name: 'Voice call', exact: true });
+  if (await buddy(carol, 'Boris').count()) {
+    await openChat(carol, 'Boris');
+    await callButton.click();
+    await expect(inCall(carol).getByRole('status')).toHaveText('You cannot call Boris');
+  } else {
+    // The roster does not even offer Boris: nothing to call.
+    await expect(callButton).toHaveCount(0);
+  }
+  await bob.waitForTimeout(1000);
+  await expect(banner(bob)).toHaveCount(0);
+});
+
+test('a 5 MB file goes peer to peer: the same SHA-256 arrives, and nothing was uploaded to the server', async ({
+  signedIn,
+}) => {
+  const alice = await signedIn('axel');
+  const bob = await signedIn('boris');
+  await openChat(alice, 'Boris');
+  const uploads: string[] = [];
+  alice.on('request', (r) => {
+    if (/\/uploads\b/.test(r.url())) uploads.push(`${r.method()} ${r.url()}`);
+  });
+
+  const bytes = randomBytes(5 * 1024 * 1024);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  await alice
+    .locator('input[data-direct]')
+    .setInputFiles({ name: 'dataset.bin', mimeType: 'application/octet-stream', buffer: bytes });
+
+  const link = bob.getByRole('link', { name: 'dataset.bin' });
+  await expect(link).toBeVisible({ timeout: 30_000 });
+  await expect(alice.getByText('Sent directly; the server kept no copy.')).toBeVisible();
+  // The card's link saves the file under its name; its bytes hash to the sender's SHA-256.
+  const [download] = await Promise.all([bob.waitForEvent('download'), link.click()]);
+  expect(download.suggestedFilename()).toBe('dataset.bin');
+  const saved = readFileSync((await download.path())!);
+  expect(saved.length).toBe(bytes.length);
+  expect(createHash('sha256').update(saved).digest('hex')).toBe(sha);
+  expect(uploads).toEqual([]);
+});
