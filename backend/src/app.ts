@@ -218,11 +218,12 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     // An offer or answer and a burst of ICE candidates per call; a few calls' worth at once.
     signals: limiter('callSignals', Math.max(50, rate), Math.max(200, rate * 2)),
   };
-  // One node's calls in memory (see LocalCallRegistry for what that means in cluster mode).
+  // Calls in progress: in memory on one node, in Redis (seen by every node) in cluster mode. A
+  // ringing call outlives its ring time by a margin in Redis, in case the node timing it dies.
   const calls = new Calls({
     store,
     relations,
-    registry: new LocalCallRegistry(),
+    registry: cluster ? cluster.callRegistry(config.callRingMs + 15_000) : new LocalCallRegistry(),
     notify,
     writer,
     messaging,

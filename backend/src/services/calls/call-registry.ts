@@ -44,10 +44,7 @@ export interface CallRegistry {
   ofConnection(connectionId: string): Promise<string[]>;
 }
 
-/**
- * One node's calls, in memory. Both parties of a call must be connected to this node: in cluster
- * mode a call between users on two nodes would not be found by the other node (see docs/protocol.md).
- */
+/** One node's calls, in memory (cluster mode keeps them in Redis: cluster/redis-call-registry.ts). */
 export class LocalCallRegistry implements CallRegistry {
   private readonly calls = new Map<string, CallRecord>();
   private readonly byUser = new Map<string, Set<string>>();
