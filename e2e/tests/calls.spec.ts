@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnServer, startCoturn, tempDir, turnCredential } from '@parley/backend/testing';
 import type { Locator, Page } from '@playwright/test';
+import { seed } from '../seed.js';
 import { expect, test } from './fixtures.js';
-import { buddy, openDemo } from './widget.js';
+import { buddy, openDemo, signIn } from './widget.js';
 
 /**
  * Voice and video calls and direct file transfers (issue 17), in Chromium with fake camera and
@@ -72,6 +75,70 @@ test('axel calls boris by video: both of boris’s tabs ring, one answers, the o
   const entry = /^📹 Video call · 0:(0[1-9]|[1-5]\d)$/;
   await expect(alice.locator('li.message .call-log')).toHaveText(entry);
   await expect(bob.locator('li.message .call-log')).toHaveText(entry);
+});
+
+/** The local candidate type of the connection's selected pair (host, srflx, relay), from getStats. */
+const selectedCandidateType = (page: Page) =>
+  page.evaluate(async () => {
+    const pc = (window as { parleyCallTest?: { pc?: RTCPeerConnection | null } }).parleyCallTest?.pc;
+    if (!pc) return 'no connection';
+    const stats = [...(await pc.getStats()).values()] as (Record<string, unknown> & { type: string; id: string })[];
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = stats.find((s) => s.id === transport?.selectedCandidatePairId);
+    const local = stats.find((s) => s.id === pair?.localCandidateId);
+    const remote = stats.find((s) => s.id === pair?.remoteCandidateId);
+    return `${String(local?.candidateType)}/${String(remote?.candidateType)}`;
+  });
+
+test('the same call forced through TURN: coturn with a shared secret relays it, with the credentials the server derived', async ({
+  openPage,
+}) => {
+  test.setTimeout(150_000);
+  const turn = await startCoturn();
+  const dir = tempDir();
+  const server = await spawnServer(dir, { TURN_URLS: turn.url, TURN_SECRET: turn.secret, PRESENCE_GRACE_MS: '1500' });
+  try {
+    await seed(join(dir, 'parley.db'));
+    const open = async (user: string) => {
+      const page = await openPage();
+      // The call chunk's test hook: relay candidates only, and the live connection for getStats().
+      await page.addInitScript(() => {
+        (window as { parleyCallTest?: object }).parleyCallTest = { iceTransportPolicy: 'relay' };
+      });
+      await page.goto(server.url);
+      await signIn(page, user);
+      return page;
+    };
+    const alice = await open('axel');
+    const bob = await open('boris');
+    await openChat(alice, 'Boris');
+    await alice.getByRole('button', { name: 'Video call', exact: true }).click();
+    await banner(bob).getByRole('button', { name: 'Accept' }).click();
+    await expect(inCall(alice).getByRole('status')).toHaveText('Connected', { timeout: 30_000 });
+    await expect(inCall(bob).getByRole('status')).toHaveText('Connected', { timeout: 30_000 });
+    await expectFramesFlowing(alice.locator('video.remote'));
+    await expectFramesFlowing(bob.locator('video.remote'));
+    // Both ends talk through the relay.
+    expect(await selectedCandidateType(alice)).toMatch(/^relay\//);
+    expect(await selectedCandidateType(bob)).toMatch(/^relay\//);
+    // The credentials are coturn's use-auth-secret scheme: "<expiry>:<user id>" signed with the secret.
+    const servers = await alice.evaluate(
+      () =>
+        (window as { parleyCallTest?: { pc?: RTCPeerConnection | null } }).parleyCallTest!.pc!.getConfiguration()
+          .iceServers,
+    );
+    const relay = servers?.find((s) => String(s.urls).includes(turn.url));
+    expect(relay?.username).toMatch(/^\d+:/);
+    const [expiry, userId] = relay!.username!.split(':') as [string, string];
+    expect(relay!.credential).toBe(turnCredential(turn.secret, userId, Number(expiry)).credential);
+    await inCall(alice).getByRole('button', { name: 'Hang up' }).click();
+    await expect(alice.locator('li.message .call-log')).toHaveText(/^📹 Video call · \d+:\d\d$/);
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    await turn.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('boris declines; dina is offline (axel hears "unavailable", dina later finds a missed call); cole, blocked by boris, cannot ring him', async ({
