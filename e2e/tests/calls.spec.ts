@@ -39,6 +39,11 @@ test('axel calls boris by video: both of boris’s tabs ring, one answers, the o
   const bob = await signedIn('boris');
   // Boris's other tab: same browser profile (his stored session), panel closed: the core alone rings.
   const bobOther = await bob.context().newPage();
+  // The call code is a chunk of its own, fetched when the call rings, not before.
+  const callChunks: string[] = [];
+  bobOther.on('request', (r) => {
+    if (/\/parley\/calls-[\w-]+\.js$/.test(r.url())) callChunks.push(r.url());
+  });
   await openDemo(bobOther);
   await expect.poll(() => bobOther.evaluate(() => document.querySelector('[data-parley]') !== null)).toBe(true);
   await openChat(bob, 'Axel');
@@ -46,10 +51,12 @@ test('axel calls boris by video: both of boris’s tabs ring, one answers, the o
   // Boris's second tab must be connected before the call rings.
   await bobOther.waitForTimeout(1500);
 
+  expect(callChunks).toEqual([]);
   await alice.getByRole('button', { name: 'Video call', exact: true }).click();
   await expect(inCall(alice).getByRole('status')).toHaveText('Calling…');
   await expect(banner(bob)).toHaveAccessibleName('Axel is calling you (video)');
   await expect(banner(bobOther)).toBeVisible();
+  expect(callChunks).toHaveLength(1);
   // The banner takes the focus: Accept, as an alert dialog does.
   await expect(banner(bobOther).getByRole('button', { name: 'Accept' })).toBeFocused();
 
