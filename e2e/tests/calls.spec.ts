@@ -210,3 +210,32 @@ test('a 5 MB file goes peer to peer: the same SHA-256 arrives, and nothing was u
   expect(createHash('sha256').update(saved).digest('hex')).toBe(sha);
   expect(uploads).toEqual([]);
 });
+
+test('when the direct link cannot open, the file goes the stored way by itself', async ({ signedIn }) => {
+  const alice = await signedIn('axel');
+  const bob = await signedIn('boris');
+  // Boris's browser cannot answer a WebRTC offer: no data channel ever opens.
+  await bob.evaluate(() => {
+    RTCPeerConnection.prototype.createAnswer = () => Promise.reject(new Error('no WebRTC here (test)')) as never;
+  });
+  await openChat(alice, 'Boris');
+  const uploads: string[] = [];
+  alice.on('request', (r) => {
+    if (/\/uploads\b/.test(r.url())) uploads.push(r.method());
+  });
+  const bytes = randomBytes(48 * 1024);
+  await alice
+    .locator('input[data-direct]')
+    .setInputFiles({ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await expect(alice.getByText(/^No direct link \(.+\): sending it through the server instead\.$/)).toBeVisible({
+    timeout: 20_000,
+  });
+  await expect(
+    alice.locator('li.message.mine[data-state="sent"]').getByRole('link', { name: 'Download notes.bin' }),
+  ).toBeVisible({
+    timeout: 20_000,
+  });
+  expect(uploads.length).toBeGreaterThan(0);
+  await openChat(bob, 'Axel');
+  await expect(bob.getByRole('link', { name: 'Download notes.bin' })).toBeVisible();
+});
