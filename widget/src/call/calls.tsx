@@ -268,6 +268,10 @@ export function startCalls({ line, locale, root, upload }: CallsOptions) {
         if (peer) peer.handle(e.data.signal);
         else pending.push(e.data.signal);
         return;
+      case 'reset':
+        transfers.stop();
+        if (live.value) end('disconnected', { silent: true });
+        return draw();
       case 'call:ended':
         if (transfers.owns(e.data.callId)) return transfers.ended(e.data.callId, e.data.reason);
         if (!isThis(e.data.callId)) return;

@@ -4,9 +4,12 @@ import type { Request } from './connection.js';
 
 type CallEventName = 'call:incoming' | 'call:accepted' | 'call:signal' | 'call:ended';
 /** One server event of a call, as the call chunk receives it. */
-export type CallEvent = {
-  [E in CallEventName]: { event: E; data: Parameters<ServerToClientEvents[E]>[0] };
-}[CallEventName];
+export type CallEvent =
+  | {
+      [E in CallEventName]: { event: E; data: Parameters<ServerToClientEvents[E]>[0] };
+    }[CallEventName]
+  /** The user signed out or the session ended: every call and transfer of theirs is over. */
+  | { event: 'reset' };
 
 /** What the call chunk gets from the core: requests, and the call events once it is there. */
 export interface CallLine {
@@ -22,7 +25,7 @@ export interface CallLine {
  */
 export const callLine =
   (wake: () => void): Feature<CallLine> =>
-  ({ on, request }) => {
+  ({ on, request, onReset }) => {
     let sink: ((e: CallEvent) => void) | null = null;
     const held: CallEvent[] = [];
     const deliver = (e: CallEvent) => {
@@ -34,6 +37,10 @@ export const callLine =
     on('call:accepted', (data) => deliver({ event: 'call:accepted', data }));
     on('call:signal', (data) => deliver({ event: 'call:signal', data }));
     on('call:ended', (data) => deliver({ event: 'call:ended', data }));
+    onReset(() => {
+      held.length = 0;
+      sink?.({ event: 'reset' });
+    });
     return {
       request,
       attach(next) {
