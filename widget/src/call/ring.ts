@@ -1,7 +1,8 @@
 /**
  * The ring, made with WebAudio (no sound file to fetch): the two tones of a phone ring, 2 s on,
  * 4 s off, until stopped. A site turns it off with `data-ring="off"` on the script tag or
- * `ring: 'off'` in window.ParleySettings / Parley('init', …) (see docs/widget.md).
+ * `ring: 'off'` in window.ParleySettings (see docs/widget.md). Read here, not by parley.js (which
+ * must not grow), so `Parley('init', { ring })` alone is not seen.
  */
 export function ringAllowed(): boolean {
   const settings = (globalThis as { ParleySettings?: { ring?: unknown } }).ParleySettings;
