@@ -49,6 +49,10 @@ export const E2E_USERS = [
   'cara',
   'dora',
   'emil',
+  'axel',
+  'boris',
+  'cole',
+  'dina',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -110,6 +114,15 @@ export async function seed(databaseFile: string): Promise<void> {
     await store.setBuddies(ids.alma!, ids.cara!, 'accepted');
     await store.setBuddies(ids.bert!, ids.cara!, 'accepted');
     await store.setBuddies(ids.dora!, ids.emil!, 'accepted');
+    // tests/calls.spec.ts: axel calls boris (the alice and bob) and sends him a file
+    // directly; dina, axel's buddy, is offline when he calls; cole (carol) was boris's buddy until
+    // boris blocked him.
+    await store.setBuddies(ids.axel!, ids.boris!, 'accepted');
+    await store.setBuddies(ids.axel!, ids.dina!, 'accepted');
+    await store.changeRelations([
+      { ownerId: ids.boris!, buddyId: ids.cole!, state: 'blocked', group: null },
+      { ownerId: ids.cole!, buddyId: ids.boris!, state: 'accepted', group: null },
+    ]);
     // A picture from Zeke to Yara: opening it loads the image viewer's chunk.
     await store.append([
       await fileMessage(store, ids.zeke!, ids.yara!, new Date(Date.now() - 3_600_000), {

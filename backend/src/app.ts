@@ -21,6 +21,9 @@ import { FileUrlSigner } from './services/files/signed-urls.js';
 import { FileService } from './services/files/files.js';
 import { openFileStores } from './services/files/staging.js';
 import { Messaging } from './services/messaging.js';
+import { Calls } from './services/calls/calls.js';
+import { LocalCallRegistry } from './services/calls/call-registry.js';
+import { IceService } from './services/calls/ice.js';
 import { Fanout } from './services/fanout.js';
 import { PresenceService } from './services/presence.js';
 import { LocalPresenceRegistry } from './services/presence-registry.js';
@@ -211,7 +214,23 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     typing: limiter('typing', 5, 10),
     actions: limiter('actions', config.actionRatePerSecond, config.actionRatePerSecond * 2),
     buddyRequests: limiter('buddyRequests', config.buddyRequestsPerMinute / 60, config.buddyRequestsPerMinute),
+    calls: limiter('calls', config.callsPerMinute / 60, config.callsPerMinute),
+    // An offer or answer and a burst of ICE candidates per call; a few calls' worth at once.
+    signals: limiter('callSignals', Math.max(50, rate), Math.max(200, rate * 2)),
   };
+  // Calls in progress: in memory on one node, in Redis (seen by every node) in cluster mode. A
+  // ringing call outlives its ring time by a margin in Redis, in case the node timing it dies.
+  const calls = new Calls({
+    store,
+    relations,
+    registry: cluster ? cluster.callRegistry(config.callRingMs + 15_000) : new LocalCallRegistry(),
+    notify,
+    writer,
+    messaging,
+    ice: new IceService(config.ice),
+    logger: logger.child({ part: 'calls' }),
+    ringMs: config.callRingMs,
+  });
   const lifecycle: Lifecycle = { closing: false, inFlight: 0 };
 
   if (config.demo) {
@@ -292,6 +311,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     rooms,
     presence,
     notify,
+    calls,
     limits,
     logger,
     lifecycle,
@@ -317,6 +337,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   let closed: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     lifecycle.closing = true;
+    calls.close();
     stopRetention();
     stopFileSweep();
     stopSessionWatch();

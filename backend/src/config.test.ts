@@ -40,6 +40,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRESENCE_EXPIRY_MS: '10' })).toThrow(/PRESENCE_EXPIRY_MS/);
   });
 
+  it('calls need no configuration: no STUN, no TURN (host candidates on a LAN)', () => {
+    const config = loadConfig({});
+    expect(config.ice).toEqual({ stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 3600 });
+  });
+
+  it('reads STUN and TURN from the environment and refuses TURN without its secret', () => {
+    const config = loadConfig({
+      STUN_URLS: 'stun:a.example:3478, stun:b.example',
+      TURN_URLS: 'turn:t.example:3478?transport=udp,turns:t.example:5349',
+      TURN_SECRET: 'x',
+      TURN_TTL_SECONDS: '600',
+    });
+    expect(config.ice).toEqual({
+      stunUrls: ['stun:a.example:3478', 'stun:b.example'],
+      turnUrls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'],
+      turnSecret: 'x',
+      turnTtlSeconds: 600,
+    });
+    expect(() => loadConfig({ TURN_URLS: 'turn:t.example' })).toThrow(/TURN_SECRET/);
+    expect(() => loadConfig({ STUN_URLS: 'http://a.example' })).toThrow(/STUN_URLS/);
+    expect(() => loadConfig({ TURN_URLS: 'stun:a.example', TURN_SECRET: 'x' })).toThrow(/TURN_URLS/);
+  });
+
   it('has every variable it reads documented in docs/configuration.md', () => {
     const source = readFileSync(join(repoRoot, 'backend', 'src', 'config.ts'), 'utf8');
     const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');

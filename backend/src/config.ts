@@ -3,6 +3,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from './store/database-url.js';
 import { repoRoot } from './paths.js';
 import type { RoomCaps } from './services/rooms.js';
 import type { FilesConfig, S3Config } from './services/files/files-config.js';
+import type { IceSettings } from './services/calls/ice.js';
 export type { FilesConfig, S3Config } from './services/files/files-config.js';
 import { withoutTrailing } from './text.js';
 
@@ -105,6 +106,16 @@ export interface Config {
    * "websocket,polling" on one node, "websocket" in cluster mode (polling needs sticky sessions).
    */
   transports: Transport[];
+  /**
+   * Calls: STUN_URLS and TURN_URLS (comma-separated), TURN_SECRET (coturn's static-auth-secret,
+   * required with TURN_URLS), TURN_TTL_SECONDS (default 3600). No STUN or TURN by default: on a LAN
+   * host candidates suffice. See docs/turn.md.
+   */
+  ice: IceSettings;
+  /** CALL_RING_SECONDS: how long a call rings before it is missed. Default 45. */
+  callRingMs: number;
+  /** CALL_RATE: calls (and direct transfers) a user may start per minute (burst the same). Default 20. */
+  callsPerMinute: number;
 }
 
 export type Transport = 'websocket' | 'polling';
@@ -194,7 +205,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     redis: cluster,
     presenceExpiryMs,
     transports: transports(env.TRANSPORTS, cluster !== null),
+    ice: iceSettings(env),
+    callRingMs: positive(env, 'CALL_RING_SECONDS', 45) * 1000,
+    callsPerMinute: positive(env, 'CALL_RATE', 20),
     ...overrides,
+  };
+}
+
+function urlList(env: NodeJS.ProcessEnv, name: string, schemes: RegExp): string[] {
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  const bad = list.find((u) => !schemes.test(u) || u.length > 512);
+  if (bad !== undefined) throw new Error(`${name} must list URLs starting with ${schemes.source}, got "${bad}"`);
+  return list;
+}
+
+function iceSettings(env: NodeJS.ProcessEnv): IceSettings {
+  const turnUrls = urlList(env, 'TURN_URLS', /^turns?:/);
+  const turnSecret = env.TURN_SECRET || null;
+  if (turnUrls.length > 0 && !turnSecret) throw new Error('TURN_URLS needs TURN_SECRET (coturn static-auth-secret)');
+  return {
+    stunUrls: urlList(env, 'STUN_URLS', /^stuns?:/),
+    turnUrls,
+    turnSecret,
+    turnTtlSeconds: positive(env, 'TURN_TTL_SECONDS', 3600),
   };
 }
 

@@ -74,3 +74,8 @@ export async function solidPng(width: number, height: number): Promise<Buffer> {
     .png({ compressionLevel: 9 })
     .toBuffer();
 }
+
+/** A real TURN relay (coturn) for the call tests: see testing-turn.ts. */
+export { ensureCoturn, startCoturn, turnAllocate, type Coturn, type TurnAllocation } from './testing-turn.js';
+/** The TURN credentials Parley derives from TURN_SECRET (coturn use-auth-secret). */
+export { turnCredential } from './services/calls/ice.js';

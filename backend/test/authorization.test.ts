@@ -317,6 +317,40 @@ const matrix: Row[] = [
   inRoomRow('conversation:read', () => ({ kind: 'read', upTo: fredInRoom })),
   inRoomRow('typing:set', () => ({ typing: true })),
   inRoomRow('file:urls', () => ({ fileId: roomFile })),
+  {
+    event: 'call:invite',
+    payload: () => ({ to: ids.vic, kind: 'audio' }),
+    // Calls follow issue 17: a block either way is `blocked` (message:send on this site says
+    // `forbidden`). Sam blocked Vic in the roster:block row above; a plain stranger gets
+    // `forbidden` (calls.test.ts).
+    cells: { otherSite: notFound, stranger: { code: ErrorCode.Blocked }, blocked: { code: ErrorCode.Blocked } },
+  },
+  // Live calls of Vic's, and outsiders trying to answer, signal into or end them: calls.test.ts.
+  {
+    event: 'call:answer',
+    payload: () => ({ callId: 'vics-call', accept: true }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'call:signal',
+    payload: () => ({ callId: 'vics-call', signal: { type: 'offer', sdp: 'v=0' } }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'call:hangup',
+    payload: () => ({ callId: 'vics-call' }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'call:ice',
+    payload: () => ({}),
+    // The caller's own ICE servers (none on this server: no STUN or TURN configured).
+    cells: {
+      otherSite: { own: (d) => expect(d).toEqual({ iceServers: [], expiresAt: null }) },
+      stranger: { own: (d) => expect(d).toEqual({ iceServers: [], expiresAt: null }) },
+      blocked: { own: (d) => expect(d).toEqual({ iceServers: [], expiresAt: null }) },
+    },
+  },
 ];
 
 describe('authorisation matrix: sockets', () => {
@@ -334,6 +368,7 @@ describe('authorisation matrix: sockets', () => {
       'presence:idle',
       'profile:update',
       'profile:confirm-email',
+      'call:ice',
     ]) {
       const keys = Object.keys((schemas[event as ClientEventName] as unknown as { shape: object }).shape);
       expect(

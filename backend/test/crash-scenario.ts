@@ -28,7 +28,7 @@ import { Accounts } from '../src/services/accounts.js';
 import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { DatabaseTarget } from '../src/store/database-url.js';
-import { sleep, spawnServer, waitFor, type ServerProcess } from './support.js';
+import { sleep, spawnServer, textOf, waitFor, type ServerProcess } from './support.js';
 
 export interface CrashOptions {
   /** Concurrent clients, each its own user; client i writes to client i+1 (a ring). */
@@ -207,7 +207,7 @@ class SimClient {
       return;
     }
     if (data.duplicate) this.duplicateAcks++;
-    if (data.message.content.text !== m.body || data.message.clientId !== m.clientId) {
+    if (textOf(data.message.content) !== m.body || data.message.clientId !== m.clientId) {
       this.violations.push(`client ${this.index}: ${m.clientId} acknowledged with another message`);
     }
     m.acked = true;

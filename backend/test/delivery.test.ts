@@ -8,6 +8,7 @@ import {
   messagesOf,
   sleep,
   TestClient,
+  textOf,
   useServer,
   waitFor,
 } from './support.js';
@@ -100,7 +101,7 @@ describe('a first conversation: roster, presence, messages and history', () => {
     for (let i = 0; i < 7; i++) await alice.send(carolId, `history ${i}`);
     const page1 = await alice.request('message:history', { in: { kind: 'direct', id: carolId }, limit: 4 });
     if (!page1.ok) throw new Error(page1.error.message);
-    expect(page1.data.messages.map((m) => m.content.text)).toEqual([
+    expect(page1.data.messages.map((m) => textOf(m.content))).toEqual([
       'history 6',
       'history 5',
       'history 4',
@@ -113,7 +114,7 @@ describe('a first conversation: roster, presence, messages and history', () => {
       limit: 4,
     });
     if (!page2.ok) throw new Error(page2.error.message);
-    expect(page2.data.messages.map((m) => m.content.text)).toEqual(['history 2', 'history 1', 'history 0']);
+    expect(page2.data.messages.map((m) => textOf(m.content))).toEqual(['history 2', 'history 1', 'history 0']);
     expect(page2.data.hasMore).toBe(false);
 
     // Dave is on the site but nobody's buddy: he cannot message them, and sees nothing of Alice and Carol.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/protocol/index.js';
 import { mentionedUsernames } from '../src/services/rooms.js';
-import { addUser, codeOf, messagesOf, sleep, useServer, waitFor, type TestClient } from './support.js';
+import { addUser, codeOf, messagesOf, sleep, textOf, useServer, waitFor, type TestClient } from './support.js';
 
 const server = useServer({ sites: [{ id: 'other' }] });
 
@@ -200,7 +200,7 @@ describe('room messages', () => {
     await waitFor(() => b.messages.some((e) => e.message.id === after.message.id));
     await sleep(200);
 
-    expect(c.messages.map((e) => e.message.content.text)).toEqual(['before']);
+    expect(c.messages.map((e) => textOf(e.message.content))).toEqual(['before']);
     expect(messagesOf(await c.syncAll(cHead))).toEqual([]);
     expect(await codeOf(c.request('message:history', { in: { kind: 'room', id: room.id } }))).toBe(ErrorCode.NotFound);
     expect(
@@ -212,7 +212,7 @@ describe('room messages', () => {
     expect(await codeOf(c.request('room:invite', { roomId: room.id, userId: ids.rra }))).toBe(ErrorCode.NotFound);
     // Nothing the removed member tried was stored.
     const history = await a.ok('message:history', { in: { kind: 'room', id: room.id } });
-    expect(history.messages.map((m) => m.content.text)).toEqual(['after', 'before']);
+    expect(history.messages.map((m) => textOf(m.content))).toEqual(['after', 'before']);
   });
 
   it('a mention flags the message for the mentioned member and counts in their room list', async () => {

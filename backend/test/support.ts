@@ -22,6 +22,7 @@ import {
   type ErrorBody,
   type InboxEntry,
   type LoginResponse,
+  type MessageContent,
   type PresenceChanged,
   type Receipt,
   type RoomInfo,
@@ -225,6 +226,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       loginPerAddressPerMinute: 100_000,
       registerPerAddressPerHour: 100_000,
       buddyRequestsPerMinute: 100_000,
+      callsPerMinute: 100_000,
       ...options.config,
       files: {
         ...loadConfig({}).files,
@@ -301,6 +303,9 @@ export async function login(
   if (!body.ok) throw new Error(`login failed: ${body.error.code} ${body.error.message}`);
   return body.data;
 }
+
+/** The text of a message's content (a file's caption), or undefined for kinds without text (a call log). */
+export const textOf = (content: MessageContent): string | undefined => ('text' in content ? content.text : undefined);
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

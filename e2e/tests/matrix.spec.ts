@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { expect, test, type Browser, type BrowserContextOptions, type Locator, type Page } from '@playwright/test';
+import { login, TestClient } from '@parley/backend/testing';
+import { callTranslator } from '../../widget/src/call/strings.js';
 import { translator, type Translate } from '../../widget/src/i18n.js';
 import { MATRIX_FILES } from '../seed.js';
 import { holdUploads, serveSeededFiles } from './media.js';
@@ -50,6 +52,8 @@ const CONFIGURATIONS: Configuration[] = [
 /** What a step may use: the page, the strings of its locale, the panel. */
 interface Ui {
   page: Page;
+  /** This configuration checks the subset only (dark, zh-CN). */
+  subsetOnly: boolean;
   t: Translate;
   viewport: Viewport;
   panel: Locator;
@@ -70,6 +74,11 @@ const starts = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]
 /** The matrix user (e2e/seed.ts): Tess, with buddies, a request, a blocked user, rooms and history. */
 const UMA = 'Uma Wolfeschlegelsteinhausenbergerdorff';
 const ROOM = 'Design review';
+
+/** Uma's own socket, ringing Tess for the call states (a test client: it never answers with media). */
+let caller: TestClient | null = null;
+/** Each configuration's call leaves a call-log message in Tess and Uma's chat (the server writes one per call). */
+let callLogs = 0;
 
 const STATES: State[] = [
   {
@@ -150,7 +159,7 @@ const STATES: State[] = [
         .getByRole('button', { name: starts(UMA) })
         .click();
       const list = panel.getByRole('list', { name: t('messages', { name: UMA }) });
-      await expect(list.locator('li.message')).toHaveCount(17);
+      await expect(list.locator('li.message')).toHaveCount(17 + callLogs);
       // The seeded files (e2e/seed.ts): a thumbnail (loaded), a voice message, a PDF card.
       await expect(list.getByRole('img', { name: MATRIX_FILES.image.name })).toHaveJSProperty('complete', true);
       await expect(list.locator('.audio-player')).toHaveAttribute('data-duration-ms', '4200');
@@ -240,9 +249,42 @@ const STATES: State[] = [
     },
   },
   {
+    // With the panel closed: the core rings, the call chunk shows the banner above the page.
+    name: 'incoming-call',
+    go: async ({ page, t, subsetOnly }) => {
+      // Each call leaves a call log in Tess and Uma's chat: only the configurations that check it call.
+      if (subsetOnly) return;
+      const [uma, tess] = await Promise.all([
+        login(baseUrl(), 'uma', 'uma-pass'),
+        login(baseUrl(), 'tess', 'tess-pass'),
+      ]);
+      caller = await TestClient.connect(baseUrl(), uma.token);
+      await caller.request('call:invite', { to: tess.user.id, kind: 'video' });
+      const c = callTranslator(t.locale);
+      await expect(page.getByRole('alertdialog', { name: c('incomingVideo', { name: UMA }) })).toBeVisible();
+    },
+  },
+  {
+    // Answered: the in-call view with the local preview (the test client sends no media: it connects).
+    name: 'in-call',
+    go: async ({ page, t, subsetOnly }) => {
+      if (subsetOnly) return;
+      const c = callTranslator(t.locale);
+      await page.getByRole('button', { name: c('acceptCall') }).click();
+      await expect(page.getByRole('button', { name: c('hangUp') })).toBeFocused();
+      await expect(page.locator('video.local')).toBeVisible();
+    },
+  },
+  {
     name: 'offline',
     subset: true,
     go: async ({ page, t, panel }) => {
+      if (caller) {
+        await page.getByRole('button', { name: callTranslator(t.locale)('hangUp') }).click();
+        caller.close();
+        caller = null;
+        callLogs++;
+      }
       await page.getByRole('button', { name: starts(t('openChat')) }).click();
       await page.context().setOffline(true);
       await expect(panel.getByRole('status').filter({ hasText: t('offlineBanner') })).toBeVisible();
@@ -264,6 +306,7 @@ for (const config of CONFIGURATIONS) {
     const t = translator(locale);
     const ui: Ui = {
       page,
+      subsetOnly,
       t,
       viewport,
       panel: page.getByRole('dialog', { name: t('title') }),

@@ -4,6 +4,7 @@
  * at run time and nothing reactive crosses this line (plain values and callbacks do).
  */
 import type { Signal } from '@preact/signals-core';
+import type { CallMedia, UserSummary } from '@parley/backend/protocol';
 import type { ClientOptions, ParleyClient } from './core/client.js';
 import type { Theme } from './theme.js';
 import type { ViewState } from './ui/view-state.js';
@@ -31,10 +32,18 @@ export interface Runtime {
   view: ViewState;
   theme: Signal<Theme>;
   locale: Signal<string>;
+  /** Calls and direct transfers (their code loads on demand); see call/calls.tsx. */
+  calls: CallStarter;
   /** parley.js's theme or locale changed. */
   setLook(theme: Theme, locale: string): void;
   /** Ends everything (shutdown): no traffic afterwards. */
   stop(): void;
+}
+
+/** What the panel may start: a call, or a file sent peer to peer. */
+export interface CallStarter {
+  start(peer: UserSummary, media: CallMedia): Promise<void>;
+  sendDirect(peer: UserSummary, file: File): Promise<void>;
 }
 
 export interface PanelOptions {

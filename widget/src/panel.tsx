@@ -14,9 +14,9 @@ export const mountPanel: PanelModule['mountPanel'] = ({ runtime, root, container
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
   root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  const { client, view, theme, locale } = runtime;
+  const { client, view, theme, locale, calls } = runtime;
   render(
-    <Widget.Provider value={{ client, view, theme, locale, launcher }}>
+    <Widget.Provider value={{ client, view, theme, locale, launcher, calls }}>
       <App />
     </Widget.Provider>,
     container,

@@ -36,6 +36,11 @@ export interface ParleySettings {
    * identity tokens do silently). See docs/SECURITY.md.
    */
   tokenStorage?: TokenStorage;
+  /**
+   * `off`: incoming calls show their banner without the ring sound (`data-ring="off"` on the script
+   * tag). Read by the call chunk when a call rings, not by parley.js.
+   */
+  ring?: 'on' | 'off';
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Limiter } from '../services/rate-limiter.js';
 import type { Relations } from '../services/relations.js';
 import { ClusterError, connectRedis } from './redis.js';
 import { RedisPresenceRegistry } from './redis-presence.js';
+import { RedisCallRegistry } from './redis-call-registry.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
 import { syncRelations } from './relations-sync.js';
 
@@ -30,6 +31,8 @@ export interface Cluster {
   adapter: ReturnType<typeof createAdapter>;
   presence: RedisPresenceRegistry;
   limiter(name: string, ratePerSecond: number, burst: number): Limiter;
+  /** The calls in progress, shared by every node; a ringing call expires after `ringTtlMs`. */
+  callRegistry(ringTtlMs: number): RedisCallRegistry;
   /** Keeps `relations` in step with roster changes made on other nodes. */
   syncRelations(relations: Relations): Promise<void>;
   ping(): Promise<void>;
@@ -73,6 +76,7 @@ export async function joinCluster(options: ClusterOptions): Promise<Cluster> {
     presence,
     limiter: (name, ratePerSecond, burst) =>
       new RedisRateLimiter(redis, `${prefix}rate:${name}:`, ratePerSecond, burst, log),
+    callRegistry: (ringTtlMs) => new RedisCallRegistry(redis, prefix, ringTtlMs),
     async syncRelations(relations) {
       stopSync = await syncRelations({
         relations,

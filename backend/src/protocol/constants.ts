@@ -35,6 +35,10 @@ export const ErrorCode = {
   UnsupportedFile: 'unsupported_file',
   /** The user's upload allowance for the day is used up. */
   QuotaExceeded: 'quota_exceeded',
+  /** The callee has no device online: the call is logged as missed. */
+  CalleeUnavailable: 'callee_unavailable',
+  /** The callee (or the caller) is already in a call. */
+  CalleeBusy: 'callee_busy',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -78,4 +82,12 @@ export const Limits = {
   imagePixels: 40_000_000,
   /** Longest voice message the recorder makes, in milliseconds. */
   voiceMs: 5 * 60 * 1000,
+  /** Characters of one SDP offer or answer. */
+  sdp: 16_384,
+  /** Characters of one ICE candidate line. */
+  iceCandidate: 1024,
+  /** How long a call rings before it is a missed call. */
+  callRingMs: 45_000,
+  /** Bytes of a file sent over a direct link (larger files go as uploads). */
+  transferBytes: 100 * 1024 * 1024,
 } as const;

@@ -70,6 +70,27 @@ const content = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('file'), fileId: id, text: body.optional() }),
 ]);
 
+const callId = id;
+const candidate = z
+  .strictObject({
+    candidate: bounded(Limits.iceCandidate),
+    sdpMid: bounded(64).nullable().optional(),
+    sdpMLineIndex: z.number().int().min(0).max(255).nullable().optional(),
+    usernameFragment: bounded(256).nullable().optional(),
+  })
+  .nullable();
+/** WebRTC signalling, bounded: an SDP of at most Limits.sdp characters, one candidate line. */
+const signal = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('offer'), sdp: bounded(Limits.sdp, 1) }),
+  z.strictObject({ type: z.literal('answer'), sdp: bounded(Limits.sdp, 1) }),
+  z.strictObject({ type: z.literal('candidate'), candidate }),
+]);
+const transfer = z.strictObject({
+  name: line(Limits.fileName).refine((s) => s.trim().length > 0, 'file name is empty'),
+  size: z.number().int().min(1).max(Limits.transferBytes),
+  mime: bounded(128),
+});
+
 export const schemas = {
   'message:send': z.strictObject({ in: conversation, clientId, content }),
   'inbox:sync': z.strictObject({
@@ -83,6 +104,14 @@ export const schemas = {
   }),
   'conversation:list': z.strictObject({}),
   'file:urls': z.strictObject({ in: conversation, fileId: id }),
+  'call:invite': z.union([
+    z.strictObject({ to: id, kind: z.enum(['audio', 'video']) }),
+    z.strictObject({ to: id, kind: z.literal('data'), transfer }),
+  ]),
+  'call:answer': z.strictObject({ callId, accept: z.boolean() }),
+  'call:signal': z.strictObject({ callId, signal }),
+  'call:hangup': z.strictObject({ callId }),
+  'call:ice': z.strictObject({}),
   'conversation:read': z.strictObject({ in: conversation, kind: z.enum(['delivered', 'read']), upTo: id }),
   'typing:set': z.strictObject({ in: conversation, typing: z.boolean() }),
   'presence:set': z.strictObject({

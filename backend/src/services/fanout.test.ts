@@ -9,6 +9,8 @@ function recorder(): Transport & { seen: [string[], UserEvent][]; ended: string[
     ended,
     deliver: (users, event) => void seen.push([[...users], event]),
     endSessions: async (userId, reason) => void ended.push(`${userId}:${reason}`),
+    deliverTo: (ids, event) => void seen.push([[...ids], event]),
+    connectionsOf: async (userId) => [`${userId}#1`],
   };
 }
 

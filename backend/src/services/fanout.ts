@@ -14,6 +14,10 @@ export type UserEvent = {
 export interface Transport {
   /** Delivers `event` to every open connection of each user in `userIds` that this transport holds. */
   deliver(userIds: readonly string[], event: UserEvent): void;
+  /** Delivers `event` to the connections of this transport named in `connectionIds` (others are ignored). */
+  deliverTo(connectionIds: readonly string[], event: UserEvent): void;
+  /** The ids of the user's open connections this transport holds (on every node); unique across transports. */
+  connectionsOf(userId: string): Promise<string[]>;
   /** Tells the connections of a user's ended sessions why, and closes them (all, `only` one, or all `except` one). */
   endSessions(userId: string, reason: SessionEnded['reason'], match: { only?: string; except?: string }): Promise<void>;
 }
@@ -41,6 +45,21 @@ export class Fanout implements Notifier {
     if (users.length === 0) return;
     const message = { event, data: data[0] } as UserEvent;
     for (const transport of this.transports) transport.deliver(users, message);
+  }
+
+  toConnections<E extends keyof ServerToClientEvents>(
+    connectionIds: Iterable<string>,
+    event: E,
+    ...data: Parameters<ServerToClientEvents[E]>
+  ): void {
+    const ids = [...connectionIds];
+    if (ids.length === 0) return;
+    const message = { event, data: data[0] } as UserEvent;
+    for (const transport of this.transports) transport.deliverTo(ids, message);
+  }
+
+  async connectionsOf(userId: string): Promise<string[]> {
+    return (await Promise.all([...this.transports].map((t) => t.connectionsOf(userId)))).flat();
   }
 
   /** Ends the connections of a user's sessions on every transport (sign-out, password change). */

@@ -10,4 +10,15 @@ export interface Notifier {
     event: E,
     ...data: Parameters<ServerToClientEvents[E]>
   ): void;
+  /**
+   * An event to the connections named (ids from {@link connectionsOf}), on whichever node they
+   * are; ids no longer open are skipped. Calls speak to one device, not to all of a user's.
+   */
+  toConnections<E extends keyof ServerToClientEvents>(
+    connectionIds: Iterable<string>,
+    event: E,
+    ...data: Parameters<ServerToClientEvents[E]>
+  ): void;
+  /** The ids of the user's open connections, on every node. */
+  connectionsOf(userId: string): Promise<string[]>;
 }

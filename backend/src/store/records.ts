@@ -1,4 +1,4 @@
-import type { ChosenPresence, FileInfo, FileMedia, RoomRole } from '../protocol/index.js';
+import type { CallLog, ChosenPresence, FileInfo, FileMedia, RoomRole } from '../protocol/index.js';
 
 /**
  * The records the store keeps and hands out: plain data, no behaviour. The repositories
@@ -124,6 +124,8 @@ export interface MessageRecord {
   mentions?: string[];
   /** File messages: the file as the message shows it (`body` is then the caption, or ""). */
   file?: FileInfo;
+  /** Call-log messages (`body` is ""). */
+  call?: CallLog;
 }
 
 export interface ReceiptRecord {

@@ -14,11 +14,13 @@ export function toWireMessage(m: MessageRecord): ChatMessage {
     conversationId: m.conversationId,
     senderId: m.senderId,
     recipientId: m.recipientId,
-    content: m.file
-      ? m.body
-        ? { kind: 'file', file: m.file, text: m.body }
-        : { kind: 'file', file: m.file }
-      : { kind: 'text', text: m.body },
+    content: m.call
+      ? { kind: 'call', call: m.call }
+      : m.file
+        ? m.body
+          ? { kind: 'file', file: m.file, text: m.body }
+          : { kind: 'file', file: m.file }
+        : { kind: 'text', text: m.body },
     createdAt: m.createdAt.toISOString(),
   };
   if (m.roomId !== undefined) wire.roomId = m.roomId;

@@ -18,6 +18,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { FileUrls } from '../../src/protocol/index.js';
 import {
   addUser,
+  codeOf,
   createUpload,
   login,
   messagesOf,
@@ -215,6 +216,56 @@ describe('three nodes', () => {
     // One shared bucket lets through its burst plus what refilled; two separate ones, twice that.
     expect(allowed).toBeGreaterThanOrEqual(10);
     expect(allowed).toBeLessThanOrEqual(10 + Math.ceil(5 * seconds) + 1);
+  });
+});
+
+describe('a call across nodes', () => {
+  it('rings devices on two other nodes, is answered on one, relays signalling and logs the call', async () => {
+    const { ids, connect } = await people('cal', 'dee');
+    const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const cal = await connect('cal', n1);
+    const dee2 = await connect('dee', n2);
+    const dee3 = await connect('dee', n3);
+    const heard = (client: TestClient) => {
+      const events: { event: string; data: unknown }[] = [];
+      for (const event of ['call:incoming', 'call:accepted', 'call:signal', 'call:ended'] as const)
+        client.socket.on(event, (data: unknown) => events.push({ event, data }));
+      return events;
+    };
+    const [atCal, at2, at3] = [heard(cal), heard(dee2), heard(dee3)];
+    const { callId } = await cal.ok('call:invite', { to: ids.dee, kind: 'audio' });
+    for (const events of [at2, at3])
+      await waitFor(() => events.some((e) => e.event === 'call:incoming'), 10_000, 'ring on nodes 2 and 3');
+
+    // Answered on node 3: node 1's caller hears it, node 2's device stops ringing.
+    await dee3.ok('call:answer', { callId, accept: true });
+    await waitFor(() => atCal.some((e) => e.event === 'call:accepted'), 10_000, 'accepted at cal');
+    await waitFor(() => at2.some((e) => e.event === 'call:ended'), 10_000, 'answered elsewhere on node 2');
+    expect(at2.find((e) => e.event === 'call:ended')!.data).toEqual({ callId, reason: 'answered_elsewhere' });
+    expect(await codeOf(dee2.request('call:answer', { callId, accept: true }))).toBe(ErrorCode.NotFound);
+    // Nobody can call either of them meanwhile, whichever node they ask.
+    expect(await codeOf(dee2.request('call:invite', { to: ids.cal, kind: 'video' }))).toBe(ErrorCode.CalleeBusy);
+
+    const offer = { type: 'offer', sdp: 'v=0\r\n' };
+    await cal.ok('call:signal', { callId, signal: offer });
+    await waitFor(() => at3.some((e) => e.event === 'call:signal'), 10_000, 'offer on node 3');
+    await dee3.ok('call:signal', { callId, signal: { type: 'answer', sdp: 'v=0\r\n' } });
+    await waitFor(() => atCal.some((e) => e.event === 'call:signal'), 10_000, 'answer on node 1');
+    expect(await codeOf(dee2.request('call:signal', { callId, signal: offer }))).toBe(ErrorCode.NotFound);
+    expect(at2.some((e) => e.event === 'call:signal')).toBe(false);
+
+    // The callee's device on node 3 goes away: the caller on node 1 hears it; the log says failed.
+    dee3.close();
+    await waitFor(() => atCal.some((e) => e.event === 'call:ended'), 10_000, 'disconnected at cal');
+    expect(atCal.find((e) => e.event === 'call:ended')!.data).toMatchObject({ callId, reason: 'disconnected' });
+    await waitFor(
+      () => cal.messages.some((e) => e.message.content.kind === 'call' && e.message.content.call.outcome === 'failed'),
+      10_000,
+      'the call log at cal',
+    );
+    // Free again on every node.
+    const again = await dee2.ok('call:invite', { to: ids.cal, kind: 'video' });
+    await dee2.ok('call:hangup', { callId: again.callId });
   });
 });
 

@@ -38,6 +38,8 @@ export function createMessages(
     if (!connection.connected) return;
     const key = keyOf(message);
     const { clientId, content } = message;
+    // Call logs are written by the server, never sent by a client.
+    if (content.kind === 'call') return;
     // A file goes by its upload's id; the server fills in what it stored.
     const sent =
       content.kind === 'file'

@@ -9,6 +9,7 @@ import { UploadBubble } from './UploadBubble.js';
 import { VoiceButton } from './VoiceButton.js';
 import { PresenceLabel } from './PresenceLabel.js';
 import { BuddyOptions } from './BuddyOptions.js';
+import { callWords } from './call-log.js';
 import { RoomMembers } from './RoomMembers.js';
 import { Slot } from './slots.js';
 
@@ -26,7 +27,7 @@ function dayLabel(iso: string, t: ReturnType<typeof useWidget>['t']): string {
 
 /** One conversation or room: history (older pages load as you scroll up), marks, typing, composer. */
 export function ChatView({ peerId, docked = false }: { peerId: string; docked?: boolean }) {
-  const { client, view, t } = useWidget();
+  const { client, view, calls, t } = useWidget();
   const buddy = client.roster.value.find((r) => r.user.id === peerId);
   const room = client.rooms.value.get(roomIdOf(peerId) ?? '');
   const conversation = client.conversations.value.get(peerId);
@@ -54,6 +55,16 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const dragDepth = useRef(0);
   const picker = useRef<HTMLInputElement>(null);
   const [recording, setRecording] = useState(false);
+  const directPicker = useRef<HTMLInputElement>(null);
+  const [callProblem, setCallProblem] = useState(false);
+  const words = callWords(t.locale);
+  // Calls and direct transfers: one-to-one with a buddy (never in rooms); direct only while online.
+  const callable = !room && buddy?.state === 'accepted' ? buddy.user : null;
+  const direct = callable && buddy!.presence.state !== 'offline' ? callable : null;
+  const failedToLoad = (err: unknown) => {
+    console.error('[Parley] calls could not start', err);
+    setCallProblem(true);
+  };
 
   // A draft handed over by the host (openChat with { draft }) after this view was already open.
   const pendingDraft = view.drafts.value.get(peerId);
@@ -182,6 +193,34 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             </span>
           )}
         </span>
+        {callable && (
+          <>
+            <button
+              type="button"
+              class="icon call-button"
+              aria-label={words.audio}
+              title={words.audio}
+              onClick={() => {
+                setCallProblem(false);
+                calls.start(callable, 'audio').catch(failedToLoad);
+              }}
+            >
+              <span aria-hidden="true">📞</span>
+            </button>
+            <button
+              type="button"
+              class="icon call-button"
+              aria-label={words.video}
+              title={words.video}
+              onClick={() => {
+                setCallProblem(false);
+                calls.start(callable, 'video').catch(failedToLoad);
+              }}
+            >
+              <span aria-hidden="true">📹</span>
+            </button>
+          </>
+        )}
         {room && (
           <button type="button" class="small" aria-expanded={details} onClick={() => setDetails(!details)}>
             {t('members')}
@@ -215,6 +254,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           </button>
         )}
       </div>
+      {callProblem && (
+        <p class="problem" role="alert">
+          {words.callsUnavailable}
+        </p>
+      )}
       {room && details && <RoomMembers room={room} />}
       {buddy?.state === 'accepted' && details && <BuddyOptions entry={buddy} />}
       <ol
@@ -327,6 +371,32 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
                 />
               </svg>
             </button>
+            {direct && (
+              <>
+                <button
+                  type="button"
+                  class="icon"
+                  aria-label={words.sendDirect}
+                  title={words.sendDirect}
+                  onClick={() => directPicker.current?.click()}
+                >
+                  <span aria-hidden="true">⇄</span>
+                </button>
+                <input
+                  ref={directPicker}
+                  type="file"
+                  hidden
+                  tabIndex={-1}
+                  aria-hidden="true"
+                  data-direct=""
+                  onChange={(e) => {
+                    const file = e.currentTarget.files?.[0];
+                    e.currentTarget.value = '';
+                    if (file) calls.sendDirect(direct, file).catch(failedToLoad);
+                  }}
+                />
+              </>
+            )}
             <input
               ref={picker}
               type="file"

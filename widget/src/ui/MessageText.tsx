@@ -1,6 +1,7 @@
 import type { MessageContent as Content } from '@parley/backend/protocol';
 import type { ComponentChildren } from 'preact';
 import { useWidget } from './context.js';
+import { callLogIcon, callLogText } from './call-log.js';
 import { contentText } from './content-preview.js';
 import { FileContent } from './FileContent.js';
 import { deceptiveHost, hostAsTyped, withoutTrailing } from './links.js';
@@ -56,6 +57,14 @@ export function MessageContent({ content, conversation }: { content: Content; co
         {content.kind === 'file' && typeof content.text === 'string' && content.text && (
           <MessageText text={content.text} />
         )}
+      </span>
+    );
+  }
+  if (content?.kind === 'call' && content.call && typeof content.call.outcome === 'string') {
+    return (
+      <span class={`body call-log ${content.call.outcome}`}>
+        <span aria-hidden="true">{callLogIcon(content.call)} </span>
+        {callLogText(content.call, t.locale)}
       </span>
     );
   }

@@ -1,6 +1,7 @@
 import type { Signal } from '@preact/signals-core';
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import type { CallStarter } from '../chunk-api.js';
 import type { ParleyClient } from '../core/client.js';
 import { translator, type Translate } from '../i18n.js';
 import type { ViewState } from './view-state.js';
@@ -12,6 +13,8 @@ export interface WidgetContext {
   view: ViewState;
   locale: Signal<string>;
   theme: Signal<Theme>;
+  /** Calls and direct transfers (loaded on demand). */
+  calls: CallStarter;
   /** parley.js's launcher (focused again when the panel closes); null when the page hides it. */
   launcher: HTMLButtonElement | null;
 }

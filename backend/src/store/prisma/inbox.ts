@@ -172,11 +172,12 @@ export class PrismaInbox implements InboxRepository {
             `(${q.p(m.id)}, ${q.p(m.siteId)}, ${q.p(m.senderId)}, ${q.p(m.conversationId)}, ` +
             `${m.recipientId ? q.p(m.recipientId) : 'NULL'}, ${q.p(m.clientId)}, ${q.p(m.body)}, ` +
             `${m.mentions?.length ? q.p(JSON.stringify(m.mentions)) : 'NULL'}, ` +
-            `${m.file ? q.p(m.file.id) : 'NULL'}, ${m.file ? q.p(JSON.stringify(m.file)) : 'NULL'}, ${q.time(m.createdAt)})`,
+            `${m.file ? q.p(m.file.id) : 'NULL'}, ${m.file ? q.p(JSON.stringify(m.file)) : 'NULL'}, ` +
+            `${m.call ? q.p(JSON.stringify(m.call)) : 'NULL'}, ${q.time(m.createdAt)})`,
         )
         .join(', ');
       await tx.$executeRawUnsafe(
-        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "createdAt") VALUES ${values}`,
+        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt") VALUES ${values}`,
         ...q.params,
       );
     }

@@ -1,4 +1,4 @@
-import type { ChosenPresence, FileInfo, Receipt, RoomRole } from '../../protocol/index.js';
+import type { CallLog, ChosenPresence, FileInfo, Receipt, RoomRole } from '../../protocol/index.js';
 import type { Db } from '../prisma-client.js';
 import {
   ROOM_PREFIX,
@@ -15,7 +15,7 @@ import {
 export type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
 
 export const MESSAGE_COLUMNS =
-  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "createdAt"';
+  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "callLog", "createdAt"';
 
 /** `l."id", l."siteId", …`: the message columns of a raw query, from table alias `alias`. */
 export const messageColumns = (alias: string) =>
@@ -34,6 +34,8 @@ export interface RawMessageRow {
   mentions: string | null;
   /** JSON of the message's FileInfo; null for text. */
   attachment: string | null;
+  /** JSON of the message's CallLog; null but for call-log messages. */
+  callLog: string | null;
   createdAt: Date | string;
 }
 
@@ -164,6 +166,7 @@ export function toMessage(row: RawMessageRow): MessageRecord {
   if (row.conversationId.startsWith(ROOM_PREFIX)) message.roomId = row.conversationId.slice(ROOM_PREFIX.length);
   if (row.mentions) message.mentions = JSON.parse(row.mentions) as string[];
   if (row.attachment) message.file = JSON.parse(row.attachment) as FileInfo;
+  if (row.callLog) message.call = JSON.parse(row.callLog) as CallLog;
   return message;
 }
 

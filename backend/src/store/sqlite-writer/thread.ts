@@ -48,8 +48,8 @@ const sql = {
     `UPDATE "User" SET "inboxSeq" = "inboxSeq" + ? WHERE "id" = ? RETURNING "inboxSeq"`,
   ),
   message: db.prepare(
-    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "createdAt") ` +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt") ` +
+      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   // Markers only move forward.
   markerUpsert: db.prepare(
@@ -111,6 +111,7 @@ function append(batch: WriteItem[]): WriteResult[] {
         m.mentions?.length ? JSON.stringify(m.mentions) : null,
         m.file ? m.file.id : null,
         m.file ? JSON.stringify(m.file) : null,
+        m.call ? JSON.stringify(m.call) : null,
         time(m.createdAt),
       );
     } else if (p.type === 'receipt' && p.advanced) {

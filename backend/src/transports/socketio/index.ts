@@ -16,6 +16,8 @@ import type { ConnectionAuth } from '../../services/connection-auth.js';
 import { authenticateHandshake } from './handshake.js';
 import { createEventListener } from './handler.js';
 import { messageRoutes } from './message.handlers.js';
+import { callRoutes } from './call.handlers.js';
+import type { Calls } from '../../services/calls/calls.js';
 import type { EmailConfirmation } from '../../services/email-confirmation.js';
 import { profileRoutes } from './profile.handlers.js';
 import { roomRoutes } from './room.handlers.js';
@@ -36,7 +38,12 @@ export interface GatewayDeps {
   rooms: RoomService;
   presence: PresenceService;
   notify: Notifier;
+  calls: Calls;
   limits: {
+    /** Calls and transfers started. */
+    calls: Limiter;
+    /** Call signalling (an offer, an answer and a burst of ICE candidates per call). */
+    signals: Limiter;
     message: Limiter;
     typing: Limiter;
     actions: Limiter;
@@ -55,7 +62,7 @@ export interface GatewayDeps {
  * the connection is: its data (user, site, session) and its place in the presence registry.
  */
 export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
-  const { store, presence, roster, logger, lifecycle, metrics } = deps;
+  const { store, presence, roster, calls, logger, lifecycle, metrics } = deps;
   io.use(
     authenticateHandshake(deps.admission, logger, {
       lifecycle,
@@ -65,7 +72,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   );
   coalesceWrites(io.engine);
   const onEvent = createEventListener(
-    { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps) },
+    { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps), ...callRoutes(deps) },
     { logger, lifecycle, metrics },
   );
   // Socket.IO calls a socket's listeners with the socket as `this`: one function serves them all.
@@ -73,6 +80,11 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
     logger.debug({ user: this.data.user.id, socket: this.id, reason }, 'disconnected');
     metrics.connections.dec();
     presence.disconnect(this.data.user.id);
+    const user = this.data.user.id;
+    const socket = this.id;
+    calls.disconnected(socket).catch((err: unknown) => {
+      logger.error({ err, user, socket }, 'could not end the calls of a closed connection');
+    });
   }
 
   io.on('connection', (socket: ParleySocket) => {
@@ -121,6 +133,13 @@ export function socketIoTransport(io: ParleyServer): Transport {
   return {
     deliver(userIds, { event, data }) {
       (io.to(userIds.map(userRoom)).emit as (e: string, d: unknown) => void)(event, data);
+    },
+    deliverTo(socketIds, { event, data }) {
+      // A socket id is also a room of that one socket: the adapter finds it on whichever node.
+      (io.to([...socketIds]).emit as (e: string, d: unknown) => void)(event, data);
+    },
+    async connectionsOf(userId) {
+      return (await io.in(userRoom(userId)).fetchSockets()).map((s) => s.id);
     },
     endSessions: (userId, reason, match) => endSessions(io, userId, reason, match),
   };
