@@ -320,9 +320,9 @@ const matrix: Row[] = [
   {
     event: 'call:invite',
     payload: () => ({ to: ids.vic, kind: 'audio' }),
-    // Calls follow issue 17: a block either way is `blocked` (message:send on this site says
-    // `forbidden`). Sam blocked Vic in the roster:block row above; a plain stranger gets
-    // `forbidden` (calls.test.ts).
+    // Sam and Bella both blocked Vic themselves in the roster:block row above, so their own block
+    // is what they are told (`blocked`). A block by the callee is never told: the one blocked
+    // gets `forbidden`, as a plain stranger does (calls.test.ts checks both).
     cells: { otherSite: notFound, stranger: { code: ErrorCode.Blocked }, blocked: { code: ErrorCode.Blocked } },
   },
   // Live calls of Vic's, and outsiders trying to answer, signal into or end them: calls.test.ts.

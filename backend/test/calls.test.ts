@@ -293,12 +293,13 @@ describe('refusals (issue 17, must show 5)', () => {
     const c = listen(await carol.connect());
     await b1.ok('roster:block', { userId: carol.id });
 
-    // Not buddies: forbidden; another site's user or an unknown id: not_found; blocked: blocked; yourself.
+    // Not buddies: forbidden; another site's user or an unknown id: not_found; yourself: bad_request.
     expect(await codeOf(s.request('call:invite', { to: ids.b, kind: 'audio' }))).toBe(ErrorCode.Forbidden);
     expect(await codeOf(a.request('call:invite', { to: stranger.id, kind: 'video' }))).toBe(ErrorCode.Forbidden);
     expect(await codeOf(a.request('call:invite', { to: other.id, kind: 'audio' }))).toBe(ErrorCode.NotFound);
     expect(await codeOf(a.request('call:invite', { to: 'no-such-user', kind: 'audio' }))).toBe(ErrorCode.NotFound);
-    expect(await codeOf(c.request('call:invite', { to: ids.b, kind: 'audio' }))).toBe(ErrorCode.Blocked);
+    // Blocked by the callee: the same answer as a non-buddy, so the block is not revealed.
+    expect(await codeOf(c.request('call:invite', { to: ids.b, kind: 'audio' }))).toBe(ErrorCode.Forbidden);
     expect(await codeOf(b1.request('call:invite', { to: carol.id, kind: 'audio' }))).toBe(ErrorCode.Blocked);
     expect(await codeOf(a.request('call:invite', { to: ids.a, kind: 'audio' }))).toBe(ErrorCode.BadRequest);
     // A transfer larger than a direct link takes is refused by the schema.

@@ -62,10 +62,10 @@ export class Calls {
     const callee = await store.getUser(input.to);
     if (!callee || callee.siteId !== user.siteId) throw new ParleyError(ErrorCode.NotFound, 'No such user.');
     const { ab, ba } = await store.relation(user.id, callee.id);
-    if (ab?.state === 'blocked' || ba?.state === 'blocked') {
-      throw new ParleyError(ErrorCode.Blocked, 'You cannot call this user.');
-    }
-    if (!(await relations.mutualBuddies(user.id)).has(callee.id)) {
+    // The caller's own block is theirs to know; a block by the callee is never told to the
+    // blocked (as with messages): to them it is the same refusal as calling a non-buddy.
+    if (ab?.state === 'blocked') throw new ParleyError(ErrorCode.Blocked, 'You blocked this user.');
+    if (ba?.state === 'blocked' || !(await relations.mutualBuddies(user.id)).has(callee.id)) {
       throw new ParleyError(ErrorCode.Forbidden, 'You can only call your buddies.');
     }
     const call: CallRecord = {
