@@ -11,7 +11,15 @@ import {
   type Marker,
 } from '../fanout-plan.js';
 import { chunks, ROWS_PER_STATEMENT, type StoreContext, type TransactionRunner, type Tx } from './context.js';
-import { MESSAGE_COLUMNS, toMessage, toReceipt, type RawMessageRow, type ReceiptData } from './rows.js';
+import {
+  MESSAGE_COLUMNS,
+  MESSAGE_INSERT_COLUMNS,
+  messageInsertValues,
+  toMessage,
+  toReceipt,
+  type RawMessageRow,
+  type ReceiptData,
+} from './rows.js';
 
 /** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
@@ -169,17 +177,12 @@ export class PrismaInbox implements InboxRepository {
       const values = part
         .map(
           (m) =>
-            `(${q.p(m.id)}, ${q.p(m.siteId)}, ${q.p(m.senderId)}, ${q.p(m.conversationId)}, ` +
-            `${m.recipientId ? q.p(m.recipientId) : 'NULL'}, ${q.p(m.clientId)}, ${q.p(m.body)}, ` +
-            `${m.mentions?.length ? q.p(JSON.stringify(m.mentions)) : 'NULL'}, ` +
-            `${m.file ? q.p(m.file.id) : 'NULL'}, ${m.file ? q.p(JSON.stringify(m.file)) : 'NULL'}, ` +
-            `${m.call ? q.p(JSON.stringify(m.call)) : 'NULL'}, ${q.time(m.createdAt)})`,
+            `(${messageInsertValues(m)
+              .map((v) => (v === null ? 'NULL' : q.p(v)))
+              .join(', ')}, ${q.time(m.createdAt)})`,
         )
         .join(', ');
-      await tx.$executeRawUnsafe(
-        `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt") VALUES ${values}`,
-        ...q.params,
-      );
+      await tx.$executeRawUnsafe(`INSERT INTO "Message" (${MESSAGE_INSERT_COLUMNS}) VALUES ${values}`, ...q.params);
     }
   }
 

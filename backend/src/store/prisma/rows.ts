@@ -17,6 +17,30 @@ export type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
 export const MESSAGE_COLUMNS =
   '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "callLog", "createdAt"';
 
+/**
+ * How a message is inserted, written once for the writer thread (SQLite) and the Prisma path
+ * (PostgreSQL): the columns, and a row's values in that order but for `createdAt`, which each
+ * side writes in its own time format, last. A new column is added here and nowhere else.
+ */
+export const MESSAGE_INSERT_COLUMNS =
+  '"id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt"';
+
+export function messageInsertValues(m: MessageRecord): (string | null)[] {
+  return [
+    m.id,
+    m.siteId,
+    m.senderId,
+    m.conversationId,
+    m.recipientId || null,
+    m.clientId,
+    m.body,
+    m.mentions?.length ? JSON.stringify(m.mentions) : null,
+    m.file ? m.file.id : null,
+    m.file ? JSON.stringify(m.file) : null,
+    m.call ? JSON.stringify(m.call) : null,
+  ];
+}
+
 /** `l."id", l."siteId", …`: the message columns of a raw query, from table alias `alias`. */
 export const messageColumns = (alias: string) =>
   MESSAGE_COLUMNS.split(', ')

@@ -19,7 +19,14 @@ import {
   type Marker,
 } from '../fanout-plan.js';
 import type { InboxRecord, MessageRecord, WriteItem, WriteResult } from '../records.js';
-import { MESSAGE_COLUMNS, toMessage, type RawMessageRow, type ReceiptData } from '../prisma/rows.js';
+import {
+  MESSAGE_COLUMNS,
+  MESSAGE_INSERT_COLUMNS,
+  messageInsertValues,
+  toMessage,
+  type RawMessageRow,
+  type ReceiptData,
+} from '../prisma/rows.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
 const settings = workerData as WriterSettings;
@@ -48,8 +55,10 @@ const sql = {
     `UPDATE "User" SET "inboxSeq" = "inboxSeq" + ? WHERE "id" = ? RETURNING "inboxSeq"`,
   ),
   message: db.prepare(
-    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt") ` +
-      `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO "Message" (${MESSAGE_INSERT_COLUMNS}) ` +
+      `VALUES (${MESSAGE_INSERT_COLUMNS.split(', ')
+        .map(() => '?')
+        .join(', ')})`,
   ),
   // Markers only move forward.
   markerUpsert: db.prepare(
@@ -100,20 +109,7 @@ function append(batch: WriteItem[]): WriteResult[] {
   for (const p of plan) {
     if (p.type === 'message' && !p.duplicate && !p.refused) {
       const m = p.message;
-      sql.message.run(
-        m.id,
-        m.siteId,
-        m.senderId,
-        m.conversationId,
-        m.recipientId || null,
-        m.clientId,
-        m.body,
-        m.mentions?.length ? JSON.stringify(m.mentions) : null,
-        m.file ? m.file.id : null,
-        m.file ? JSON.stringify(m.file) : null,
-        m.call ? JSON.stringify(m.call) : null,
-        time(m.createdAt),
-      );
+      sql.message.run(...messageInsertValues(m), time(m.createdAt));
     } else if (p.type === 'receipt' && p.advanced) {
       const r = p.receipt;
       sql.markerUpsert.run(r.readerId, r.conversationId, r.upTo, r.kind === 'read' ? r.upTo : null, time(r.at));
