@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileLabel } from './digest-mailer.js';
+import { callLabel, fileLabel } from './digest-mailer.js';
 
 describe('fileLabel (file messages in digest e-mails)', () => {
   const base = { id: 'f1', size: 10, mime: 'image/png' } as const;
@@ -14,5 +14,15 @@ describe('fileLabel (file messages in digest e-mails)', () => {
     const label = fileLabel({ ...base, name: `a\nb${'x'.repeat(200)}`, media: 'file' });
     expect(label).not.toContain('\n');
     expect(label.length).toBeLessThan(100);
+  });
+});
+
+describe('callLabel (call-log messages in digest e-mails)', () => {
+  it('names the call, its outcome and, when answered, its length', () => {
+    expect(callLabel({ callId: 'c', media: 'video', outcome: 'completed', durationMs: 83_000 })).toBe(
+      '[video call 1:23]',
+    );
+    expect(callLabel({ callId: 'c', media: 'audio', outcome: 'missed' })).toBe('[missed voice call]');
+    expect(callLabel({ callId: 'c', media: 'audio', outcome: 'declined' })).toBe('[declined voice call]');
   });
 });

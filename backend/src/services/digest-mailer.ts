@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../logger.js';
-import type { FileInfo } from '../protocol/index.js';
+import type { CallLog, FileInfo } from '../protocol/index.js';
 import type { DigestCandidate, MessageRecord, SiteRecord, Store } from '../store/store.js';
 import { siteSettings } from './site-settings.js';
 import { unsubscribeUrl } from './unsubscribe.js';
@@ -152,18 +152,27 @@ export class DigestMailer {
     return messages.map((m) => {
       const where = m.roomId ? ` in ${rooms.get(m.roomId)}` : '';
       const text = m.body.replace(/\s+/g, ' ').trim();
-      const body = m.file ? `${fileLabel(m.file)}${text ? ` ${text}` : ''}` : text;
+      const body = m.call ? callLabel(m.call) : m.file ? `${fileLabel(m.file)}${text ? ` ${text}` : ''}` : text;
       return `${senders.get(m.senderId)}${where}: ${body.length > 140 ? `${body.slice(0, 139)}…` : body}`;
     });
   }
 }
 
+const minutesSeconds = (ms: number) => {
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+};
+
 /** A file message in a digest: what kind of file it is (the mail links to nothing stored). */
 export function fileLabel(file: FileInfo): string {
-  if (file.voice) {
-    const seconds = Math.round((file.durationMs ?? 0) / 1000);
-    return `[voice message ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}]`;
-  }
+  if (file.voice) return `[voice message ${minutesSeconds(file.durationMs ?? 0)}]`;
   const name = file.name.replace(/\s+/g, ' ').slice(0, 80);
   return file.media === 'image' ? `[photo: ${name}]` : `[file: ${name}]`;
+}
+
+/** A call-log message in a digest: "[missed video call]", "[voice call 1:23]". */
+export function callLabel(call: CallLog): string {
+  const kind = `${call.media === 'video' ? 'video' : 'voice'} call`;
+  if (call.outcome === 'completed') return `[${kind} ${minutesSeconds(call.durationMs ?? 0)}]`;
+  return `[${call.outcome} ${kind}]`;
 }

@@ -5,6 +5,7 @@
  * Chromium writes no duration into MediaRecorder's WebM and reports it as Infinity.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { formatDuration } from '../core/file-format.js';
 
 export interface Recorded {
   blob: Blob;
@@ -88,8 +89,7 @@ export function RecordingTimer({ startedAt, label }: { startedAt: number; label:
     const id = setInterval(() => setNow(performance.now()), 250);
     return () => clearInterval(id);
   }, []);
-  const seconds = Math.max(0, Math.floor((now - startedAt) / 1000));
-  const time = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  const time = formatDuration(Math.max(0, now - startedAt));
   return (
     <span class="recording" role="timer" aria-label={`${label} ${time}`}>
       <span class="dot" aria-hidden="true" />
