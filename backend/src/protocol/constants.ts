@@ -39,6 +39,8 @@ export const ErrorCode = {
   CalleeUnavailable: 'callee_unavailable',
   /** The callee (or the caller) is already in a call. */
   CalleeBusy: 'callee_busy',
+  /** The message can no longer be edited: the site's edit window has passed. */
+  TooLate: 'too_late',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -90,4 +92,24 @@ export const Limits = {
   callRingMs: 45_000,
   /** Bytes of a file sent over a direct link (larger files go as uploads). */
   transferBytes: 100 * 1024 * 1024,
+  /** Minutes after sending that a message may still be edited, unless the site sets its own. */
+  editWindowMinutesDefault: 15,
+  /** Characters of a quoted message kept with a reply. */
+  replyExcerpt: 140,
+  /** Earlier texts of one message kept for its sender. */
+  messageEdits: 50,
+  /** Results per message:search page: the default, and the most one page may ask for. */
+  searchPage: 20,
+  searchPageMax: 50,
+  /** Characters of a message:search query. */
+  messageSearchQuery: 100,
+  /** Messages message:around returns on each side of the one asked for (at most). */
+  aroundPageMax: 50,
 } as const;
+
+/**
+ * The emoji a message can be reacted with (a small fixed set, as most messengers offer): the
+ * server refuses any other, the widget shows them in this order.
+ */
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
+export type ReactionEmoji = (typeof REACTIONS)[number];

@@ -11,7 +11,8 @@
 import type { ClientEventName, Payload } from './schemas.js';
 import type { PROTOCOL_VERSION } from './constants.js';
 
-export { ErrorCode, Limits, PROTOCOL_VERSION } from './constants.js';
+export { ErrorCode, Limits, PROTOCOL_VERSION, REACTIONS } from './constants.js';
+export type { ReactionEmoji } from './constants.js';
 export type { Ack, ErrorBody, Result, UserSummary } from './basics.js';
 import type { Ack, UserSummary } from './basics.js';
 
@@ -94,7 +95,15 @@ export interface FileInfo {
  * Clients show a kind they do not know as an unsupported message rather than dropping it.
  */
 export type MessageContent =
-  { kind: 'text'; text: string } | { kind: 'file'; file: FileInfo; text?: string } | { kind: 'call'; call: CallLog };
+  | { kind: 'text'; text: string }
+  | { kind: 'file'; file: FileInfo; text?: string }
+  | { kind: 'call'; call: CallLog }
+  /** Deleted for everyone: a tombstone in its place (see `ChatMessage.deletedAt`). */
+  | { kind: 'deleted' };
+
+// Edits, deletions, replies, reactions and search: ./editing.ts.
+export type { ReplyRef, Reaction, MessageEdit, MessageChange, MessageHidden } from './editing.js';
+import type { MessageChange, MessageEdit, MessageHidden, Reaction, ReplyRef } from './editing.js';
 
 // Calls: ./calls.ts.
 export type {
@@ -138,6 +147,19 @@ export interface ChatMessage {
   roomId?: string;
   /** Set on room messages that mention members (`@username`): their user ids. */
   mentions?: string[];
+  /** A reply: the message it quotes (in the same conversation). */
+  replyTo?: ReplyRef;
+  /** ISO time of the last edit of its text; absent when never edited. */
+  editedAt?: string;
+  /** ISO time it was deleted for everyone (`content` is then `{ kind: 'deleted' }`). */
+  deletedAt?: string;
+  /** Reactions, one entry per emoji in use, in the order of {@link REACTIONS}; absent when none. */
+  reactions?: Reaction[];
+  /**
+   * How many times it changed (edits, deletion, reactions); absent for 0. Of two copies of one
+   * message, the one with the higher `rev` is newer.
+   */
+  rev?: number;
 }
 
 /** `reader` has received (`delivered`) or read (`read`) the conversation up to message `upTo`. */
@@ -152,9 +174,16 @@ export interface Receipt {
   at: string;
 }
 
-/** One position in a user's ordered inbox. */
+/**
+ * One position in a user's ordered inbox: a message, a receipt, a change to a message (edit,
+ * deletion, reaction: every member's devices get it, offline ones when they sync), or a message
+ * the user deleted for themselves only (their own devices get it).
+ */
 export type InboxEntry =
-  { seq: number; kind: 'message'; message: ChatMessage } | { seq: number; kind: 'receipt'; receipt: Receipt };
+  | { seq: number; kind: 'message'; message: ChatMessage }
+  | { seq: number; kind: 'receipt'; receipt: Receipt }
+  | { seq: number; kind: 'change'; change: MessageChange }
+  | { seq: number; kind: 'hidden'; hidden: MessageHidden };
 
 export interface ConversationSummary {
   conversationId: string;
@@ -321,8 +350,24 @@ export interface ReplyData {
     duplicate: boolean;
   };
   'inbox:sync': { entries: InboxEntry[]; head: number; hasMore: boolean };
-  /** A page of messages, newest last; `readBy`: how far the other members have read (rooms: each member; direct: the peer). */
+  /**
+   * A page of messages, newest last; `readBy`: how far the other members have read (rooms: each
+   * member; direct: the peer). With `before` (or neither): the page older than it, `hasMore` when
+   * there are older still. With `after`: the page newer than it, `hasMore` when there are newer.
+   */
   'message:history': { messages: ChatMessage[]; hasMore: boolean; readBy: ReadMarker[] };
+  /** The message asked for with up to `limit` on each side of it, oldest first. */
+  'message:around': { messages: ChatMessage[]; hasOlder: boolean; hasNewer: boolean; readBy: ReadMarker[] };
+  /** The message as it is now (new text, `editedAt`, higher `rev`). */
+  'message:edit': { message: ChatMessage };
+  /** For everyone: the tombstone as it is now. For the caller only: null. */
+  'message:delete': { message: ChatMessage | null };
+  /** The message with its reactions as they are now (unchanged when the reaction already was so). */
+  'message:react': { message: ChatMessage };
+  /** The sender's own earlier texts of a message, oldest first. */
+  'message:edits': { edits: MessageEdit[] };
+  /** Messages whose text contains the query, newest first; page on with `before` the last one's id. */
+  'message:search': { results: ChatMessage[]; hasMore: boolean };
   'conversation:list': { conversations: ConversationSummary[] };
   /** Signed URLs of a file sent in a conversation the caller is in. */
   'file:urls': FileUrls;

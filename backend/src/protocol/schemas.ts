@@ -4,7 +4,7 @@
  * zod into the bundle). Objects are strict: unknown keys, `__proto__` included, are refused.
  */
 import { z } from 'zod';
-import { Limits } from './constants.js';
+import { Limits, REACTIONS } from './constants.js';
 
 /**
  * A string of at most `max` characters (and at least `min`), checked before anything else: a
@@ -91,16 +91,39 @@ const transfer = z.strictObject({
   mime: bounded(128),
 });
 
+/** A message of the conversation named beside it. */
+const messageRef = { in: conversation, messageId: id };
+
 export const schemas = {
-  'message:send': z.strictObject({ in: conversation, clientId, content }),
+  /** `replyTo`: a message of the same conversation that this one quotes. */
+  'message:send': z.strictObject({ in: conversation, clientId, content, replyTo: id.optional() }),
   'inbox:sync': z.strictObject({
     after: seq,
     limit: z.number().int().min(1).max(Limits.syncPage).optional(),
   }),
-  'message:history': z.strictObject({
+  'message:history': z
+    .strictObject({
+      in: conversation,
+      before: id.optional(),
+      after: id.optional(),
+      limit: z.number().int().min(1).max(Limits.historyPage).optional(),
+    })
+    .refine((p) => p.before === undefined || p.after === undefined, 'give before or after, not both'),
+  'message:around': z.strictObject({
+    ...messageRef,
+    limit: z.number().int().min(1).max(Limits.aroundPageMax).optional(),
+  }),
+  /** New text of one's own text message, or the caption of one's own file message. */
+  'message:edit': z.strictObject({ ...messageRef, text: body }),
+  'message:delete': z.strictObject({ ...messageRef, for: z.enum(['everyone', 'me']) }),
+  /** Sets (`on`) or removes the caller's reaction; setting what already is changes nothing. */
+  'message:react': z.strictObject({ ...messageRef, emoji: z.enum(REACTIONS), on: z.boolean() }),
+  'message:edits': z.strictObject(messageRef),
+  'message:search': z.strictObject({
     in: conversation,
+    query: bounded(Limits.messageSearchQuery, 1).refine((s) => s.trim().length > 0, 'query is empty'),
     before: id.optional(),
-    limit: z.number().int().min(1).max(Limits.historyPage).optional(),
+    limit: z.number().int().min(1).max(Limits.searchPageMax).optional(),
   }),
   'conversation:list': z.strictObject({}),
   'file:urls': z.strictObject({ in: conversation, fileId: id }),
