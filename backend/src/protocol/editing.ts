@@ -5,15 +5,14 @@
  * same state (re-exported by ./index.ts; docs/protocol.md, "Editing, deleting, replying, reacting").
  */
 import type { ReactionEmoji } from './constants.js';
-import type { ChatMessage, ConversationKey, MessageContent } from './index.js';
 
 /** What a reply shows of the message it quotes (kept with the reply; follows edits and deletion). */
 export interface ReplyRef {
   /** The quoted message (same conversation); `message:around` loads it with its neighbours. */
   id: string;
   senderId: string;
-  /** The quoted message's kind: a reply to a picture can say so. */
-  kind: MessageContent['kind'];
+  /** The quoted message's kind (MessageContent's `kind`): a reply to a picture can say so. */
+  kind: 'text' | 'file' | 'call' | 'deleted';
   /** The start of its text (at most Limits.replyExcerpt characters); for a file, its name. "" once deleted. */
   excerpt: string;
 }
@@ -29,23 +28,4 @@ export interface MessageEdit {
   text: string;
   /** When this text was replaced. */
   editedAt: string;
-}
-
-/**
- * A message changed: `message` is it as it is now, in full (its `rev` is higher than any copy
- * before). A client replaces its copy when this one's `rev` is higher and ignores it otherwise,
- * so entries applied twice or out of order end in the same state.
- */
-export interface MessageChange {
-  action: 'edit' | 'delete' | 'react';
-  /** Who made the change (the sender; a room owner or admin for deletions; the reacting user). */
-  by: string;
-  message: ChatMessage;
-}
-
-/** The user deleted a message for themselves only: their devices drop it from the conversation. */
-export interface MessageHidden {
-  /** The conversation, as this user names it. */
-  in: ConversationKey;
-  messageId: string;
 }

@@ -102,8 +102,8 @@ export type MessageContent =
   | { kind: 'deleted' };
 
 // Edits, deletions, replies, reactions and search: ./editing.ts.
-export type { ReplyRef, Reaction, MessageEdit, MessageChange, MessageHidden } from './editing.js';
-import type { MessageChange, MessageEdit, MessageHidden, Reaction, ReplyRef } from './editing.js';
+export type { ReplyRef, Reaction, MessageEdit } from './editing.js';
+import type { MessageEdit, Reaction, ReplyRef } from './editing.js';
 
 // Calls: ./calls.ts.
 export type {
@@ -160,6 +160,25 @@ export interface ChatMessage {
    * message, the one with the higher `rev` is newer.
    */
   rev?: number;
+}
+
+/**
+ * A message changed: `message` is it as it is now, in full (its `rev` is higher than any copy
+ * before). A client replaces its copy when this one's `rev` is higher and ignores it otherwise,
+ * so entries applied twice or out of order end in the same state.
+ */
+export interface MessageChange {
+  action: 'edit' | 'delete' | 'react';
+  /** Who made the change (the sender; a room owner or admin for deletions; the reacting user). */
+  by: string;
+  message: ChatMessage;
+}
+
+/** The user deleted a message for themselves only: their devices drop it from the conversation. */
+export interface MessageHidden {
+  /** The conversation, as this user names it. */
+  in: ConversationKey;
+  messageId: string;
 }
 
 /** `reader` has received (`delivered`) or read (`read`) the conversation up to message `upTo`. */
@@ -470,3 +489,6 @@ export const serverEventsMatch: Same<(typeof serverEvents)[number], keyof Server
 // Handshake and HTTP: ./http.ts.
 
 export type { HandshakeError, LoginResponse, SiteConfig, Theme } from './http.js';
+
+// A reply names the quoted message's kind: the same kinds as MessageContent.
+export const replyKindsMatch: Same<ReplyRef['kind'], MessageContent['kind']> = true;
