@@ -46,8 +46,8 @@ class XmppUser {
     return user;
   }
 
-  send(...stanzas: Element[]): Promise<void> {
-    return this.xmpp.send(...stanzas);
+  async send(...stanzas: Element[]): Promise<void> {
+    for (const stanza of stanzas) await this.xmpp.send(stanza);
   }
 
   find(check: (s: Element) => boolean): Element[] {

@@ -56,7 +56,8 @@ export class ComponentLink {
   async send(...stanzas: Element[]): Promise<void> {
     const xmpp = this.xmpp;
     if (!this.online || !xmpp) throw new Error('the XMPP component is offline');
-    await xmpp.send(...stanzas);
+    // One at a time: xmpp.js's send takes one element.
+    for (const stanza of stanzas) await xmpp.send(stanza);
   }
 
   /**

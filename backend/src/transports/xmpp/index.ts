@@ -332,6 +332,7 @@ export class XmppGateway implements Transport {
     const from = stanza.attrs.from;
     const to = stanza.attrs.to;
     const address = bareOf(from);
+    this.deps.logger.debug({ stanza: stanza.toString().slice(0, 500) }, 'XMPP stanza received');
     if (!address || address.endsWith(`@${this.domain}`)) return;
     try {
       const target = await this.resolveLocal(to);
@@ -481,14 +482,24 @@ export class XmppGateway implements Transport {
         if (ab?.state === 'pending') await roster.accept(remote, local.id);
         return;
       }
-      case 'unsubscribe':
-      case 'unsubscribed': {
+      case 'unsubscribe': {
+        // The contact no longer wants the Parley user's presence: they removed them, or take
+        // back their request.
         const remote = await this.contact(site, address, false);
         if (!remote) return;
         const { ab } = await this.deps.store.relation(remote.id, local.id);
         if (ab?.state === 'accepted') await roster.remove(remote, local.id);
         else if (ab?.state === 'requested') await roster.cancel(remote, local.id);
-        else if (ab?.state === 'pending') await roster.decline(remote, local.id);
+        return;
+      }
+      case 'unsubscribed': {
+        // A refusal of the Parley user's request. Not a removal: servers also answer a probe from
+        // someone not (yet) approved with `unsubscribed` (RFC 6121 §4.3.2), and a client removing
+        // a contact sends `unsubscribe` as well.
+        const remote = await this.contact(site, address, false);
+        if (!remote) return;
+        const { ab } = await this.deps.store.relation(remote.id, local.id);
+        if (ab?.state === 'pending') await roster.decline(remote, local.id);
         return;
       }
       case 'probe': {

@@ -35,7 +35,7 @@ declare module '@xmpp/component' {
     connect(service: string): Promise<void>;
     open(options: { domain: string }): Promise<void>;
     disconnect(timeout?: number): Promise<void>;
-    send(...elements: Element[]): Promise<void>;
+    send(element: Element): Promise<void>;
     reconnect: { stop(): void; delay: number };
     iqCaller: { request(iq: Element, timeout?: number): Promise<Element> };
     iqCallee: {
@@ -56,7 +56,7 @@ declare module '@xmpp/client' {
     status: string;
     start(): Promise<unknown>;
     stop(): Promise<void>;
-    send(...elements: Element[]): Promise<void>;
+    send(element: Element): Promise<void>;
     reconnect: { stop(): void; delay: number };
     iqCaller: { request(iq: Element, timeout?: number): Promise<Element> };
   }
