@@ -214,11 +214,12 @@ export class XmppGateway implements Transport {
           await this.link.send(xml('presence', { type: 'subscribe', from, to }));
         } else if (data.entry.state === 'accepted') {
           // Mutual: the contact may see the Parley user, and the Parley user asks to see them (a
-          // client that asked first approves at once; one already subscribed is answered by its server).
+          // client that asked first approves at once; one already subscribed is answered by its
+          // server). No probe: Prosody answers a probe from someone it has not approved with
+          // `unsubscribed` on the contact's behalf, which cancels the request just sent.
           await this.link.send(
             xml('presence', { type: 'subscribed', from, to }),
             xml('presence', { type: 'subscribe', from, to }),
-            xml('presence', { type: 'probe', from, to }),
           );
         }
         return;
