@@ -6,6 +6,8 @@ import type { FilesConfig, S3Config } from './services/files/files-config.js';
 import type { IceSettings } from './services/calls/ice.js';
 export type { FilesConfig, S3Config } from './services/files/files-config.js';
 import { withoutTrailing } from './text.js';
+import type { XmppConfig } from './transports/xmpp/xmpp-config.js';
+export type { XmppConfig } from './transports/xmpp/xmpp-config.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -124,15 +126,6 @@ export interface Config {
    * component sent; default the component domain without its first label).
    */
   xmpp: XmppConfig | null;
-}
-
-export interface XmppConfig {
-  host: string;
-  port: number;
-  domain: string;
-  secret: string;
-  /** Default: `domain` without its first label (parley.example → example). */
-  serverDomain?: string;
 }
 
 export type Transport = 'websocket' | 'polling';

@@ -210,7 +210,11 @@ describe.skipIf(missing !== null)('XMPP gateway with a real Prosody', () => {
 
     // Typing both ways.
     await xena.send(
-      xml('message', { type: 'chat', to: bobJid }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })),
+      xml(
+        'message',
+        { type: 'chat', to: bobJid },
+        xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }),
+      ),
     );
     await waitFor(() => bob.typing.find((t) => t.userId === xenaId && t.typing), 8000, 'xena typing');
     await bob.ok('typing:set', { in: { kind: 'direct', id: xenaId }, typing: true });
@@ -297,7 +301,8 @@ describe.skipIf(missing !== null)('XMPP gateway with a real Prosody', () => {
     await waitFor(() => !server.app.xmpp!.online, 8000, 'the component offline');
     // bob writes while Prosody is down: Parley acknowledges (stored), XMPP cannot take them yet.
     const sent = [];
-    for (const text of ['while down 1', 'while down 2', 'while down 3']) sent.push(await bob.send(xenaContact.userId, text));
+    for (const text of ['while down 1', 'while down 2', 'while down 3'])
+      sent.push(await bob.send(xenaContact.userId, text));
 
     await prosody.start();
     await server.app.xmpp!.waitOnline();

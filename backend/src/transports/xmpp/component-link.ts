@@ -1,5 +1,5 @@
 import { component, xml, type Component, type Element } from '@xmpp/component';
-import type { XmppConfig } from '../../config.js';
+import type { XmppConfig } from './xmpp-config.js';
 import type { Logger } from '../../logger.js';
 
 /** What the link tells the gateway. */

@@ -3,7 +3,7 @@ import { xml, type Component, type Element } from '@xmpp/component';
 import { ErrorCode, Limits, type ChosenPresence, type InboxEntry, type Presence } from '../../protocol/index.js';
 import { ParleyError } from '../../errors.js';
 import { timeOrderedId } from '../../ids.js';
-import type { XmppConfig } from '../../config.js';
+import type { XmppConfig } from './xmpp-config.js';
 import type { Logger } from '../../logger.js';
 import type { Conversations } from '../../services/conversations.js';
 import type { Transport, UserEvent } from '../../services/fanout.js';

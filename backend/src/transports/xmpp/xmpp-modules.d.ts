@@ -39,8 +39,16 @@ declare module '@xmpp/component' {
     reconnect: { stop(): void; delay: number };
     iqCaller: { request(iq: Element, timeout?: number): Promise<Element> };
     iqCallee: {
-      get(ns: string, name: string, handler: (ctx: IqContext) => Element | true | Promise<Element | true> | undefined): void;
-      set(ns: string, name: string, handler: (ctx: IqContext) => Element | true | Promise<Element | true> | undefined): void;
+      get(
+        ns: string,
+        name: string,
+        handler: (ctx: IqContext) => Element | true | Promise<Element | true> | undefined,
+      ): void;
+      set(
+        ns: string,
+        name: string,
+        handler: (ctx: IqContext) => Element | true | Promise<Element | true> | undefined,
+      ): void;
     };
   }
   export function component(options: { service: string; domain: string; password: string }): Component;
