@@ -119,7 +119,7 @@ export class XmppGateway implements Transport {
     this.link = new ComponentLink(deps.config, deps.logger, {
       online: () => this.track(this.whenOnline(), 'catching up after connecting'),
       offline: () => this.wentOffline(),
-      stanza: (stanza) => this.track(this.receive(stanza), 'handling a stanza', stanza),
+      stanza: (stanza) => this.track(this.inOrder(stanza), 'handling a stanza', stanza),
     });
     this.link.onIq((xmpp) => this.registerIq(xmpp));
   }
@@ -178,6 +178,8 @@ export class XmppGateway implements Transport {
   async endSessions(): Promise<void> {}
 
   private async tell(contact: RemoteContactRecord, { event, data }: UserEvent): Promise<void> {
+    // A site that turned XMPP off sends nothing; its contacts' inboxes wait (docs/xmpp.md).
+    if (!(await this.siteOn(contact.siteId))) return;
     switch (event) {
       case 'inbox:entry':
         return this.pump(contact);
@@ -255,7 +257,7 @@ export class XmppGateway implements Transport {
     const state = { again: true };
     this.pumps.set(contact.userId, state);
     try {
-      while (state.again && this.link.online) {
+      while (state.again && this.link.online && (await this.siteOn(contact.siteId))) {
         state.again = false;
         for (;;) {
           const entries = await this.deps.store.readInbox(contact.userId, contact.deliveredSeq, PAGE);
@@ -328,6 +330,21 @@ export class XmppGateway implements Transport {
 
   // ---------------------------------------------------------------------------------------------
   // From XMPP: stanzas become service calls.
+
+  /** Stanzas of one sender, one after the other: their messages are stored in the order sent. */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  private inOrder(stanza: Element): Promise<void> {
+    const key = bareOf(stanza.attrs.from) ?? '';
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.receive(stanza));
+    const tail = next.catch(() => {});
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return next;
+  }
 
   private async receive(stanza: Element): Promise<void> {
     const from = stanza.attrs.from;
@@ -418,8 +435,10 @@ export class XmppGateway implements Transport {
     const body = stanza.getChildText('body');
     const with_ = { kind: 'direct' as const, id: local.id };
     if (body !== null) {
-      const remote = await this.contact(site, address, true);
-      if (!remote) throw unavailable();
+      // A first message from someone unknown: only where strangers may talk (else every address
+      // on the XMPP network could make a user here by writing once).
+      const remote = await this.contact(site, address, siteSettings(site).strangersMayMessage);
+      if (!remote) throw new StanzaError('auth', 'forbidden');
       await this.take(this.deps.limits.message, remote.id);
       const text = body.replace(/\0/g, '');
       if (text.length === 0) return;
@@ -528,17 +547,16 @@ export class XmppGateway implements Transport {
         let set = this.resources.get(remote.id);
         const first = !set;
         if (!set) this.resources.set(remote.id, (set = new Set()));
-        const fresh = !set.has(fullJid);
         set.add(fullJid);
+        const changed = remote.presenceState !== state || remote.statusText !== status;
         if (first) {
-          const user =
-            remote.presenceState !== state || remote.statusText !== status
-              ? await this.deps.store.updateUser(remote.id, { presenceState: state, statusText: status })
-              : remote;
+          // Online with what they show now (stored first, so the first fan-out says it).
+          const user = changed
+            ? await this.deps.store.updateUser(remote.id, { presenceState: state, statusText: status })
+            : remote;
           await presence.connect(user);
-        } else if (fresh || remote.presenceState !== state || remote.statusText !== status) {
-          if (remote.presenceState !== state || remote.statusText !== status)
-            await presence.choose(remote, state, status);
+        } else if (changed) {
+          await presence.choose(remote, state, status);
         }
         return;
       }
@@ -605,6 +623,11 @@ export class XmppGateway implements Transport {
   private wentOffline(): void {
     for (const userId of this.resources.keys()) this.deps.presence.disconnect(userId);
     this.resources.clear();
+  }
+
+  private async siteOn(siteId: string): Promise<boolean> {
+    const site = await this.deps.store.getSite(siteId);
+    return site !== null && siteSettings(site).xmpp;
   }
 
   private readonly jids = new Map<string, string | null>();
