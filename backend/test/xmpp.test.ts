@@ -336,5 +336,33 @@ describe.skipIf(missing !== null)('XMPP gateway with a real Prosody', () => {
     expect(all.filter((id) => id === 'before-1')).toHaveLength(1);
     expect(all.filter((id) => id === 'after-1')).toHaveLength(1);
     expect(new Set(all).size).toBe(all.length);
+
+    // Prosody killed while a burst is being handed over: every message arrives; a stanza sent
+    // again (taken by Prosody, its acknowledgement lost) carries the same id, so a client keeps one.
+    const burst: Awaited<ReturnType<typeof bob.send>>[] = [];
+    const sending = (async () => {
+      for (let i = 0; i < 20; i++) burst.push(await bob.send(xenaContact.userId, `burst ${i}`));
+    })();
+    await waitFor(() => xena.bodiesFrom(bobJid).length >= 5, 8000, 'the burst under way');
+    await prosody.kill();
+    await sending; // Parley acknowledges all twenty, Prosody down or not
+    await prosody.start();
+    await server.app.xmpp!.waitOnline();
+    await xena.stop();
+    xena = await xmppUser('xena');
+    const burstIds = burst.map((s) => s.message.id);
+    const ids = () => new Set(xena.bodiesFrom(bobJid).map((s) => s.attrs.id));
+    // Those delivered before the kill came on the first connection; the rest now, once each by id.
+    const before = new Set(
+      xmppUsers
+        .filter((u) => u.jid === 'xena@localhost' && u !== xena)
+        .flatMap((u) => u.bodiesFrom(bobJid).map((s) => s.attrs.id)),
+    );
+    await waitFor(() => burstIds.every((id) => before.has(id) || ids().has(id)), 15_000, 'every message of the burst');
+    const after = xena.bodiesFrom(bobJid).filter((s) => burstIds.includes(s.attrs.id!));
+    // In order, and nothing under a new id.
+    const order = after.map((s) => burstIds.indexOf(s.attrs.id!));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(after.every((s) => s.getChildText('body') === `burst ${burstIds.indexOf(s.attrs.id!)}`)).toBe(true);
   });
 });

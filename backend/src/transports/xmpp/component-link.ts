@@ -12,6 +12,13 @@ export interface LinkEvents {
   stanza(stanza: Element): void;
 }
 
+/** The connection went away (or was not there): what was sent may or may not have been taken. */
+export class LinkLost extends Error {
+  constructor() {
+    super('the XMPP component is offline');
+  }
+}
+
 const MIN_DELAY_MS = 250;
 const MAX_DELAY_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -26,6 +33,9 @@ const ACK_TIMEOUT_MS = 10_000;
  */
 export class ComponentLink {
   private xmpp: Component | null = null;
+  /** Rejects when the current connection is lost, so nothing waits on a dead one. */
+  private gone: Promise<never> = new Promise<never>(() => {});
+  private markGone: () => void = () => {};
   private delay = MIN_DELAY_MS;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -55,9 +65,9 @@ export class ComponentLink {
    */
   async send(...stanzas: Element[]): Promise<void> {
     const xmpp = this.xmpp;
-    if (!this.online || !xmpp) throw new Error('the XMPP component is offline');
+    if (!this.online || !xmpp) throw new LinkLost();
     // One at a time: xmpp.js's send takes one element.
-    for (const stanza of stanzas) await xmpp.send(stanza);
+    for (const stanza of stanzas) await Promise.race([xmpp.send(stanza), this.gone]);
   }
 
   /**
@@ -67,12 +77,15 @@ export class ComponentLink {
    */
   async acknowledged(): Promise<void> {
     const xmpp = this.xmpp;
-    if (!this.online || !xmpp) throw new Error('the XMPP component is offline');
+    if (!this.online || !xmpp) throw new LinkLost();
     const to = this.config.serverDomain ?? this.config.domain.slice(this.config.domain.indexOf('.') + 1);
-    await xmpp.iqCaller.request(
-      xml('iq', { type: 'get', to, from: this.config.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
-      ACK_TIMEOUT_MS,
-    );
+    await Promise.race([
+      xmpp.iqCaller.request(
+        xml('iq', { type: 'get', to, from: this.config.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+        ACK_TIMEOUT_MS,
+      ),
+      this.gone,
+    ]);
   }
 
   async stop(): Promise<void> {
@@ -81,6 +94,7 @@ export class ComponentLink {
     const xmpp = this.xmpp;
     this.xmpp = null;
     this.online = false;
+    this.markGone();
     if (xmpp) await this.discard(xmpp);
   }
 
@@ -135,6 +149,10 @@ export class ComponentLink {
       return;
     }
     if (this.stopped || this.xmpp !== xmpp) return void this.discard(xmpp);
+    this.gone = new Promise<never>((_, reject) => {
+      this.markGone = () => reject(new LinkLost());
+    });
+    this.gone.catch(() => {}); // rejected on loss whether or not anyone waits on it
     this.online = true;
     this.delay = MIN_DELAY_MS;
     this.logger.info({ domain, host, port }, 'XMPP component online');
@@ -147,6 +165,7 @@ export class ComponentLink {
     void this.discard(xmpp);
     if (this.online) {
       this.online = false;
+      this.markGone();
       this.logger.warn({ domain: this.config.domain }, 'XMPP component offline; reconnecting');
       this.events.offline();
     }

@@ -15,7 +15,7 @@ import { siteSettings } from '../../services/site-settings.js';
 import type { RemoteContactRecord, SiteRecord, Store, UserRecord } from '../../store/store.js';
 import { toWireEntry } from '../../store/wire.js';
 import { bareOf, localJid, parseLocalJid } from './addresses.js';
-import { ComponentLink } from './component-link.js';
+import { ComponentLink, LinkLost } from './component-link.js';
 
 const NETWORK = 'xmpp';
 const NS = {
@@ -648,7 +648,7 @@ export class XmppGateway implements Transport {
     const tracked = task
       .catch((err: unknown) =>
         // Offline meanwhile: the inbox is handed over again after the reconnect.
-        this.link.online
+        this.link.online && !(err instanceof LinkLost)
           ? this.deps.logger.error({ err, stanza: stanza?.toString().slice(0, 500) }, `XMPP gateway: ${what} failed`)
           : this.deps.logger.debug({ err: (err as Error).message }, `XMPP gateway: ${what} interrupted`),
       )
