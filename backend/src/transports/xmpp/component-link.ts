@@ -1,3 +1,4 @@
+/// <reference path="./xmpp-modules.d.ts" />
 import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { XmppConfig } from './xmpp-config.js';
 import type { Logger } from '../../logger.js';

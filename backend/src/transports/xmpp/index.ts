@@ -1,3 +1,4 @@
+/// <reference path="./xmpp-modules.d.ts" />
 import { createHash, randomUUID } from 'node:crypto';
 import { xml, type Component, type Element } from '@xmpp/component';
 import { ErrorCode, Limits, type ChosenPresence, type InboxEntry, type Presence } from '../../protocol/index.js';
@@ -401,6 +402,10 @@ export class XmppGateway implements Transport {
     if (!contact) {
       contact = await this.deps.store.findRemoteContact(site.id, NETWORK, address);
       if (!contact && create) {
+        // New users per XMPP domain are rate limited like buddy requests: one server's users (or
+        // one spammer's made-up addresses) cannot fill a site with contacts.
+        const domain = address.slice(address.indexOf('@') + 1);
+        await this.take(this.deps.limits.buddyRequests, `xmpp-domain:${domain}`);
         contact = await this.deps.store.createRemoteContact({
           siteId: site.id,
           network: NETWORK,
