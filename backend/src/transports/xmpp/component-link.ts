@@ -1,3 +1,6 @@
+// xmpp.js has no types: the declarations come with this file, so every project that compiles it
+// (backend, e2e, bench) has them without listing them. An import cannot bring ambient ones.
+// oxlint-disable-next-line typescript/triple-slash-reference
 /// <reference path="./xmpp-modules.d.ts" />
 import { component, xml, type Component, type Element } from '@xmpp/component';
 import type { XmppConfig } from './xmpp-config.js';
