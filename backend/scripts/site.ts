@@ -8,7 +8,7 @@
 //   rotate-secret <id>
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
-//            [--max-file-mb N|default]
+//            [--max-file-mb N|default] [--xmpp on|off]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { themeSchema } from '../src/protocol/schemas.js';
@@ -28,7 +28,7 @@ const USAGE = `usage: npm run site -- <command>
   rotate-secret <id>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
-           [--max-file-mb <n>|default]
+           [--max-file-mb <n>|default] [--xmpp on|off]
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
 /** An origin pattern: scheme://host[:port|:*], nothing else. */
@@ -59,7 +59,7 @@ function describe(site: SiteRecord, server: string): string {
     `name:      ${site.name}`,
     `origins:   ${site.origins.join(', ') || '(none: no browser can connect)'}`,
     `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
-    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB`,
+    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB, XMPP ${settings.xmpp ? 'on' : 'off'}`,
     `theme:     ${JSON.stringify(settings.theme)}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
@@ -81,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
       'strangers-may-message': { type: 'string' },
       'retention-days': { type: 'string' },
       'max-file-mb': { type: 'string' },
+      xmpp: { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
     },
@@ -160,6 +161,10 @@ async function main(argv: string[]): Promise<void> {
           if (!Number.isInteger(n) || n < 1)
             throw new UsageError('--retention-days takes a whole number of days, or off');
           settings.retentionDays = n;
+        }
+        if (values.xmpp !== undefined) {
+          if (values.xmpp !== 'on' && values.xmpp !== 'off') throw new UsageError('--xmpp takes on or off');
+          settings.xmpp = values.xmpp === 'on';
         }
         const maxMb = values['max-file-mb'];
         if (maxMb === 'default') delete settings.maxFileBytes;

@@ -40,6 +40,7 @@ import type { Store } from './store/store.js';
 import { ClusterError } from './cluster/redis.js';
 import { Metrics } from './metrics.js';
 import { joinCluster, type Cluster } from './cluster/cluster.js';
+import { XmppGateway } from './transports/xmpp/index.js';
 
 export interface ParleyApp {
   http: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
@@ -54,6 +55,8 @@ export interface ParleyApp {
   metrics: Metrics;
   /** Stored files and uploads (its `sweep(now)` runs one cleanup pass at once, for tests). */
   files: FileService;
+  /** The XMPP gateway (XMPP_COMPONENT_DOMAIN set), or null. */
+  xmpp: XmppGateway | null;
   /** Listens on config.port (0 = any free port) and resolves with the port taken. */
   listen(): Promise<number>;
   /**
@@ -232,6 +235,20 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     ringMs: config.callRingMs,
   });
   const lifecycle: Lifecycle = { closing: false, inFlight: 0 };
+  // The second transport: XMPP users reach the site's users through a Prosody component.
+  const xmpp = config.xmpp
+    ? new XmppGateway({
+        config: config.xmpp,
+        store,
+        conversations,
+        roster,
+        presence,
+        relations,
+        limits,
+        logger: logger.child({ part: 'xmpp' }),
+      })
+    : null;
+  if (xmpp) notify.subscribe(xmpp);
 
   if (config.demo) {
     registerDemoRoutes(http, store, config.demoOpen);
@@ -338,6 +355,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   async function shutdown(): Promise<void> {
     lifecycle.closing = true;
     calls.close();
+    const stopXmpp = xmpp?.stop(); // stanzas already taken are written with the rest below
     stopRetention();
     stopFileSweep();
     stopSessionWatch();
@@ -363,6 +381,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     const deadline = started + config.shutdownTimeoutMs / 2;
     while (lifecycle.inFlight > 0 && performance.now() < deadline) await sleep(10);
     if (lifecycle.inFlight > 0) logger.warn({ inFlight: lifecycle.inFlight }, 'shutdown: events still unanswered');
+    await stopXmpp;
     await writer.drain();
     await new Promise((resolve) => setImmediate(resolve));
     await Promise.all(
@@ -404,6 +423,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     cluster,
     metrics,
     files,
+    xmpp,
     async listen() {
       // A long accept queue: after a restart every client comes back within seconds, and a short one
       // (Node's default is 511) drops their SYNs, which the kernel retries only after 1, 3, 7 s.
@@ -411,6 +431,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
       await http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       digests.start();
+      xmpp?.start();
       return typeof address === 'object' && address ? address.port : config.port;
     },
     close() {

@@ -5,6 +5,35 @@ import { loadConfig } from './config.js';
 import { repoRoot } from './paths.js';
 
 describe('loadConfig', () => {
+  it('has no XMPP gateway unless XMPP_COMPONENT_DOMAIN is set, and then needs its secret', () => {
+    expect(loadConfig({}).xmpp).toBeNull();
+    expect(() => loadConfig({ XMPP_COMPONENT_DOMAIN: 'parley.example' })).toThrow(/XMPP_COMPONENT_SECRET/);
+    expect(() => loadConfig({ XMPP_COMPONENT_DOMAIN: 'not a domain', XMPP_COMPONENT_SECRET: 's' })).toThrow(
+      /XMPP_COMPONENT_DOMAIN/,
+    );
+    expect(loadConfig({ XMPP_COMPONENT_DOMAIN: 'Parley.Example', XMPP_COMPONENT_SECRET: 's' }).xmpp).toEqual({
+      host: '127.0.0.1',
+      port: 5347,
+      domain: 'parley.example',
+      secret: 's',
+    });
+    expect(
+      loadConfig({
+        XMPP_COMPONENT_DOMAIN: 'parley.example',
+        XMPP_COMPONENT_SECRET: 's',
+        XMPP_COMPONENT_HOST: 'xmpp.internal',
+        XMPP_COMPONENT_PORT: '15347',
+        XMPP_SERVER_DOMAIN: 'example.org',
+      }).xmpp,
+    ).toEqual({
+      host: 'xmpp.internal',
+      port: 15347,
+      domain: 'parley.example',
+      secret: 's',
+      serverDomain: 'example.org',
+    });
+  });
+
   it('runs one node on SQLite with every transport by default', () => {
     const config = loadConfig({});
     expect(config.database.kind).toBe('sqlite');

@@ -6,6 +6,8 @@ import type { FilesConfig, S3Config } from './services/files/files-config.js';
 import type { IceSettings } from './services/calls/ice.js';
 export type { FilesConfig, S3Config } from './services/files/files-config.js';
 import { withoutTrailing } from './text.js';
+import type { XmppConfig } from './transports/xmpp/xmpp-config.js';
+export type { XmppConfig } from './transports/xmpp/xmpp-config.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -116,6 +118,14 @@ export interface Config {
   callRingMs: number;
   /** CALL_RATE: calls (and direct transfers) a user may start per minute (burst the same). Default 20. */
   callsPerMinute: number;
+  /**
+   * The XMPP gateway (docs/xmpp.md): XMPP_COMPONENT_DOMAIN (the component's domain, e.g.
+   * parley.example; unset: no gateway), XMPP_COMPONENT_SECRET (its component_secret in Prosody),
+   * XMPP_COMPONENT_HOST (default 127.0.0.1), XMPP_COMPONENT_PORT (default 5347), and
+   * XMPP_SERVER_DOMAIN (a host Prosody serves itself, pinged to learn that it has taken what the
+   * component sent; default the component domain without its first label).
+   */
+  xmpp: XmppConfig | null;
 }
 
 export type Transport = 'websocket' | 'polling';
@@ -208,7 +218,31 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     ice: iceSettings(env),
     callRingMs: positive(env, 'CALL_RING_SECONDS', 45) * 1000,
     callsPerMinute: positive(env, 'CALL_RATE', 20),
+    xmpp: xmppConfig(env),
     ...overrides,
+  };
+}
+
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+function xmppConfig(env: NodeJS.ProcessEnv): XmppConfig | null {
+  const domain = env.XMPP_COMPONENT_DOMAIN?.trim().toLowerCase();
+  if (!domain) return null;
+  if (!DOMAIN.test(domain)) throw new Error(`XMPP_COMPONENT_DOMAIN must be a domain name, got "${domain}"`);
+  const secret = env.XMPP_COMPONENT_SECRET;
+  if (!secret) throw new Error('XMPP_COMPONENT_DOMAIN needs XMPP_COMPONENT_SECRET (the component_secret in Prosody)');
+  const port = positive(env, 'XMPP_COMPONENT_PORT', 5347);
+  if (port > 65_535) throw new Error('XMPP_COMPONENT_PORT must be a port number');
+  const serverDomain = env.XMPP_SERVER_DOMAIN?.trim().toLowerCase();
+  if (serverDomain !== undefined && serverDomain !== '' && !DOMAIN.test(serverDomain)) {
+    throw new Error(`XMPP_SERVER_DOMAIN must be a domain name, got "${serverDomain}"`);
+  }
+  return {
+    host: env.XMPP_COMPONENT_HOST?.trim() || '127.0.0.1',
+    port,
+    domain,
+    secret,
+    ...(serverDomain ? { serverDomain } : {}),
   };
 }
 

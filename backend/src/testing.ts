@@ -77,5 +77,7 @@ export async function solidPng(width: number, height: number): Promise<Buffer> {
 
 /** A real TURN relay (coturn) for the call tests: see testing-turn.ts. */
 export { ensureCoturn, startCoturn, turnAllocate, type Coturn, type TurnAllocation } from './testing-turn.js';
+/** A real XMPP server (Prosody) for the gateway tests: see testing-xmpp.ts. */
+export { ensureProsody, startProsody, type Prosody } from './testing-xmpp.js';
 /** The TURN credentials Parley derives from TURN_SECRET (coturn use-auth-secret). */
 export { turnCredential } from './services/calls/ice.js';

@@ -75,8 +75,12 @@ describe('npm run site', () => {
       '30',
       '--theme',
       '{"primaryColor":"#0a7","mode":"dark"}',
+      '--xmpp',
+      'on',
     );
     expect(set.code).toBe(0);
+    expect(set.out).toContain('XMPP on');
+    expect((await server.app.store.getSite('cafe'))!.settings.xmpp).toBe(true);
     const config = await (await fetch(`${server.url}/api/v1/sites/cafe/config`)).json();
     expect(config).toEqual({
       ok: true,
@@ -87,6 +91,7 @@ describe('npm run site', () => {
       ['set', 'cafe', '--theme', '{"primaryColor":"red;}"}'],
       ['origins', 'cafe', '--add', 'javascript:alert(1)'],
       ['rotate-secret', 'no-such-site'],
+      ['set', 'cafe', '--xmpp', 'yes'],
     ]) {
       const result = await site(...bad);
       expect(result.code, bad.join(' ')).toBe(2);

@@ -16,6 +16,8 @@ export interface SiteSettings {
   url: string | null;
   /** The most bytes one uploaded file may have. Default Limits.fileBytesDefault (10 MB). */
   maxFileBytes: number;
+  /** Whether the site's users are reachable from XMPP through the gateway (docs/xmpp.md). Default false. */
+  xmpp: boolean;
 }
 
 export function siteSettings(site: SiteRecord): SiteSettings {
@@ -33,5 +35,6 @@ export function siteSettings(site: SiteRecord): SiteSettings {
       typeof raw.maxFileBytes === 'number' && Number.isInteger(raw.maxFileBytes) && raw.maxFileBytes > 0
         ? raw.maxFileBytes
         : Limits.fileBytesDefault,
+    xmpp: raw.xmpp === true,
   };
 }

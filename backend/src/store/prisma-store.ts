@@ -12,6 +12,7 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,7 @@ export class PrismaStore implements Store {
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
   private readonly files: PrismaFiles;
+  private readonly remote: PrismaRemoteContacts;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -54,6 +56,7 @@ export class PrismaStore implements Store {
     this.markers = new PrismaReadMarkers(ctx);
     this.digests = new PrismaDigests(ctx);
     this.files = new PrismaFiles(ctx);
+    this.remote = new PrismaRemoteContacts(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -162,6 +165,10 @@ export class PrismaStore implements Store {
   setLastSeen: Store['setLastSeen'] = (...a) => this.users.setLastSeen(...a);
   searchUsers: Store['searchUsers'] = (...a) => this.users.searchUsers(...a);
   confirmEmail: Store['confirmEmail'] = (...a) => this.users.confirmEmail(...a);
+  remoteContacts: Store['remoteContacts'] = (...a) => this.remote.remoteContacts(...a);
+  findRemoteContact: Store['findRemoteContact'] = (...a) => this.remote.findRemoteContact(...a);
+  createRemoteContact: Store['createRemoteContact'] = (...a) => this.remote.createRemoteContact(...a);
+  setRemoteDelivered: Store['setRemoteDelivered'] = (...a) => this.remote.setRemoteDelivered(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

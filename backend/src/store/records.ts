@@ -264,3 +264,15 @@ export interface StoredFileRecord {
   hasThumb: boolean;
   createdAt: Date;
 }
+
+/** A contact from another IM network, kept as a user of the site (see RemoteContactsRepository). */
+export interface RemoteContactRecord {
+  userId: string;
+  siteId: string;
+  /** "xmpp". */
+  network: string;
+  /** Their address on the network (XMPP: the bare JID). */
+  address: string;
+  /** The last inbox position handed over to the network. */
+  deliveredSeq: number;
+}

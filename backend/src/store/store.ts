@@ -3,6 +3,7 @@ import type { FilesRepository } from './repositories/files.js';
 import type { InboxRepository } from './repositories/inbox.js';
 import type { MessagesRepository } from './repositories/messages.js';
 import type { ReadMarkersRepository } from './repositories/read-markers.js';
+import type { RemoteContactsRepository } from './repositories/remote-contacts.js';
 import type { RoomsRepository } from './repositories/rooms.js';
 import type { RosterRepository } from './repositories/roster.js';
 import type { SessionsRepository } from './repositories/sessions.js';
@@ -16,6 +17,7 @@ export type {
   InboxRepository,
   MessagesRepository,
   ReadMarkersRepository,
+  RemoteContactsRepository,
   RoomsRepository,
   RosterRepository,
   SessionsRepository,
@@ -39,7 +41,8 @@ export interface Store
     RoomsRepository,
     ReadMarkersRepository,
     DigestsRepository,
-    FilesRepository {
+    FilesRepository,
+    RemoteContactsRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

@@ -1,0 +1,17 @@
+-- CreateTable
+CREATE TABLE "RemoteContact" (
+    "userId" TEXT NOT NULL,
+    "siteId" TEXT NOT NULL,
+    "network" TEXT NOT NULL,
+    "address" TEXT NOT NULL,
+    "deliveredSeq" INTEGER NOT NULL DEFAULT 0,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "RemoteContact_pkey" PRIMARY KEY ("userId")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "RemoteContact_siteId_network_address_key" ON "RemoteContact"("siteId", "network", "address");
+
+-- AddForeignKey
+ALTER TABLE "RemoteContact" ADD CONSTRAINT "RemoteContact_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
