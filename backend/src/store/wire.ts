@@ -1,4 +1,12 @@
-import type { ChatMessage, InboxEntry, Receipt, UserSettings, UserSummary } from '../protocol/index.js';
+import {
+  Limits,
+  type ChatMessage,
+  type InboxEntry,
+  type Receipt,
+  type ReplyRef,
+  type UserSettings,
+  type UserSummary,
+} from '../protocol/index.js';
 import type { InboxRecord, MessageRecord, ReceiptRecord, UserRecord } from './records.js';
 
 /**
@@ -33,6 +41,16 @@ export function toWireMessage(m: MessageRecord): ChatMessage {
   if (m.reactions?.length) wire.reactions = m.reactions;
   if (m.rev) wire.rev = m.rev;
   return wire;
+}
+
+/**
+ * What a reply shows of the message it quotes: the start of its text (a file's caption, or its
+ * name without one), nothing for a call log, and, once the message is deleted, nothing at all.
+ */
+export function toReplyRef(m: MessageRecord): ReplyRef {
+  const kind = toWireMessage(m).content.kind;
+  const text = m.deletedAt || m.call ? '' : m.body || (m.file?.name ?? '');
+  return { id: m.id, senderId: m.senderId, kind, excerpt: Array.from(text).slice(0, Limits.replyExcerpt).join('') };
 }
 
 export function toWireReceipt(r: ReceiptRecord): Receipt {
