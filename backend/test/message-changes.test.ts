@@ -9,6 +9,8 @@ import {
   type MessageChange,
   type ReactionEmoji,
 } from '../src/protocol/index.js';
+import { sweepRetention } from '../src/services/retention.js';
+import { openForReading } from './services.js';
 import { codeOf, sleep, uploadFile, useServer, waitFor, type SignedIn, type TestClient } from './support.js';
 
 /**
@@ -21,7 +23,10 @@ let clockOffsetMs = 0;
 const server = useServer({
   // Edit windows are checked against this clock: a test moves it past the window.
   clock: () => new Date(Date.now() + clockOffsetMs),
-  sites: [{ id: 'strict', settings: { editWindowMinutes: 0 } }],
+  sites: [
+    { id: 'strict', settings: { editWindowMinutes: 0 } },
+    { id: 'brief', settings: { retentionDays: 1 } },
+  ],
 });
 
 const direct = (id: string): ConversationKey => ({ kind: 'direct', id });
@@ -506,5 +511,36 @@ describe('reactions', () => {
     const final = newest(synced.map((c) => c.message))!;
     expect(final.rev).toBe(changes);
     expectedReactions(final);
+  });
+});
+
+describe('retention', () => {
+  it('removes the earlier texts, reactions and hidden marks of the messages it deletes', async () => {
+    const a = await server.user('rt1a', { site: 'brief' });
+    const b = await server.user('rt1b', { site: 'brief', buddies: ['rt1a'] });
+    const [aTab, bTab] = await Promise.all([a.connect(), b.connect()]);
+    const sent = (await aTab.send(b.id, 'short-lived')).message;
+    await aTab.ok('message:edit', { in: direct(b.id), messageId: sent.id, text: 'short-lived, edited' });
+    await bTab.ok('message:react', { in: direct(a.id), messageId: sent.id, emoji: '👍', on: true });
+    await bTab.ok('message:delete', { in: direct(a.id), messageId: sent.id, for: 'me' });
+    const rows = async () => {
+      const db = await openForReading(server.database);
+      try {
+        const count = async (table: string) =>
+          (await db.all<{ messageId: string }>(`SELECT "messageId" FROM "${table}" WHERE "messageId" = ?`, sent.id))
+            .length;
+        return [await count('MessageEdit'), await count('MessageReaction'), await count('HiddenMessage')];
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await rows()).toEqual([1, 1, 1]);
+    const removed = await sweepRetention(server.app.store, new Date(Date.now() + 2 * 86_400_000), server.app.logger);
+    expect(removed.brief).toBe(1);
+    expect(await server.app.store.getMessage(sent.id)).toBeNull();
+    expect(await rows()).toEqual([0, 0, 0]);
+    // Its entries went with it: change and hidden entries too.
+    expect(changesOf(await bTab.syncAll(0), sent.id)).toEqual([]);
+    expect((await bTab.syncAll(0)).some((e) => e.kind === 'hidden')).toBe(false);
   });
 });
