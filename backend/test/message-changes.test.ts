@@ -155,6 +155,26 @@ describe('refusals', () => {
     ).toBe(ErrorCode.Forbidden);
   });
 
+  it('refuses editing or reacting to a call log; a reply quotes it with no text', async () => {
+    const alice = await server.user('rf4a');
+    const bob = await server.user('rf4b', { buddies: ['rf4a'] });
+    const aTab = await alice.connect();
+    // Bob has no device online: the call is stored as a missed call, sent as from Alice.
+    expect(await codeOf(aTab.request('call:invite', { to: bob.id, kind: 'audio' }))).toBe(ErrorCode.CalleeUnavailable);
+    const log = await waitFor(() => aTab.messages.find((e) => e.message.content.kind === 'call'));
+    const ref = { in: direct(bob.id), messageId: log.message.id };
+    expect(await codeOf(aTab.request('message:edit', { ...ref, text: 'no call' }))).toBe(ErrorCode.Forbidden);
+    expect(await codeOf(aTab.request('message:react', { ...ref, emoji: '😢', on: true }))).toBe(ErrorCode.Forbidden);
+    const reply = await aTab.ok('message:send', {
+      in: direct(bob.id),
+      clientId: 'rf4-reply',
+      content: { kind: 'text', text: 'call me back' },
+      replyTo: log.message.id,
+    });
+    expect(reply.message.replyTo).toEqual({ id: log.message.id, senderId: alice.id, kind: 'call', excerpt: '' });
+    expect((await historyMessage(aTab, direct(bob.id), log.message.id)).rev).toBeUndefined();
+  });
+
   it('follows the site’s edit window (0: no edits)', async () => {
     const a = await server.user('rf2a', { site: 'strict' });
     const b = await server.user('rf2b', { site: 'strict', buddies: ['rf2a'] });
