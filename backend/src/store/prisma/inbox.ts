@@ -21,7 +21,7 @@ import {
   type RawMessageRow,
 } from './rows.js';
 
-/** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
+/** Inbox entries carry 5 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
 
 /**
