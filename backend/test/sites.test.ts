@@ -77,10 +77,13 @@ describe('npm run site', () => {
       '{"primaryColor":"#0a7","mode":"dark"}',
       '--xmpp',
       'on',
+      '--edit-window-min',
+      '5',
     );
     expect(set.code).toBe(0);
     expect(set.out).toContain('XMPP on');
     expect((await server.app.store.getSite('cafe'))!.settings.xmpp).toBe(true);
+    expect((await server.app.store.getSite('cafe'))!.settings.editWindowMinutes).toBe(5);
     const config = await (await fetch(`${server.url}/api/v1/sites/cafe/config`)).json();
     expect(config).toEqual({
       ok: true,
@@ -89,6 +92,7 @@ describe('npm run site', () => {
 
     for (const bad of [
       ['set', 'cafe', '--theme', '{"primaryColor":"red;}"}'],
+      ['set', 'cafe', '--edit-window-min', '-1'],
       ['origins', 'cafe', '--add', 'javascript:alert(1)'],
       ['rotate-secret', 'no-such-site'],
       ['set', 'cafe', '--xmpp', 'yes'],

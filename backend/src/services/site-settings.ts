@@ -18,7 +18,15 @@ export interface SiteSettings {
   maxFileBytes: number;
   /** Whether the site's users are reachable from XMPP through the gateway (docs/xmpp.md). Default false. */
   xmpp: boolean;
+  /**
+   * Minutes after sending that a message's sender may still edit it; 0 turns editing off.
+   * Default Limits.editWindowMinutesDefault (15).
+   */
+  editWindowMinutes: number;
 }
+
+/** The longest edit window a site may set (`npm run site -- set <id> --edit-window-min N`): a week. */
+export const EDIT_WINDOW_MINUTES_MAX = 7 * 24 * 60;
 
 export function siteSettings(site: SiteRecord): SiteSettings {
   const raw = site.settings;
@@ -36,5 +44,12 @@ export function siteSettings(site: SiteRecord): SiteSettings {
         ? raw.maxFileBytes
         : Limits.fileBytesDefault,
     xmpp: raw.xmpp === true,
+    editWindowMinutes:
+      typeof raw.editWindowMinutes === 'number' &&
+      Number.isInteger(raw.editWindowMinutes) &&
+      raw.editWindowMinutes >= 0 &&
+      raw.editWindowMinutes <= EDIT_WINDOW_MINUTES_MAX
+        ? raw.editWindowMinutes
+        : Limits.editWindowMinutesDefault,
   };
 }
