@@ -157,7 +157,10 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
   'message:search': fc.record({
     in: key(),
     // Queries full of what a search engine or LIKE would read as syntax.
-    query: fc.oneof(text(1, 120), fc.constantFrom('%', '_', '"', '*', 'a AND b', 'NEAR(a b)', '\\%', '图书', '"x" OR y*')),
+    query: fc.oneof(
+      text(1, 120),
+      fc.constantFrom('%', '_', '"', '*', 'a AND b', 'NEAR(a b)', '\\%', '图书', '"x" OR y*'),
+    ),
     before: optional(text(1, 64)),
     limit: optional(fc.integer({ min: 1, max: 60 })),
   }),

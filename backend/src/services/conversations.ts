@@ -234,7 +234,13 @@ export class Conversations {
   ): Promise<ReplyData['message:search']> {
     const c = await this.resolve(site, user, input.in, 'read');
     const limit = input.limit ?? Limits.searchPage;
-    const rows = await this.store.searchMessages(c.conversationId, user.id, input.query.trim(), input.before, limit + 1);
+    const rows = await this.store.searchMessages(
+      c.conversationId,
+      user.id,
+      input.query.trim(),
+      input.before,
+      limit + 1,
+    );
     return { results: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit };
   }
 

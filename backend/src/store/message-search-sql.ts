@@ -20,7 +20,9 @@ export const SEARCH_TABLES = ['MessageSearch', 'MessageSearchKey'] as const;
 
 /** FTS5 keeps its data in shadow tables named after the virtual table; they are ours too. */
 export const isSearchTable = (name: string) =>
-  SEARCH_TABLES.some((t) => name === t || (t === 'MessageSearch' && /^MessageSearch_(data|idx|content|docsize|config)$/.test(name)));
+  SEARCH_TABLES.some(
+    (t) => name === t || (t === 'MessageSearch' && /^MessageSearch_(data|idx|content|docsize|config)$/.test(name)),
+  );
 
 export const SEARCH_TRIGGERS_SQL = `DROP TRIGGER IF EXISTS "Message_search_insert";
 DROP TRIGGER IF EXISTS "Message_search_update";
