@@ -23,7 +23,7 @@ async function openForWriting(database: TestDatabase): Promise<{
 }> {
   if (database.kind === 'sqlite') {
     const db = new Database(database.url.replace(/^file:/, ''), { timeout: 10_000 });
-    return { run: async (sql, ...params) => void db.prepare(sql).run(...params), close: async () => db.close() };
+    return { run: async (sql, ...params) => void db.prepare(sql).run(...params), close: async () => void db.close() };
   }
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();

@@ -36,32 +36,68 @@ export class PrismaMessages implements MessagesRepository {
     before: string | undefined,
     limit: number,
   ): Promise<MessageRecord[]> {
-    const q = this.ctx.sql();
-    const columns = messageColumns('m');
-    let sql: string;
     if (this.ctx.kind === 'postgres') {
       // pg_trgm's GIN index serves ILIKE (migration 20261201220000_message_search); the planner
       // takes it or the (conversationId, id) index, whichever it thinks cheaper.
-      sql =
-        `SELECT ${columns} FROM "Message" m WHERE m."conversationId" = ${q.p(conversationId)} ` +
-        `AND m."deletedAt" IS NULL AND m."body" ILIKE ${q.p(likePattern(query))} ESCAPE '\\' `;
-    } else if ([...query].length >= 3) {
-      // The trigram index finds every message holding the query's trigrams in a row, i.e. the
-      // query itself, in any conversation; CROSS JOIN keeps SQLite from starting anywhere else.
-      sql =
-        `SELECT ${columns} FROM "MessageSearch" CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m ` +
-        `WHERE "MessageSearch" MATCH ${q.p(ftsPhrase(query))} AND k."id" = "MessageSearch"."rowid" ` +
-        `AND m."id" = k."messageId" AND m."conversationId" = ${q.p(conversationId)} AND m."deletedAt" IS NULL `;
-    } else {
-      // One or two characters make no trigram: walk the conversation newest first
-      // (the (conversationId, id) index) and compare. lower() folds ASCII letters only.
-      sql =
-        `SELECT ${columns} FROM "Message" m WHERE m."conversationId" = ${q.p(conversationId)} ` +
-        `AND m."deletedAt" IS NULL AND instr(lower(m."body"), lower(${q.p(query)})) > 0 `;
+      return this.searchRows(conversationId, viewerId, before, limit, (q) => ({
+        match: `m."body" ILIKE ${q.p(likePattern(query))} ESCAPE '\\'`,
+      }));
     }
-    if (before) sql += `AND m."id" < ${q.p(before)} `;
-    sql += `AND ${notHidden(q, viewerId)} ORDER BY m."id" DESC LIMIT ${q.p(limit, '::integer')}`;
-    const rows = await this.ctx.db.$queryRawUnsafe<RawMessageRow[]>(sql, ...q.params);
+    // SQLite. The same test everywhere, so pages agree: the text contains the query, A–Z in any
+    // case (lower() folds ASCII only; queries without ASCII letters skip it).
+    const contains = (q: Sql) =>
+      /[A-Za-z]/.test(query)
+        ? `instr(lower(m."body"), lower(${q.p(query)})) > 0`
+        : `instr(m."body", ${q.p(query)}) > 0`;
+    // One or two characters make no trigram: walk the conversation newest first through its
+    // (conversationId, id) index, to the end if need be.
+    if ([...query].length < 3)
+      return this.searchRows(conversationId, viewerId, before, limit, (q) => ({ match: contains(q) }));
+    // Longer queries: first the newest SEARCH_WINDOW messages, walked like that (a common word
+    // fills the page there, where the index would hand over every message holding it, in every
+    // conversation, to be sorted); then, past them, the trigram index.
+    const q = this.ctx.sql();
+    const [edge] = await this.ctx.db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT m."id" FROM "Message" m WHERE m."conversationId" = ${q.p(conversationId)}` +
+        (before ? ` AND m."id" < ${q.p(before)}` : '') +
+        ` ORDER BY m."id" DESC LIMIT 1 OFFSET ${SEARCH_WINDOW - 1}`,
+      ...q.params,
+    );
+    const recent = await this.searchRows(conversationId, viewerId, before, limit, (q) => ({
+      match: contains(q) + (edge ? ` AND m."id" >= ${q.p(edge.id)}` : ''),
+    }));
+    if (!edge || recent.length >= limit) return recent;
+    // The index finds every message holding the query's trigrams in a row, i.e. the query itself
+    // (in any case); CROSS JOIN keeps SQLite from starting anywhere else.
+    const older = await this.searchRows(conversationId, viewerId, edge.id, limit - recent.length, (q) => ({
+      from: `"MessageSearch" CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m`,
+      match:
+        `"MessageSearch" MATCH ${q.p(ftsPhrase(query))} AND k."id" = "MessageSearch"."rowid" ` +
+        `AND m."id" = k."messageId" AND ${contains(q)}`,
+    }));
+    return [...recent, ...older];
+  }
+
+  /**
+   * The search's statement: messages of the conversation older than `before` passing `where`'s
+   * test, not deleted, not hidden from the viewer, newest first.
+   */
+  private async searchRows(
+    conversationId: string,
+    viewerId: string,
+    before: string | undefined,
+    limit: number,
+    where: (q: Sql) => { from?: string; match: string },
+  ): Promise<MessageRecord[]> {
+    const q = this.ctx.sql();
+    const { from = '"Message" m', match } = where(q);
+    const rows = await this.ctx.db.$queryRawUnsafe<RawMessageRow[]>(
+      `SELECT ${messageColumns('m')} FROM ${from} WHERE ${match} AND m."conversationId" = ${q.p(conversationId)} ` +
+        `AND m."deletedAt" IS NULL ` +
+        (before ? `AND m."id" < ${q.p(before)} ` : '') +
+        `AND ${notHidden(q, viewerId)} ORDER BY m."id" DESC LIMIT ${q.p(limit, '::integer')}`,
+      ...q.params,
+    );
     return rows.map(toMessage);
   }
 
@@ -131,6 +167,12 @@ export class PrismaMessages implements MessagesRepository {
     return count;
   }
 }
+
+/**
+ * SQLite: how many of a conversation's newest messages (older than the page's `before`) a search
+ * of three characters or more walks before it turns to the trigram index.
+ */
+const SEARCH_WINDOW = 1_000;
 
 /** Leaves out the messages `viewerId` deleted for themselves (a primary-key probe per row). */
 function notHidden(q: Sql, viewerId: string): string {
