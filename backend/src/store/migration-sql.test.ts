@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, schemaPaths } from './migrate.js';
 import { migrationSql } from './migration-sql.js';
+import { ftsTrigrams } from './prisma/messages.js';
 import { SEARCH_REBUILD_SQL, SEARCH_RESTORE_SQL, SEARCH_TRIGGERS_SQL, searchDrops } from './message-search-sql.js';
 
 /**
@@ -31,7 +32,7 @@ const search = (db: Database.Database, text: string) =>
     .prepare(
       `SELECT k."messageId" AS id FROM "MessageSearch" JOIN "MessageSearchKey" k ON k."id" = "MessageSearch"."rowid" WHERE "MessageSearch" MATCH ? ORDER BY 1`,
     )
-    .all(`"${text}"`)
+    .all(ftsTrigrams(text))
     .map((r) => (r as { id: string }).id);
 
 describe('generated migrations and the message search index', () => {

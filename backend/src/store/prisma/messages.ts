@@ -36,19 +36,15 @@ export class PrismaMessages implements MessagesRepository {
     before: string | undefined,
     limit: number,
   ): Promise<MessageRecord[]> {
-    if (this.ctx.kind === 'postgres') {
-      // pg_trgm's GIN index serves ILIKE (migration 20261201220000_message_search); the planner
-      // takes it or the (conversationId, id) index, whichever it thinks cheaper.
-      return this.searchRows(conversationId, viewerId, before, limit, (q) => ({
-        match: `m."body" ILIKE ${q.p(likePattern(query))} ESCAPE '\\'`,
-      }));
-    }
-    // SQLite. The same test everywhere, so pages agree: the text contains the query, A–Z in any
-    // case (lower() folds ASCII only; queries without ASCII letters skip it).
+    const pg = this.ctx.kind === 'postgres';
+    // The same test on every path, so pages agree. PostgreSQL: ILIKE. SQLite: the text contains
+    // the query, A–Z in any case (lower() folds ASCII only; queries without ASCII letters skip it).
     const contains = (q: Sql) =>
-      /[A-Za-z]/.test(query)
-        ? `instr(lower(m."body"), lower(${q.p(query)})) > 0`
-        : `instr(m."body", ${q.p(query)}) > 0`;
+      pg
+        ? `m."body" ILIKE ${q.p(likePattern(query))} ESCAPE '\\'`
+        : /[A-Za-z]/.test(query)
+          ? `instr(lower(m."body"), lower(${q.p(query)})) > 0`
+          : `instr(m."body", ${q.p(query)}) > 0`;
     // One or two characters make no trigram: walk the conversation newest first through its
     // (conversationId, id) index, to the end if need be.
     if ([...query].length < 3)
@@ -67,14 +63,26 @@ export class PrismaMessages implements MessagesRepository {
       match: contains(q) + (edge ? ` AND m."id" >= ${q.p(edge.id)}` : ''),
     }));
     if (!edge || recent.length >= limit) return recent;
-    // The index finds every message holding the query's trigrams in a row, i.e. the query itself
-    // (in any case); CROSS JOIN keeps SQLite from starting anywhere else.
-    const older = await this.searchRows(conversationId, viewerId, edge.id, limit - recent.length, (q) => ({
-      from: `"MessageSearch" CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m`,
-      match:
-        `"MessageSearch" MATCH ${q.p(ftsPhrase(query))} AND k."id" = "MessageSearch"."rowid" ` +
-        `AND m."id" = k."messageId" AND ${contains(q)}`,
-    }));
+    const older = await this.searchRows(conversationId, viewerId, edge.id, limit - recent.length, (q) =>
+      pg
+        ? {
+            // The trigram index, whatever the planner guesses of the pattern (left to itself, it
+            // walked the primary key backwards through a conversation for a rare Chinese word).
+            with:
+              `WITH "hits" AS MATERIALIZED (SELECT "id" FROM "Message" m WHERE ${contains(q)} ` +
+              `AND m."id" < ${q.p(edge.id)}) `,
+            from: `"hits" JOIN "Message" m ON m."id" = "hits"."id"`,
+            match: 'TRUE',
+          }
+        : {
+            // Every message holding the query's trigrams (anywhere: the index keeps no positions),
+            // then the containment test; CROSS JOIN keeps SQLite from starting anywhere else.
+            from: `"MessageSearch" CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m`,
+            match:
+              `"MessageSearch" MATCH ${q.p(ftsTrigrams(query))} AND k."id" = "MessageSearch"."rowid" ` +
+              `AND m."id" = k."messageId" AND ${contains(q)}`,
+          },
+    );
     return [...recent, ...older];
   }
 
@@ -87,12 +95,12 @@ export class PrismaMessages implements MessagesRepository {
     viewerId: string,
     before: string | undefined,
     limit: number,
-    where: (q: Sql) => { from?: string; match: string },
+    where: (q: Sql) => { with?: string; from?: string; match: string },
   ): Promise<MessageRecord[]> {
     const q = this.ctx.sql();
-    const { from = '"Message" m', match } = where(q);
+    const { with: ctes = '', from = '"Message" m', match } = where(q);
     const rows = await this.ctx.db.$queryRawUnsafe<RawMessageRow[]>(
-      `SELECT ${messageColumns('m')} FROM ${from} WHERE ${match} AND m."conversationId" = ${q.p(conversationId)} ` +
+      `${ctes}SELECT ${messageColumns('m')} FROM ${from} WHERE ${match} AND m."conversationId" = ${q.p(conversationId)} ` +
         `AND m."deletedAt" IS NULL ` +
         (before ? `AND m."id" < ${q.p(before)} ` : '') +
         `AND ${notHidden(q, viewerId)} ORDER BY m."id" DESC LIMIT ${q.p(limit, '::integer')}`,
@@ -169,7 +177,7 @@ export class PrismaMessages implements MessagesRepository {
 }
 
 /**
- * SQLite: how many of a conversation's newest messages (older than the page's `before`) a search
+ * How many of a conversation's newest messages (older than the page's `before`) a search
  * of three characters or more walks before it turns to the trigram index.
  */
 const SEARCH_WINDOW = 1_000;
@@ -184,7 +192,24 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** An FTS5 query for `text` as one literal phrase: quoted, its own quotes doubled (no operators, no prefixes). */
-export function ftsPhrase(text: string): string {
-  return `"${text.replace(/"/g, '""')}"`;
+/**
+ * An FTS5 query for messages holding `text`'s trigrams (three or more characters): each a quoted
+ * string (its own quotes doubled, so nothing in it is an operator or a prefix), joined by AND.
+ * Every third one and the last cover the text; the index keeps no positions (`detail=none`), so
+ * this finds a superset that the caller narrows with a containment test.
+ */
+export function ftsTrigrams(text: string): string {
+  const chars = [...text];
+  const starts = new Set<number>();
+  for (let i = 0; i + 3 <= chars.length; i += 3) starts.add(i);
+  starts.add(chars.length - 3);
+  return [...starts]
+    .map(
+      (i) =>
+        `"${chars
+          .slice(i, i + 3)
+          .join('')
+          .replace(/"/g, '""')}"`,
+    )
+    .join(' AND ');
 }
