@@ -139,8 +139,9 @@ async function seed(dbPath: string): Promise<{ token: string; peerId: string; se
 }
 
 /**
- * What the search index costs the hot path: inserting 20,000 messages in one transaction, with the
- * search triggers and without (the same rows, a database whose triggers were dropped).
+ * What the search index costs the hot path: 20,000 messages inserted in transactions of 50 with
+ * `synchronous = FULL`, as the server's writer commits them, with the search triggers and without
+ * (the same rows, a database whose triggers were dropped), each twice, in turn; the faster of each.
  */
 async function insertCost(folder: string): Promise<{ withIndex: number; without: number }> {
   const run = async (file: string, dropTriggers: boolean) => {
@@ -153,20 +154,24 @@ async function insertCost(folder: string): Promise<{ withIndex: number; without:
     const insert = db.prepare(
       'INSERT INTO "Message" (id, siteId, senderId, conversationId, recipientId, clientId, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    db.pragma('synchronous = FULL');
     const next = random(7);
     const at = iso(new Date());
+    const texts = Array.from({ length: 20_000 }, (_, i) => sentence(next, i));
+    const batch = db.transaction((from: number) => {
+      for (let i = from; i < from + 50; i++) insert.run(uuidv7(), 'demo', 'a', 'dm:a:b', 'b', `c-${i}`, texts[i]!, at);
+    });
     const started = performance.now();
-    db.transaction(() => {
-      for (let i = 0; i < 20_000; i++)
-        insert.run(uuidv7(), 'demo', 'a', 'dm:a:b', 'b', `c-${i}`, sentence(next, i), at);
-    })();
+    for (let from = 0; from < texts.length; from += 50) batch(from);
     const ms = performance.now() - started;
     db.close();
     return ms / 20_000;
   };
-  const without = await run(join(folder, 'cost-without.db'), true);
-  const withIndex = await run(join(folder, 'cost-with.db'), false);
-  return { withIndex, without };
+  const without = [await run(join(folder, 'cost-without-1.db'), true)];
+  const withIndex = [await run(join(folder, 'cost-with-1.db'), false)];
+  without.push(await run(join(folder, 'cost-without-2.db'), true));
+  withIndex.push(await run(join(folder, 'cost-with-2.db'), false));
+  return { withIndex: Math.min(...withIndex), without: Math.min(...without) };
 }
 
 type SearchReply = Result<ReplyData['message:search']>;
@@ -231,7 +236,7 @@ try {
   );
   log('');
   log(
-    `Insert cost of the index (20,000 messages in one transaction, same rows): ${(cost.withIndex * 1000).toFixed(0)} µs a ` +
+    `Insert cost of the index (20,000 messages in transactions of 50, synchronous = FULL, same rows; the faster of two runs): ${(cost.withIndex * 1000).toFixed(0)} µs a ` +
       `message with the search triggers, ${(cost.without * 1000).toFixed(0)} µs without.`,
   );
   log('');
