@@ -6,11 +6,14 @@
 //
 // Run it after editing the schema and before committing it. The files land in
 // prisma/migrations/<stamp>_<name>/ and prisma/postgres/migrations/<stamp>_<name>/, where the
-// Prisma CLI (`prisma migrate deploy`) would also find them.
+// Prisma CLI (`prisma migrate deploy`) would also find them. A SQLite migration that redefines
+// "Message" (Prisma's way of changing a column there) gets the message search triggers and index
+// rebuilt at its end; see src/store/migration-sql.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openSchemaEngine, schemaPaths } from '../src/store/migrate.js';
+import { schemaPaths } from '../src/store/migrate.js';
+import { migrationSql } from '../src/store/migration-sql.js';
 import type { DatabaseKind } from '../src/store/database-url.js';
 import { repoRoot } from '../src/paths.js';
 
@@ -29,30 +32,14 @@ function previousSchema(kind: DatabaseKind): string {
 for (const kind of ['sqlite', 'postgres'] as const) {
   // The engine needs a database to start (PostgreSQL: any reachable server, SHADOW_DATABASE_URL),
   // but diffing two schema texts changes nothing in it.
-  const url =
-    kind === 'sqlite'
-      ? ':memory:'
-      : (process.env.SHADOW_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
-  const { engine, schemaText, schemaPath, close } = await openSchemaEngine({ kind, url });
-  const current = { files: [{ path: schemaPath, content: schemaText }] };
-  const from =
-    flag === '--from-empty'
-      ? ({ tag: 'empty' } as const)
-      : { tag: 'schemaDatamodel' as const, files: [{ path: schemaPath, content: previousSchema(kind) }] };
-  let sql: string;
-  try {
-    const result = await engine.diff({
-      from,
-      to: { tag: 'schemaDatamodel', ...current },
-      script: true,
-      exitCode: null,
-      filters: { externalTables: [], externalEnums: [] },
-    });
-    sql = result.stdout ?? '';
-  } finally {
-    await close();
-  }
-  if (!sql.trim() || /empty migration/i.test(sql)) {
+  const current = await readFile(schemaPaths(kind).schema, 'utf8');
+  const sql = await migrationSql(
+    kind,
+    flag === '--from-empty' ? 'empty' : { text: previousSchema(kind) },
+    current,
+    process.env.SHADOW_DATABASE_URL,
+  );
+  if (!sql) {
     console.log(`${kind}: no change to migrate`);
     continue;
   }

@@ -112,7 +112,7 @@ describe('refusals', () => {
     const carol = await server.user('rf1c');
     const alice = await server.user('rf1a', { buddies: ['rf1c'] });
     const bob = await server.user('rf1b', { buddies: ['rf1a'] });
-    const [aTab, bTab, cTab] = await Promise.all([alice, bob, carol].map((u) => u.connect()));
+    const [aTab, bTab, cTab] = await Promise.all([alice.connect(), bob.connect(), carol.connect()]);
     const sent = (await aTab.send(bob.id, 'mine')).message;
     const edit = (tab: TestClient, key: ConversationKey, text = 'changed') =>
       codeOf(tab.request('message:edit', { in: key, messageId: sent.id, text }));
@@ -216,7 +216,12 @@ describe('deleting', () => {
     const admin = await server.user('dl1a', { buddies: ['dl1o'] });
     const member = await server.user('dl1m', { buddies: ['dl1o'] });
     const other = await server.user('dl1x', { buddies: ['dl1o'] });
-    const [oTab, aTab, mTab, xTab] = await Promise.all([owner, admin, member, other].map((u) => u.connect()));
+    const [oTab, aTab, mTab, xTab] = await Promise.all([
+      owner.connect(),
+      admin.connect(),
+      member.connect(),
+      other.connect(),
+    ]);
     const roomId = await roomOf(
       oTab,
       [
@@ -243,7 +248,7 @@ describe('deleting', () => {
     expect(await codeOf(xTab.request('message:delete', { in: key, messageId: mine.id, for: 'everyone' }))).toBe(
       ErrorCode.Forbidden,
     );
-    const { message: tombstone } = await aTab.ok('message:delete', { in: key, messageId: mine.id, for: 'everyone' });
+    const tombstone = (await aTab.ok('message:delete', { in: key, messageId: mine.id, for: 'everyone' })).message!;
     expect(tombstone).toMatchObject({ id: mine.id, senderId: member.id, content: { kind: 'deleted' }, rev: 2 });
     expect(tombstone.deletedAt).toBeTypeOf('string');
     expect(tombstone.reactions).toBeUndefined();
@@ -266,12 +271,14 @@ describe('deleting', () => {
     // The owner too may delete anyone's message; a member their own.
     const second = (await mTab.send(key, 'second')).message;
     expect(
-      (await oTab.ok('message:delete', { in: key, messageId: second.id, for: 'everyone' })).message.content,
+      (await oTab.ok('message:delete', { in: key, messageId: second.id, for: 'everyone' })).message!.content,
     ).toEqual({ kind: 'deleted' });
     const own = (await xTab.send(key, 'my own')).message;
-    expect((await xTab.ok('message:delete', { in: key, messageId: own.id, for: 'everyone' })).message.content).toEqual({
-      kind: 'deleted',
-    });
+    expect((await xTab.ok('message:delete', { in: key, messageId: own.id, for: 'everyone' })).message!.content).toEqual(
+      {
+        kind: 'deleted',
+      },
+    );
   });
 
   it('removes the file of a deleted file message, and its earlier texts', async () => {
@@ -339,7 +346,7 @@ describe('replies', () => {
     const carol = await server.user('rp1c');
     const alice = await server.user('rp1a');
     const bob = await server.user('rp1b', { buddies: ['rp1a', 'rp1c'] });
-    const [aTab, bTab] = await Promise.all([alice, bob].map((u) => u.connect()));
+    const [aTab, bTab] = await Promise.all([alice.connect(), bob.connect()]);
     const long = `${'🙂'.repeat(10)}${'long text '.repeat(30)}`;
     const original = (await aTab.send(bob.id, long)).message;
     const reply = await bTab.ok('message:send', {
@@ -442,7 +449,7 @@ describe('reactions', () => {
 
   it('toggled 100 times concurrently by 4 users on 2 devices each: every user’s reaction is there exactly when their last toggle set it, stored, on every device and after an offline sync', async () => {
     const names = ['rc2a', 'rc2b', 'rc2c', 'rc2d'];
-    const users = [];
+    const users: Awaited<ReturnType<typeof server.user>>[] = [];
     for (const name of names) users.push(await server.user(name, { buddies: name === names[0] ? [] : [names[0]!] }));
     const devices: SignedIn[][] = [];
     for (const u of users) devices.push([await u.connect(), await u.connect()]);

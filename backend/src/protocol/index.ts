@@ -370,7 +370,7 @@ export interface ReplyData {
   };
   'inbox:sync': { entries: InboxEntry[]; head: number; hasMore: boolean };
   /**
-   * A page of messages, newest last; `readBy`: how far the other members have read (rooms: each
+   * A page of messages, newest first; `readBy`: how far the other members have read (rooms: each
    * member; direct: the peer). With `before` (or neither): the page older than it, `hasMore` when
    * there are older still. With `after`: the page newer than it, `hasMore` when there are newer.
    */
@@ -385,7 +385,7 @@ export interface ReplyData {
   'message:react': { message: ChatMessage };
   /** The sender's own earlier texts of a message, oldest first. */
   'message:edits': { edits: MessageEdit[] };
-  /** Messages whose text contains the query, newest first; page on with `before` the last one's id. */
+  /** Messages whose text contains the query (literal text), newest first; page on with `before` the last one's id. */
   'message:search': { results: ChatMessage[]; hasMore: boolean };
   'conversation:list': { conversations: ConversationSummary[] };
   /** Signed URLs of a file sent in a conversation the caller is in. */

@@ -119,11 +119,15 @@ export async function loadMigrations(dir: string) {
 }
 
 /**
- * Brings the database up to the newest migration. Idempotent: already applied migrations are
- * skipped. Returns the names of the migrations it applied.
+ * Brings the database up to the newest migration (of prisma/'s folder for its kind, or of
+ * `migrationsDir`). Idempotent: already applied migrations are skipped. Returns the names of the
+ * migrations it applied.
  */
-export async function migrate(target: DatabaseTarget): Promise<string[]> {
-  const migrationsList = await loadMigrations(schemaPaths(target.kind).migrations);
+export async function migrate(
+  target: DatabaseTarget,
+  migrationsDir = schemaPaths(target.kind).migrations,
+): Promise<string[]> {
+  const migrationsList = await loadMigrations(migrationsDir);
   // Fast path: when every migration is recorded as applied, do not start the engine at all. It
   // costs time, and on SQLite it wants a lock that a running server (or a CLI beside it) holds.
   const applied = await appliedMigrations(target);

@@ -13,6 +13,7 @@ import type { UsersRepository } from './repositories/users.js';
 
 export * from './records.js';
 export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './repositories/message-changes.js';
+export type { HistoryPage } from './repositories/messages.js';
 export type {
   DigestsRepository,
   FilesRepository,
