@@ -8,7 +8,7 @@
 //   rotate-secret <id>
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
-//            [--max-file-mb N|default]
+//            [--max-file-mb N|default] [--edit-window-min N|default]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { themeSchema } from '../src/protocol/schemas.js';
@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { SiteRecord } from '../src/store/store.js';
-import { siteSettings } from '../src/services/site-settings.js';
+import { EDIT_WINDOW_MINUTES_MAX, siteSettings } from '../src/services/site-settings.js';
 
 class UsageError extends Error {}
 
@@ -28,7 +28,7 @@ const USAGE = `usage: npm run site -- <command>
   rotate-secret <id>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
-           [--max-file-mb <n>|default]
+           [--max-file-mb <n>|default] [--edit-window-min <n>|default]
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
 /** An origin pattern: scheme://host[:port|:*], nothing else. */
@@ -59,7 +59,7 @@ function describe(site: SiteRecord, server: string): string {
     `name:      ${site.name}`,
     `origins:   ${site.origins.join(', ') || '(none: no browser can connect)'}`,
     `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
-    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB`,
+    `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB, ${settings.editWindowMinutes ? `edits within ${settings.editWindowMinutes} min` : 'no edits'}`,
     `theme:     ${JSON.stringify(settings.theme)}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
@@ -81,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
       'strangers-may-message': { type: 'string' },
       'retention-days': { type: 'string' },
       'max-file-mb': { type: 'string' },
+      'edit-window-min': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
     },
@@ -168,6 +169,16 @@ async function main(argv: string[]): Promise<void> {
           if (!Number.isFinite(n) || n <= 0 || n > 10_240)
             throw new UsageError('--max-file-mb takes a number of megabytes up to 10240, or default');
           settings.maxFileBytes = Math.round(n * 1024 * 1024);
+        }
+        const editMin = values['edit-window-min'];
+        if (editMin === 'default') delete settings.editWindowMinutes;
+        else if (editMin !== undefined) {
+          const n = Number(editMin);
+          if (!Number.isInteger(n) || n < 0 || n > EDIT_WINDOW_MINUTES_MAX)
+            throw new UsageError(
+              `--edit-window-min takes a whole number of minutes from 0 (no edits) to ${EDIT_WINDOW_MINUTES_MAX}, or default`,
+            );
+          settings.editWindowMinutes = n;
         }
         if (values.theme !== undefined) {
           let json: unknown;

@@ -21,6 +21,7 @@ import { FileUrlSigner } from './services/files/signed-urls.js';
 import { FileService } from './services/files/files.js';
 import { openFileStores } from './services/files/staging.js';
 import { Messaging } from './services/messaging.js';
+import { MessageChanges } from './services/message-changes.js';
 import { Calls } from './services/calls/calls.js';
 import { LocalCallRegistry } from './services/calls/call-registry.js';
 import { IceService } from './services/calls/ice.js';
@@ -89,6 +90,8 @@ export interface AppOptions {
   /** A store to use instead of opening config.database (tests may share one). */
   store?: Store;
   logger?: Logger;
+  /** The time edit windows are checked against (tests move it past a window); the system clock by default. */
+  clock?: () => Date;
 }
 
 /**
@@ -190,6 +193,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const roster = new RosterService(store, relations, presence, notify);
   const fileUrls = new FileUrlSigner(config.secret, config.files.urlTtlMs);
   const conversations = new Conversations(store, writer, messaging, relations, notify, fileUrls);
+  const messageChanges = new MessageChanges(store, conversations, messaging, given.clock);
   const fileStores = openFileStores(config.files);
   const files = new FileService({
     store,
@@ -307,6 +311,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     confirmations,
     messaging,
     conversations,
+    messageChanges,
     roster,
     rooms,
     presence,

@@ -75,8 +75,11 @@ describe('npm run site', () => {
       '30',
       '--theme',
       '{"primaryColor":"#0a7","mode":"dark"}',
+      '--edit-window-min',
+      '5',
     );
     expect(set.code).toBe(0);
+    expect((await server.app.store.getSite('cafe'))!.settings.editWindowMinutes).toBe(5);
     const config = await (await fetch(`${server.url}/api/v1/sites/cafe/config`)).json();
     expect(config).toEqual({
       ok: true,
@@ -85,6 +88,7 @@ describe('npm run site', () => {
 
     for (const bad of [
       ['set', 'cafe', '--theme', '{"primaryColor":"red;}"}'],
+      ['set', 'cafe', '--edit-window-min', '-1'],
       ['origins', 'cafe', '--add', 'javascript:alert(1)'],
       ['rotate-secret', 'no-such-site'],
     ]) {

@@ -42,7 +42,7 @@ async function connect({ timeoutMs }: { timeoutMs: number }): Promise<{ connecte
       socket.on('inbox:entry', (entry: InboxEntry) => {
         // Receipts are not part of this measurement, nor the copy each sender gets of its own message.
         if (entry.kind === 'message' && entry.message.recipientId === peer.id)
-          arrived(entry.message.content.kind === 'call' ? '' : (entry.message.content.text ?? ''));
+          arrived('text' in entry.message.content ? (entry.message.content.text ?? '') : '');
       });
       return { peer, socket };
     }),

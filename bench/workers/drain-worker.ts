@@ -90,7 +90,7 @@ function verify(peer: Peer, count: number, entries: InboxEntry[]): string | null
     if (e.kind !== 'message') return `${peer.username}: entry ${i + 1} is a ${e.kind}, not a message`;
     if (ids.has(e.message.id)) return `${peer.username}: message ${e.message.id} twice`;
     ids.add(e.message.id);
-    const k = Number(/#(\d+) /.exec(e.message.content.kind === 'call' ? '' : (e.message.content.text ?? ''))?.[1]);
+    const k = Number(/#(\d+) /.exec('text' in e.message.content ? (e.message.content.text ?? '') : '')?.[1]);
     if (k !== i + 1) return `${peer.username}: entry ${i + 1} holds message #${k}`;
     if (e.message.recipientId !== peer.id) return `${peer.username}: entry ${i + 1} is for someone else`;
   }

@@ -31,7 +31,7 @@ function onEntry(me: Peer, entry: InboxEntry): void {
   if (entry.kind !== 'message') return; // receipts are not part of this measurement
   const m = entry.message;
   if (m.recipientId !== me.id) return; // Parley also pushes each message to its sender
-  arrived(m.content.kind === 'call' ? '' : (m.content.text ?? ''));
+  arrived('text' in m.content ? (m.content.text ?? '') : '');
 }
 
 async function connect(): Promise<{ connected: number; ms: number }> {

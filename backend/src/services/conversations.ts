@@ -18,7 +18,7 @@ import {
 } from '../store/store.js';
 import type { FileUrlSigner } from './files/signed-urls.js';
 import type { InboxWriter } from './inbox-writer.js';
-import { toWireMessage } from '../store/wire.js';
+import { toReplyRef, toWireMessage } from '../store/wire.js';
 import { directConversationId, type Messaging } from './messaging.js';
 import type { Notifier } from './notifier.js';
 import type { Relations } from './relations.js';
@@ -28,13 +28,14 @@ const JOINED: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const noRoom = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
 const noUser = () => new ParleyError(ErrorCode.NotFound, 'No such user.');
 const noFile = () => new ParleyError(ErrorCode.NotFound, 'No such file in this conversation.');
+const noMessage = () => new ParleyError(ErrorCode.NotFound, 'No such message in this conversation.');
 
 /**
  * A conversation the caller may act in, resolved from a {@link ConversationKey}: its stored id,
  * and who else is in it. Resolving is the authorisation: a key the caller has no part in fails
  * here, with `not_found` for rooms they are not in and users of other sites alike.
  */
-type Resolved =
+export type Resolved =
   | { kind: 'direct'; conversationId: string; peerId: string }
   | { kind: 'room'; conversationId: string; roomId: string; members: () => Promise<Member[]> };
 
@@ -119,6 +120,12 @@ export class Conversations {
       createdAt: new Date(),
     };
     if (file) message.file = fileInfo(file);
+    if (input.replyTo !== undefined) {
+      // Quoted as it is now; the quote follows the original's edits and deletion (message-changes).
+      const quoted = await this.store.getMessage(input.replyTo);
+      if (!quoted || quoted.conversationId !== c.conversationId) throw noMessage();
+      message.replyTo = toReplyRef(quoted);
+    }
     if (c.kind === 'room') {
       message.roomId = c.roomId;
       const names = mentionedUsernames(message.body);
@@ -136,6 +143,24 @@ export class Conversations {
     if (!result.duplicate) this.messaging.deliver(result.entries);
     const own = result.entries.find((e) => e.userId === sender.id);
     return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
+  }
+
+  /**
+   * A message of the conversation `key` names, with the conversation, for a caller who may act in
+   * it (`write`: as for typing; `read`: as for history). A message of another conversation, or
+   * none, is `not_found`, as a conversation the caller is not in is.
+   */
+  async messageIn(
+    site: SiteRecord,
+    user: UserRecord,
+    key: ConversationKey,
+    messageId: string,
+    purpose: 'write' | 'read',
+  ): Promise<{ conversation: Resolved; message: MessageRecord }> {
+    const conversation = await this.resolve(site, user, key, purpose);
+    const message = await this.store.getMessage(messageId);
+    if (!message || message.conversationId !== conversation.conversationId) throw noMessage();
+    return { conversation, message };
   }
 
   private async ownUpload(sender: UserRecord, c: Resolved, fileId: string): Promise<StoredFileRecord> {
@@ -199,7 +224,7 @@ export class Conversations {
       message.conversationId !== c.conversationId ||
       (c.kind === 'direct' && message.senderId !== c.peerId)
     ) {
-      throw new ParleyError(ErrorCode.NotFound, 'No such message in this conversation.');
+      throw noMessage();
     }
     if (c.kind === 'room' && input.kind === 'delivered') return { advanced: false };
     const result = await this.writer.write({

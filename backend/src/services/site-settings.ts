@@ -16,7 +16,15 @@ export interface SiteSettings {
   url: string | null;
   /** The most bytes one uploaded file may have. Default Limits.fileBytesDefault (10 MB). */
   maxFileBytes: number;
+  /**
+   * Minutes after sending that a message's sender may still edit it; 0 turns editing off.
+   * Default Limits.editWindowMinutesDefault (15).
+   */
+  editWindowMinutes: number;
 }
+
+/** The longest edit window a site may set (`npm run site -- set <id> --edit-window-min N`): a week. */
+export const EDIT_WINDOW_MINUTES_MAX = 7 * 24 * 60;
 
 export function siteSettings(site: SiteRecord): SiteSettings {
   const raw = site.settings;
@@ -33,5 +41,12 @@ export function siteSettings(site: SiteRecord): SiteSettings {
       typeof raw.maxFileBytes === 'number' && Number.isInteger(raw.maxFileBytes) && raw.maxFileBytes > 0
         ? raw.maxFileBytes
         : Limits.fileBytesDefault,
+    editWindowMinutes:
+      typeof raw.editWindowMinutes === 'number' &&
+      Number.isInteger(raw.editWindowMinutes) &&
+      raw.editWindowMinutes >= 0 &&
+      raw.editWindowMinutes <= EDIT_WINDOW_MINUTES_MAX
+        ? raw.editWindowMinutes
+        : Limits.editWindowMinutesDefault,
   };
 }

@@ -5,6 +5,7 @@ import { StoreContext } from './prisma/context.js';
 import { PrismaDigests } from './prisma/digests.js';
 import { PrismaInbox } from './prisma/inbox.js';
 import { PrismaMessages } from './prisma/messages.js';
+import { PrismaMessageChanges } from './prisma/message-changes.js';
 import { PrismaFiles } from './prisma/files.js';
 import { PrismaReadMarkers } from './prisma/read-markers.js';
 import { PrismaRooms } from './prisma/rooms.js';
@@ -30,6 +31,7 @@ export class PrismaStore implements Store {
   private readonly buddies: PrismaRoster;
   private readonly inbox: PrismaInbox;
   private readonly messages: PrismaMessages;
+  private readonly changes: PrismaMessageChanges;
   private readonly rooms: PrismaRooms;
   private readonly markers: PrismaReadMarkers;
   private readonly digests: PrismaDigests;
@@ -50,6 +52,7 @@ export class PrismaStore implements Store {
     this.buddies = new PrismaRoster(ctx);
     this.inbox = new PrismaInbox(ctx);
     this.messages = new PrismaMessages(ctx);
+    this.changes = new PrismaMessageChanges(ctx);
     this.rooms = new PrismaRooms(ctx);
     this.markers = new PrismaReadMarkers(ctx);
     this.digests = new PrismaDigests(ctx);
@@ -192,6 +195,11 @@ export class PrismaStore implements Store {
   history: Store['history'] = (...a) => this.messages.history(...a);
   conversations: Store['conversations'] = (...a) => this.messages.conversations(...a);
   deleteMessagesBefore: Store['deleteMessagesBefore'] = (...a) => this.messages.deleteMessagesBefore(...a);
+
+  // Changes to messages
+  changeMessage: Store['changeMessage'] = (...a) => this.changes.changeMessage(...a);
+  hideMessage: Store['hideMessage'] = (...a) => this.changes.hideMessage(...a);
+  messageEdits: Store['messageEdits'] = (...a) => this.changes.messageEdits(...a);
 
   // Rooms
   createRoom: Store['createRoom'] = (...a) => this.rooms.createRoom(...a);

@@ -1,4 +1,14 @@
-import type { CallLog, ChosenPresence, FileInfo, FileMedia, RoomRole } from '../protocol/index.js';
+import type {
+  CallLog,
+  ChosenPresence,
+  FileInfo,
+  FileMedia,
+  MessageChange,
+  MessageHidden,
+  Reaction,
+  ReplyRef,
+  RoomRole,
+} from '../protocol/index.js';
 
 /**
  * The records the store keeps and hands out: plain data, no behaviour. The repositories
@@ -126,6 +136,16 @@ export interface MessageRecord {
   file?: FileInfo;
   /** Call-log messages (`body` is ""). */
   call?: CallLog;
+  /** A reply: what it shows of the message it quotes (same conversation). */
+  replyTo?: ReplyRef;
+  /** When its text was last edited. */
+  editedAt?: Date;
+  /** Deleted for everyone: a tombstone (`body` "", no file, call, mentions, quote or reactions). */
+  deletedAt?: Date;
+  /** Reactions, in the order of REACTIONS; absent when none. */
+  reactions?: Reaction[];
+  /** How many times it changed (edits, deletion, reactions); absent for 0. */
+  rev?: number;
 }
 
 export interface ReceiptRecord {
@@ -138,9 +158,18 @@ export interface ReceiptRecord {
   at: Date;
 }
 
+/** A change to a message as an inbox entry keeps it: the message as it is now (see MessageChange). */
+export interface ChangeRecord {
+  action: MessageChange['action'];
+  by: string;
+  message: MessageRecord;
+}
+
 export type InboxRecord =
   | { userId: string; seq: number; kind: 'message'; message: MessageRecord }
-  | { userId: string; seq: number; kind: 'receipt'; receipt: ReceiptRecord };
+  | { userId: string; seq: number; kind: 'receipt'; receipt: ReceiptRecord }
+  | { userId: string; seq: number; kind: 'change'; change: ChangeRecord }
+  | { userId: string; seq: number; kind: 'hidden'; hidden: MessageHidden };
 
 /** A message the hot path wants stored, with the inbox positions it needs. */
 export type NewMessage = MessageRecord;

@@ -1,6 +1,7 @@
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
 import type { InboxRepository } from './repositories/inbox.js';
+import type { MessageChangesRepository } from './repositories/message-changes.js';
 import type { MessagesRepository } from './repositories/messages.js';
 import type { ReadMarkersRepository } from './repositories/read-markers.js';
 import type { RoomsRepository } from './repositories/rooms.js';
@@ -10,10 +11,12 @@ import type { SitesRepository } from './repositories/sites.js';
 import type { UsersRepository } from './repositories/users.js';
 
 export * from './records.js';
+export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './repositories/message-changes.js';
 export type {
   DigestsRepository,
   FilesRepository,
   InboxRepository,
+  MessageChangesRepository,
   MessagesRepository,
   ReadMarkersRepository,
   RoomsRepository,
@@ -36,6 +39,7 @@ export interface Store
     RosterRepository,
     InboxRepository,
     MessagesRepository,
+    MessageChangesRepository,
     RoomsRepository,
     ReadMarkersRepository,
     DigestsRepository,

@@ -1,4 +1,12 @@
-import type { ChatMessage, InboxEntry, Receipt, UserSettings, UserSummary } from '../protocol/index.js';
+import {
+  Limits,
+  type ChatMessage,
+  type InboxEntry,
+  type Receipt,
+  type ReplyRef,
+  type UserSettings,
+  type UserSummary,
+} from '../protocol/index.js';
 import type { InboxRecord, MessageRecord, ReceiptRecord, UserRecord } from './records.js';
 
 /**
@@ -14,18 +22,35 @@ export function toWireMessage(m: MessageRecord): ChatMessage {
     conversationId: m.conversationId,
     senderId: m.senderId,
     recipientId: m.recipientId,
-    content: m.call
-      ? { kind: 'call', call: m.call }
-      : m.file
-        ? m.body
-          ? { kind: 'file', file: m.file, text: m.body }
-          : { kind: 'file', file: m.file }
-        : { kind: 'text', text: m.body },
+    content: m.deletedAt
+      ? { kind: 'deleted' }
+      : m.call
+        ? { kind: 'call', call: m.call }
+        : m.file
+          ? m.body
+            ? { kind: 'file', file: m.file, text: m.body }
+            : { kind: 'file', file: m.file }
+          : { kind: 'text', text: m.body },
     createdAt: m.createdAt.toISOString(),
   };
   if (m.roomId !== undefined) wire.roomId = m.roomId;
   if (m.mentions?.length) wire.mentions = m.mentions;
+  if (m.replyTo) wire.replyTo = m.replyTo;
+  if (m.editedAt) wire.editedAt = m.editedAt.toISOString();
+  if (m.deletedAt) wire.deletedAt = m.deletedAt.toISOString();
+  if (m.reactions?.length) wire.reactions = m.reactions;
+  if (m.rev) wire.rev = m.rev;
   return wire;
+}
+
+/**
+ * What a reply shows of the message it quotes: the start of its text (a file's caption, or its
+ * name without one), nothing for a call log, and, once the message is deleted, nothing at all.
+ */
+export function toReplyRef(m: MessageRecord): ReplyRef {
+  const kind = toWireMessage(m).content.kind;
+  const text = m.deletedAt || m.call ? '' : m.body || (m.file?.name ?? '');
+  return { id: m.id, senderId: m.senderId, kind, excerpt: Array.from(text).slice(0, Limits.replyExcerpt).join('') };
 }
 
 export function toWireReceipt(r: ReceiptRecord): Receipt {
@@ -33,9 +58,20 @@ export function toWireReceipt(r: ReceiptRecord): Receipt {
 }
 
 export function toWireEntry(e: InboxRecord): InboxEntry {
-  return e.kind === 'message'
-    ? { seq: e.seq, kind: 'message', message: toWireMessage(e.message) }
-    : { seq: e.seq, kind: 'receipt', receipt: toWireReceipt(e.receipt) };
+  switch (e.kind) {
+    case 'message':
+      return { seq: e.seq, kind: 'message', message: toWireMessage(e.message) };
+    case 'receipt':
+      return { seq: e.seq, kind: 'receipt', receipt: toWireReceipt(e.receipt) };
+    case 'change':
+      return {
+        seq: e.seq,
+        kind: 'change',
+        change: { action: e.change.action, by: e.change.by, message: toWireMessage(e.change.message) },
+      };
+    case 'hidden':
+      return { seq: e.seq, kind: 'hidden', hidden: e.hidden };
+  }
 }
 
 /** What anyone who may see a user sees of them. */

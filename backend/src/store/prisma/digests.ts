@@ -9,12 +9,13 @@ export class PrismaDigests implements DigestsRepository {
 
   /**
    * Waiting messages are found through the user's inbox (room messages and one-to-one alike), so
-   * a removed member's old room messages still count only until read, and never new ones.
+   * a removed member's old room messages still count only until read, and never new ones. Only
+   * message entries count (not changes, receipts or hidden marks), and never a deleted message.
    */
   private waitingSql(q: Sql, cutoff: Date): string {
     return (
       `FROM "User" u JOIN "InboxEntry" e ON e."userId" = u."id" AND e."kind" = 'message' ` +
-      `JOIN "Message" m ON m."id" = e."messageId" ` +
+      `JOIN "Message" m ON m."id" = e."messageId" AND m."deletedAt" IS NULL ` +
       `LEFT JOIN "ReadMarker" r ON r."userId" = u."id" AND r."conversationId" = m."conversationId" ` +
       `WHERE m."senderId" <> u."id" AND e."createdAt" <= ${q.time(cutoff)} ` +
       `AND (u."digestUpTo" IS NULL OR e."createdAt" > u."digestUpTo") ` +

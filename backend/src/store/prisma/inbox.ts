@@ -15,10 +15,10 @@ import {
   MESSAGE_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   messageInsertValues,
+  inboxEntryValues,
+  toInboxRecord,
   toMessage,
-  toReceipt,
   type RawMessageRow,
-  type ReceiptData,
 } from './rows.js';
 
 /** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
@@ -40,6 +40,54 @@ function isClientIdClash(err: unknown): boolean {
     } | null
   )?.meta?.driverAdapterError?.cause;
   return cause?.kind === 'UniqueConstraintViolation' && cause.table === 'Message';
+}
+
+/** Writes inbox entries (any kind) in multi-row statements, in the transaction `tx`. */
+export async function insertInboxEntries(ctx: StoreContext, tx: Tx, entries: InboxRecord[]): Promise<void> {
+  const now = new Date();
+  for (const part of chunks(entries, ENTRY_ROWS_PER_STATEMENT)) {
+    const q = ctx.sql();
+    const values = part
+      .map((e) => {
+        const v = inboxEntryValues(e, now);
+        const messageId = v.messageId === null ? 'NULL' : q.p(v.messageId);
+        const data = v.data === null ? 'NULL' : q.p(v.data);
+        return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, ${q.p(v.kind)}, ${messageId}, ${data}, ${q.time(v.createdAt)})`;
+      })
+      .join(', ');
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "InboxEntry" ("userId", "seq", "kind", "messageId", "data", "createdAt") VALUES ${values}`,
+      ...q.params,
+    );
+  }
+}
+
+/**
+ * Adds the needed count to each owner's inbox counter in one UPDATE ... RETURNING and returns,
+ * per owner, the position just before its reserved block. The row lock the UPDATE takes orders
+ * concurrent writers (PostgreSQL cluster), so positions commit in sequence.
+ */
+export async function reserveInboxSeqs(
+  ctx: StoreContext,
+  tx: Tx,
+  need: Map<string, number>,
+): Promise<Map<string, number>> {
+  const q = ctx.sql();
+  const cases = [...need].map(([userId, n]) => `WHEN ${q.p(userId)} THEN ${q.p(n, '::integer')}`).join(' ');
+  const ids = [...need.keys()].map((userId) => q.p(userId)).join(', ');
+  // On PostgreSQL several nodes write at once: rows are locked in id order (the sorted
+  // FOR UPDATE sub-select), or two batches naming the same users in another order deadlock.
+  // SQLite has one writer at a time and needs no order.
+  const sql =
+    ctx.kind === 'postgres'
+      ? `UPDATE "User" u SET "inboxSeq" = u."inboxSeq" + CASE u."id" ${cases} ELSE 0 END ` +
+        `FROM (SELECT "id" FROM "User" WHERE "id" IN (${ids}) ORDER BY "id" FOR UPDATE) locked ` +
+        `WHERE u."id" = locked."id" RETURNING u."id", u."inboxSeq"`
+      : `UPDATE "User" SET "inboxSeq" = "inboxSeq" + CASE "id" ${cases} ELSE 0 END ` +
+        `WHERE "id" IN (${ids}) RETURNING "id", "inboxSeq"`;
+  const rows = await tx.$queryRawUnsafe<{ id: string; inboxSeq: number | bigint }[]>(sql, ...q.params);
+  if (rows.length !== need.size) throw new Error('append: an inbox owner does not exist');
+  return new Map(rows.map((r) => [r.id, Number(r.inboxSeq) - need.get(r.id)!]));
 }
 
 /** The inbox and the hot path on Prisma. */
@@ -211,49 +259,11 @@ export class PrismaInbox implements InboxRepository {
   }
 
   private async insertEntries(tx: Tx, entries: InboxRecord[]): Promise<void> {
-    for (const part of chunks(entries, ENTRY_ROWS_PER_STATEMENT)) {
-      const q = this.ctx.sql();
-      const values = part
-        .map((e) => {
-          if (e.kind === 'message') {
-            return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, 'message', ${q.p(e.message.id)}, NULL, ${q.time(e.message.createdAt)})`;
-          }
-          const data: ReceiptData = {
-            ...e.receipt,
-            at: e.receipt.at.toISOString(),
-          };
-          return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, 'receipt', NULL, ${q.p(JSON.stringify(data))}, ${q.time(e.receipt.at)})`;
-        })
-        .join(', ');
-      await tx.$executeRawUnsafe(
-        `INSERT INTO "InboxEntry" ("userId", "seq", "kind", "messageId", "data", "createdAt") VALUES ${values}`,
-        ...q.params,
-      );
-    }
+    await insertInboxEntries(this.ctx, tx, entries);
   }
 
-  /**
-   * Adds the needed count to each owner's inbox counter in one UPDATE ... RETURNING and returns,
-   * per owner, the position just before its reserved block. The row lock the UPDATE takes orders
-   * concurrent writers (PostgreSQL cluster), so positions commit in sequence.
-   */
-  private async reserveInboxSeqs(tx: Tx, need: Map<string, number>): Promise<Map<string, number>> {
-    const q = this.ctx.sql();
-    const cases = [...need].map(([userId, n]) => `WHEN ${q.p(userId)} THEN ${q.p(n, '::integer')}`).join(' ');
-    const ids = [...need.keys()].map((userId) => q.p(userId)).join(', ');
-    // On PostgreSQL several nodes write at once: rows are locked in id order (the sorted
-    // FOR UPDATE sub-select), or two batches naming the same users in another order deadlock.
-    // SQLite has one writer at a time and needs no order.
-    const sql =
-      this.ctx.kind === 'postgres'
-        ? `UPDATE "User" u SET "inboxSeq" = u."inboxSeq" + CASE u."id" ${cases} ELSE 0 END ` +
-          `FROM (SELECT "id" FROM "User" WHERE "id" IN (${ids}) ORDER BY "id" FOR UPDATE) locked ` +
-          `WHERE u."id" = locked."id" RETURNING u."id", u."inboxSeq"`
-        : `UPDATE "User" SET "inboxSeq" = "inboxSeq" + CASE "id" ${cases} ELSE 0 END ` +
-          `WHERE "id" IN (${ids}) RETURNING "id", "inboxSeq"`;
-    const rows = await tx.$queryRawUnsafe<{ id: string; inboxSeq: number | bigint }[]>(sql, ...q.params);
-    if (rows.length !== need.size) throw new Error('append: an inbox owner does not exist');
-    return new Map(rows.map((r) => [r.id, Number(r.inboxSeq) - need.get(r.id)!]));
+  private reserveInboxSeqs(tx: Tx, need: Map<string, number>): Promise<Map<string, number>> {
+    return reserveInboxSeqs(this.ctx, tx, need);
   }
 
   async readInbox(userId: string, after: number, limit: number): Promise<InboxRecord[]> {
@@ -263,29 +273,7 @@ export class PrismaInbox implements InboxRepository {
       take: limit,
       include: { message: true },
     });
-    return rows.flatMap((row): InboxRecord[] => {
-      if (row.kind === 'message' && row.message) {
-        return [
-          {
-            userId: row.userId,
-            seq: row.seq,
-            kind: 'message',
-            message: toMessage(row.message),
-          },
-        ];
-      }
-      if (row.kind === 'receipt' && row.data) {
-        return [
-          {
-            userId: row.userId,
-            seq: row.seq,
-            kind: 'receipt',
-            receipt: toReceipt(row.data),
-          },
-        ];
-      }
-      return [];
-    });
+    return rows.flatMap((row) => toInboxRecord(row) ?? []);
   }
 
   async inboxHead(userId: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { ConversationRow, MessageRecord } from '../records.js';
 import type { MessagesRepository } from '../repositories/messages.js';
-import type { StoreContext } from './context.js';
+import type { Sql, StoreContext } from './context.js';
 import { toMessage } from './rows.js';
 
 /** Stored messages on Prisma. */
@@ -75,10 +75,20 @@ export class PrismaMessages implements MessagesRepository {
   }
 
   async deleteMessagesBefore(siteId: string, before: Date): Promise<number> {
-    // Inbox entries go with their messages (ON DELETE CASCADE).
-    const { count } = await this.ctx.db.message.deleteMany({
-      where: { siteId, createdAt: { lt: before } },
+    // Inbox entries go with their messages (ON DELETE CASCADE); their earlier texts, reactions
+    // and hidden marks (kept without a foreign key) first, in the same transaction.
+    const old = (q: Sql) =>
+      `SELECT "id" FROM "Message" WHERE "siteId" = ${q.p(siteId)} AND "createdAt" < ${q.time(before)}`;
+    const statements = ['MessageEdit', 'MessageReaction', 'HiddenMessage'].map((table) => {
+      const q = this.ctx.sql();
+      return this.ctx.db.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "messageId" IN (${old(q)})`, ...q.params);
     });
-    return count;
+    const results = await this.ctx.retryBusy(() =>
+      this.ctx.db.$transaction([
+        ...statements,
+        this.ctx.db.message.deleteMany({ where: { siteId, createdAt: { lt: before } } }),
+      ]),
+    );
+    return (results.at(-1) as { count: number }).count;
   }
 }

@@ -1,7 +1,18 @@
-import type { CallLog, ChosenPresence, FileInfo, Receipt, RoomRole } from '../../protocol/index.js';
+import type {
+  CallLog,
+  ChosenPresence,
+  FileInfo,
+  MessageChange,
+  MessageHidden,
+  Reaction,
+  Receipt,
+  ReplyRef,
+  RoomRole,
+} from '../../protocol/index.js';
 import type { Db } from '../prisma-client.js';
 import {
   ROOM_PREFIX,
+  type InboxRecord,
   type MessageRecord,
   type ReceiptRecord,
   type RoomMemberRecord,
@@ -15,7 +26,8 @@ import {
 export type UserRow = Awaited<ReturnType<Db['user']['findUniqueOrThrow']>>;
 
 export const MESSAGE_COLUMNS =
-  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "callLog", "createdAt"';
+  '"id", "siteId", "senderId", "recipientId", "conversationId", "clientId", "body", "mentions", "attachment", "callLog", "createdAt", ' +
+  '"replyTo", "editedAt", "deletedAt", "rev", "reactions"';
 
 /**
  * How a message is inserted, written once for the writer thread (SQLite) and the Prisma path
@@ -23,7 +35,8 @@ export const MESSAGE_COLUMNS =
  * side writes in its own time format, last. A new column is added here and nowhere else.
  */
 export const MESSAGE_INSERT_COLUMNS =
-  '"id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", "createdAt"';
+  '"id", "siteId", "senderId", "conversationId", "recipientId", "clientId", "body", "mentions", "fileId", "attachment", "callLog", ' +
+  '"replyToId", "replyTo", "createdAt"';
 
 export function messageInsertValues(m: MessageRecord): (string | null)[] {
   return [
@@ -38,6 +51,8 @@ export function messageInsertValues(m: MessageRecord): (string | null)[] {
     m.file ? m.file.id : null,
     m.file ? JSON.stringify(m.file) : null,
     m.call ? JSON.stringify(m.call) : null,
+    m.replyTo ? m.replyTo.id : null,
+    m.replyTo ? JSON.stringify(m.replyTo) : null,
   ];
 }
 
@@ -61,6 +76,13 @@ export interface RawMessageRow {
   /** JSON of the message's CallLog; null but for call-log messages. */
   callLog: string | null;
   createdAt: Date | string;
+  /** JSON of the protocol's ReplyRef; null but for replies. */
+  replyTo: string | null;
+  editedAt: Date | string | null;
+  deletedAt: Date | string | null;
+  rev: number | bigint;
+  /** JSON of the protocol's Reaction[]; null for none. */
+  reactions: string | null;
 }
 
 export type SiteRow = NonNullable<Awaited<ReturnType<Db['site']['findUnique']>>>;
@@ -191,6 +213,12 @@ export function toMessage(row: RawMessageRow): MessageRecord {
   if (row.mentions) message.mentions = JSON.parse(row.mentions) as string[];
   if (row.attachment) message.file = JSON.parse(row.attachment) as FileInfo;
   if (row.callLog) message.call = JSON.parse(row.callLog) as CallLog;
+  if (row.replyTo) message.replyTo = JSON.parse(row.replyTo) as ReplyRef;
+  if (row.editedAt !== null) message.editedAt = new Date(row.editedAt);
+  if (row.deletedAt !== null) message.deletedAt = new Date(row.deletedAt);
+  if (row.reactions) message.reactions = JSON.parse(row.reactions) as Reaction[];
+  const rev = Number(row.rev);
+  if (rev > 0) message.rev = rev;
   return message;
 }
 
@@ -212,4 +240,62 @@ export type ReceiptData = Receipt;
 export function toReceipt(json: string): ReceiptRecord {
   const data = JSON.parse(json) as ReceiptData;
   return { ...data, at: new Date(data.at) };
+}
+
+/** What a change entry keeps in its `data` (the message itself is read through `messageId`, as it is now). */
+export type ChangeData = Pick<MessageChange, 'action' | 'by'>;
+
+/**
+ * How an inbox entry is stored, written once for the writer thread and the Prisma paths: its
+ * kind, the message it refers to (a message, the message changed or hidden: removing the message
+ * removes the entry), its JSON data, and its time (`now` for changes and hidden messages).
+ */
+export function inboxEntryValues(
+  e: InboxRecord,
+  now: Date,
+): { kind: InboxRecord['kind']; messageId: string | null; data: string | null; createdAt: Date } {
+  switch (e.kind) {
+    case 'message':
+      return { kind: e.kind, messageId: e.message.id, data: null, createdAt: e.message.createdAt };
+    case 'receipt': {
+      const data: ReceiptData = { ...e.receipt, at: e.receipt.at.toISOString() };
+      return { kind: e.kind, messageId: null, data: JSON.stringify(data), createdAt: e.receipt.at };
+    }
+    case 'change': {
+      const data: ChangeData = { action: e.change.action, by: e.change.by };
+      return { kind: e.kind, messageId: e.change.message.id, data: JSON.stringify(data), createdAt: now };
+    }
+    case 'hidden': {
+      const data: MessageHidden = e.hidden;
+      return { kind: e.kind, messageId: e.hidden.messageId, data: JSON.stringify(data), createdAt: now };
+    }
+  }
+}
+
+/**
+ * An inbox entry from its stored row (the row's message, as it is now, read with it); null for a
+ * row that cannot be one (a message entry whose message is gone).
+ */
+export function toInboxRecord(row: {
+  userId: string;
+  seq: number;
+  kind: string;
+  data: string | null;
+  message: RawMessageRow | null;
+}): InboxRecord | null {
+  const { userId, seq } = row;
+  if (row.kind === 'message' && row.message) return { userId, seq, kind: 'message', message: toMessage(row.message) };
+  if (row.kind === 'receipt' && row.data) return { userId, seq, kind: 'receipt', receipt: toReceipt(row.data) };
+  if (row.kind === 'change' && row.message && row.data) {
+    const data = JSON.parse(row.data) as ChangeData;
+    return {
+      userId,
+      seq,
+      kind: 'change',
+      change: { action: data.action, by: data.by, message: toMessage(row.message) },
+    };
+  }
+  if (row.kind === 'hidden' && row.data)
+    return { userId, seq, kind: 'hidden', hidden: JSON.parse(row.data) as MessageHidden };
+  return null;
 }

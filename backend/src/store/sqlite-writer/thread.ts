@@ -23,9 +23,9 @@ import {
   MESSAGE_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   messageInsertValues,
+  inboxEntryValues,
   toMessage,
   type RawMessageRow,
-  type ReceiptData,
 } from '../prisma/rows.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
@@ -115,18 +115,15 @@ function append(batch: WriteItem[]): WriteResult[] {
       sql.markerUpsert.run(r.readerId, r.conversationId, r.upTo, r.kind === 'read' ? r.upTo : null, time(r.at));
     }
   }
-  for (const e of entriesOf.flat()) writeEntry(e);
+  const now = new Date();
+  for (const e of entriesOf.flat()) writeEntry(e, now);
 
   return writeResults(plan, entriesOf);
 }
 
-function writeEntry(e: InboxRecord): void {
-  if (e.kind === 'message') {
-    sql.entry.run(e.userId, e.seq, 'message', e.message.id, null, time(e.message.createdAt));
-    return;
-  }
-  const data: ReceiptData = { ...e.receipt, at: e.receipt.at.toISOString() };
-  sql.entry.run(e.userId, e.seq, 'receipt', null, JSON.stringify(data), time(e.receipt.at));
+function writeEntry(e: InboxRecord, now: Date): void {
+  const v = inboxEntryValues(e, now);
+  sql.entry.run(e.userId, e.seq, v.kind, v.messageId, v.data, time(v.createdAt));
 }
 
 /** One IMMEDIATE transaction per batch: it takes the write lock at once, so it never has to upgrade. */

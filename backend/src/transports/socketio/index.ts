@@ -5,6 +5,7 @@ import type { Accounts } from '../../services/accounts.js';
 import { toSettings, toSummary } from '../../store/wire.js';
 import type { Conversations } from '../../services/conversations.js';
 import type { Messaging } from '../../services/messaging.js';
+import type { MessageChanges } from '../../services/message-changes.js';
 import type { Notifier } from '../../services/notifier.js';
 import type { Transport } from '../../services/fanout.js';
 import type { PresenceService } from '../../services/presence.js';
@@ -34,6 +35,7 @@ export interface GatewayDeps {
   confirmations: EmailConfirmation;
   messaging: Messaging;
   conversations: Conversations;
+  messageChanges: MessageChanges;
   roster: RosterService;
   rooms: RoomService;
   presence: PresenceService;

@@ -1,4 +1,5 @@
 import type { Conversations } from '../../services/conversations.js';
+import type { MessageChanges } from '../../services/message-changes.js';
 import type { Messaging } from '../../services/messaging.js';
 import type { Limiter } from '../../services/rate-limiter.js';
 import type { Routes } from './handler.js';
@@ -10,18 +11,27 @@ type MessageEvents =
   | 'typing:set'
   | 'inbox:sync'
   | 'conversation:list'
-  | 'file:urls';
+  | 'file:urls'
+  | 'message:edit'
+  | 'message:delete'
+  | 'message:react'
+  | 'message:edits';
 
 /**
  * The events of every conversation, direct or room alike: message:send, message:history,
- * conversation:read, typing:set; and of the inbox: inbox:sync, conversation:list.
+ * conversation:read, typing:set; changes to a message: message:edit, message:delete,
+ * message:react, message:edits; and of the inbox: inbox:sync, conversation:list.
+ *
+ * Edits, deletions and reactions count against the message limit (each writes an entry into every
+ * member's inbox, as a message does); reading earlier texts against the action limit.
  */
 export function messageRoutes(deps: {
   messaging: Messaging;
   conversations: Conversations;
+  messageChanges: MessageChanges;
   limits: { message: Limiter; typing: Limiter; actions: Limiter };
 }): Pick<Routes, MessageEvents> {
-  const { messaging, conversations, limits } = deps;
+  const { messaging, conversations, messageChanges, limits } = deps;
   return {
     'message:send': { limiter: limits.message, run: ({ data }, p) => conversations.send(data.site, data.user, p) },
     'message:history': {
@@ -33,5 +43,9 @@ export function messageRoutes(deps: {
     'inbox:sync': { limiter: limits.actions, run: ({ data }, p) => messaging.sync(data.user, p) },
     'conversation:list': { limiter: limits.actions, run: ({ data }) => messaging.conversations(data.user) },
     'file:urls': { limiter: limits.actions, run: ({ data }, p) => conversations.urls(data.site, data.user, p) },
+    'message:edit': { limiter: limits.message, run: ({ data }, p) => messageChanges.edit(data.site, data.user, p) },
+    'message:delete': { limiter: limits.message, run: ({ data }, p) => messageChanges.delete(data.site, data.user, p) },
+    'message:react': { limiter: limits.message, run: ({ data }, p) => messageChanges.react(data.site, data.user, p) },
+    'message:edits': { limiter: limits.actions, run: ({ data }, p) => messageChanges.edits(data.site, data.user, p) },
   };
 }
