@@ -50,9 +50,11 @@ export async function insertInboxEntries(ctx: StoreContext, tx: Tx, entries: Inb
     const values = part
       .map((e) => {
         const v = inboxEntryValues(e, now);
+        // Placeholders are bound in the order they are made (SQLite's are positional `?`): column order.
+        const head = `${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, ${q.p(v.kind)}`;
         const messageId = v.messageId === null ? 'NULL' : q.p(v.messageId);
         const data = v.data === null ? 'NULL' : q.p(v.data);
-        return `(${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, ${q.p(v.kind)}, ${messageId}, ${data}, ${q.time(v.createdAt)})`;
+        return `(${head}, ${messageId}, ${data}, ${q.time(v.createdAt)})`;
       })
       .join(', ');
     await tx.$executeRawUnsafe(
