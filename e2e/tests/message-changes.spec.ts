@@ -52,7 +52,8 @@ async function actions(item: Locator): Promise<Locator> {
 test('edits, a reply, reactions and a deletion reach bob’s open page live and his offline device on return', async ({
   browser,
 }) => {
-  test.setTimeout(120_000);
+  // Some forty steps on three pages: a minute on a quiet machine, several while other suites share the cores.
+  test.setTimeout(300_000);
   const url = server.url;
   const aliceContext = await browser.newContext();
   const bobContext = await browser.newContext();
@@ -156,7 +157,7 @@ test('edits, a reply, reactions and a deletion reach bob’s open page live and 
   await expect.poll(() => rendered(elsewhere)).toEqual(expected);
   // The quote jumps to the original (loaded here): it is focused and highlighted.
   await message(elsewhere, 'this answers the second')
-    .getByRole('button', { name: /Alice Liddell/ })
+    .getByRole('button', { name: `${ALICE} ${texts[1]}` })
     .click();
   await expect(message(elsewhere, texts[1]!).first()).toBeFocused();
 
