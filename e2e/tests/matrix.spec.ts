@@ -370,8 +370,8 @@ test.use({ trace: 'off' });
 for (const config of CONFIGURATIONS) {
   const { viewport, mode, locale, subsetOnly } = config;
   test(`every screen: ${viewport}, ${mode}, ${locale}`, async ({ browser }, testInfo) => {
-    // Some 20 s on a quiet machine; much more while other suites share the two cores.
-    test.setTimeout(180_000);
+    // Some 30 s on a quiet machine; much more while other suites share the two cores.
+    test.setTimeout(300_000);
     const cells = STATES.filter((s) => (!s.desktopOnly || viewport === 'desktop') && (!subsetOnly || s.subset));
     testInfo.annotations.push({ type: 'cells', description: String(cells.length) });
     const page = await openWidget(browser, config);

@@ -14,8 +14,8 @@ export interface MessageActionHandlers {
 /**
  * A message's actions: a button (shown on hover and focus; always on touch screens, where a long
  * press on the message opens it too) and its menu: the reactions row, Reply, Edit, Delete for
- * everyone, Delete for me, Copy text. Arrow keys move through the menu, Escape closes it and
- * focus returns to the button.
+ * everyone, Delete for me, Copy text. Arrow keys (and Tab) move through the menu; Escape, a choice
+ * or a press elsewhere closes it, and focus returns to the button.
  */
 export function MessageActions({
   message,
@@ -37,6 +37,7 @@ export function MessageActions({
   const [confirming, setConfirming] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   const deleted = message.content.kind === 'deleted';
   const text =
     message.content.kind === 'text'
@@ -59,8 +60,14 @@ export function MessageActions({
     return () => li.removeEventListener('contextmenu', onContext);
   }, []);
   useEffect(() => {
-    if (open) menu.current?.querySelector<HTMLElement>('[role^="menuitem"]')?.focus();
-    else setConfirming(false);
+    if (!open) return setConfirming(false);
+    menu.current?.querySelector<HTMLElement>('[role^="menuitem"]')?.focus();
+    // A press anywhere else closes it (Tab does not: every item stays reachable by keyboard).
+    const onDown = (e: PointerEvent) => {
+      if (box.current && !e.composedPath().includes(box.current)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', onDown, true);
+    return () => document.removeEventListener('pointerdown', onDown, true);
   }, [open]);
 
   const close = (refocus = true) => {
@@ -88,13 +95,7 @@ export function MessageActions({
   };
 
   return (
-    <div
-      class="message-actions"
-      onFocusOut={(e) => {
-        // Focus left the button and its menu (a click elsewhere): close without taking focus back.
-        if (open && !(e.currentTarget as HTMLElement).contains(e.relatedTarget as Node | null)) close(false);
-      }}
-    >
+    <div class="message-actions" ref={box}>
       <button
         ref={button}
         type="button"
