@@ -68,7 +68,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const callable = !room && buddy?.state === 'accepted' ? buddy.user : null;
   const direct = callable && buddy!.presence.state !== 'offline' ? callable : null;
   const compose = useComposeMode(peerId, setDraft, () => input.current?.focus());
-  const nameOrYou = (userId: string) => (userId === me?.id ? t('youName') : nameOf(userId) || name);
+  // In a one-to-one chat anyone but the user is the peer; in a room, a member (or no name: they left).
+  const nameOrYou = (userId: string) => (userId === me?.id ? t('youName') : room ? nameOf(userId) : name);
   const role = room ? client.roleIn(room) : null;
   /** Jumps to a message (a reply's quote): the seam for the jump-to-message core, see jump-to.ts. */
   const jumpTo = (messageId: string) => {

@@ -10,6 +10,7 @@ import { contentPreview } from './content-preview.js';
  */
 export function quoteText(reply: ReplyRef, original: ShownMessage | undefined, t: Translate): string {
   if (reply.kind === 'deleted') return t('messageDeleted');
+  if (reply.kind === 'call' && original) return contentPreview(original.content, t);
   if (reply.kind === 'file') {
     const file = original?.content.kind === 'file' ? original.content.file : null;
     if (file?.media === 'image') return t('photo');
