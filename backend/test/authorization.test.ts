@@ -153,6 +153,34 @@ const matrix: Row[] = [
     payload: () => ({ in: { kind: 'direct', id: ids.vic }, fileId: vicFile }),
     cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
   },
+  // Changes to Vic's messages, named in the caller's own chat with Vic (where they do not exist).
+  // Editing and reacting write to the peer, so they check the relation first, as sending does.
+  {
+    event: 'message:edit',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: vicToFred, text: 'hijacked' }),
+    cells: { otherSite: notFound, stranger: { code: ErrorCode.Forbidden }, blocked: { code: ErrorCode.Forbidden } },
+  },
+  {
+    event: 'message:react',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: fredToVic, emoji: '👍', on: true }),
+    cells: { otherSite: notFound, stranger: { code: ErrorCode.Forbidden }, blocked: { code: ErrorCode.Forbidden } },
+  },
+  {
+    event: 'message:delete',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: vicToFred, for: 'everyone' }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'message:delete',
+    label: 'message:delete for me',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: fredToVic, for: 'me' }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'message:edits',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: vicToFred }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
   {
     event: 'inbox:sync',
     payload: () => ({ after: 0 }),
@@ -317,6 +345,10 @@ const matrix: Row[] = [
   inRoomRow('conversation:read', () => ({ kind: 'read', upTo: fredInRoom })),
   inRoomRow('typing:set', () => ({ typing: true })),
   inRoomRow('file:urls', () => ({ fileId: roomFile })),
+  inRoomRow('message:edit', () => ({ messageId: fredInRoom, text: 'hijacked' })),
+  inRoomRow('message:delete', () => ({ messageId: fredInRoom, for: 'everyone' })),
+  inRoomRow('message:react', () => ({ messageId: fredInRoom, emoji: '👍', on: true })),
+  inRoomRow('message:edits', () => ({ messageId: fredInRoom })),
   {
     event: 'call:invite',
     payload: () => ({ to: ids.vic, kind: 'audio' }),

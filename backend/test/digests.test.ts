@@ -408,3 +408,34 @@ describe('finding 4: digests only to confirmed addresses', () => {
     });
   });
 });
+
+describe('digest e-mails and changed messages', () => {
+  it('count messages only (not edits or reactions), with their text as edited, and never a deleted message', async () => {
+    await addUser(server, 'dgcs');
+    const reader = await addUser(server, 'dgcr', { buddies: ['dgcs'] });
+    const client = await connect('dgcr');
+    await client.ok('profile:update', { email: 'dgcr@mail.test' });
+    expect((await confirm(await confirmationLink('dgcr@mail.test'))).status).toBe(200);
+    client.close();
+    const from = await connect('dgcs');
+    const key = { kind: 'direct', id: reader.id } as const;
+    const kept = (await from.send(reader.id, 'kept, first version')).message;
+    const gone = (await from.send(reader.id, 'the deleted secret')).message;
+    await from.ok('message:edit', { in: key, messageId: kept.id, text: 'kept, edited' });
+    await from.ok('message:react', { in: key, messageId: kept.id, emoji: '👍', on: true });
+    await from.ok('message:delete', { in: key, messageId: gone.id, for: 'everyone' });
+
+    await sleep(DELAY_MS + 100);
+    expect(await server.app.digests.scan()).toBeGreaterThanOrEqual(1);
+    const [digest, ...extra] = await waitFor(
+      () => digestsTo('dgcr@mail.test').length > 0 && digestsTo('dgcr@mail.test'),
+      10_000,
+      'the digest to dgcr',
+    );
+    expect(extra).toHaveLength(0);
+    expect(digest!.raw).toMatch(/^Subject: 1 message waiting for you/m);
+    expect(digest!.text).toContain('Dgcs: kept, edited');
+    expect(digest!.text).not.toContain('secret');
+    expect(digest!.text).not.toContain('first version');
+  });
+});

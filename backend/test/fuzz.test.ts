@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, PROTOCOL_VERSION, type ClientEventName, type Result } from '../src/protocol/index.js';
+import { ErrorCode, PROTOCOL_VERSION, REACTIONS, type ClientEventName, type Result } from '../src/protocol/index.js';
 import { avatarUrl, displayName, email, schemas } from '../src/protocol/schemas.js';
 import type { RawMessageRow } from '../src/store/prisma/rows.js';
 import { openForReading } from './services.js';
@@ -140,7 +140,17 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
       fc.record({ kind: fc.constant('text'), text: text(1, 300) }),
       fc.record({ kind: fc.constant('file'), fileId: text(1, 64), text: optional(text(1, 300)) }),
     ),
+    replyTo: optional(text(1, 64)),
   }),
+  'message:edit': fc.record({ in: key(), messageId: text(1, 64), text: text(1, 300) }),
+  'message:delete': fc.record({ in: key(), messageId: text(1, 64), for: fc.constantFrom('everyone', 'me', 'them') }),
+  'message:react': fc.record({
+    in: key(),
+    messageId: text(1, 64),
+    emoji: fc.constantFrom(...REACTIONS, '💩', ''),
+    on: fc.boolean(),
+  }),
+  'message:edits': fc.record({ in: key(), messageId: text(1, 64) }),
   'file:urls': fc.record({ in: key(), fileId: text(1, 64) }),
   'inbox:sync': fc.record({ after: fc.nat(), limit: optional(fc.integer({ min: 1, max: 500 })) }),
   'message:history': fc.record({

@@ -63,6 +63,8 @@ export interface ServerOptions {
   config?: Partial<Config>;
   /** Sites to create beside the seeded `demo`; unset fields get test defaults (origins localhost). */
   sites?: (Partial<SiteRecord> & { id: string })[];
+  /** The server's clock for edit windows (see AppOptions.clock). */
+  clock?: () => Date;
 }
 
 /** A test file's server: started before its tests, stopped after them with every client it connected. */
@@ -237,7 +239,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       },
     },
   );
-  const app = await createApp({ config, logger: createLogger(config.logLevel) });
+  const app = await createApp({ config, logger: createLogger(config.logLevel), clock: options.clock });
   for (const site of options.sites ?? [])
     await app.store.createSite({
       name: site.id,

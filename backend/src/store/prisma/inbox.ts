@@ -21,7 +21,7 @@ import {
   type RawMessageRow,
 } from './rows.js';
 
-/** Inbox entries carry 4 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
+/** Inbox entries carry 5 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
 
 /**
@@ -50,11 +50,11 @@ export async function insertInboxEntries(ctx: StoreContext, tx: Tx, entries: Inb
     const values = part
       .map((e) => {
         const v = inboxEntryValues(e, now);
-        // Placeholders are bound in the order they are made (SQLite's are positional `?`): column order.
-        const head = `${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, ${q.p(v.kind)}`;
+        // Placeholders in column order: on SQLite they are all `?`, bound in the order written.
+        const owner = `${q.p(e.userId)}, ${q.p(e.seq, '::integer')}, ${q.p(v.kind)}`;
         const messageId = v.messageId === null ? 'NULL' : q.p(v.messageId);
         const data = v.data === null ? 'NULL' : q.p(v.data);
-        return `(${head}, ${messageId}, ${data}, ${q.time(v.createdAt)})`;
+        return `(${owner}, ${messageId}, ${data}, ${q.time(v.createdAt)})`;
       })
       .join(', ');
     await tx.$executeRawUnsafe(
