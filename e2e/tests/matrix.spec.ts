@@ -79,6 +79,13 @@ const ROOM = 'Design review';
 let caller: TestClient | null = null;
 /** Each configuration's call leaves a call-log message in Tess and Uma's chat (the server writes one per call). */
 let callLogs = 0;
+const AGENDA = 'Agenda for ten o’clock';
+/** Tess's newest message whose own text (not a quote of it) holds `text`. */
+const own = (panel: Locator, text: string) =>
+  panel
+    .locator('li.message.mine')
+    .filter({ has: panel.page().locator('.body', { hasText: text }) })
+    .last();
 
 const STATES: State[] = [
   {
@@ -214,9 +221,83 @@ const STATES: State[] = [
     },
   },
   {
-    name: 'buddy-options',
+    // A fresh message of Tess's (editable: younger than the edit window) with its actions menu open.
+    name: 'message-actions',
+    subset: true,
     go: async ({ t, panel }) => {
       await panel.getByRole('button', { name: t('emoji') }).click();
+      const box = panel.getByRole('textbox', { name: t('messageTo', { name: UMA }) });
+      await box.fill(AGENDA);
+      await box.press('Enter');
+      const mine = own(panel, AGENDA);
+      await expect(mine).toBeVisible();
+      await mine.hover();
+      await mine.getByRole('button', { name: t('messageActions') }).click();
+      await expect(mine.getByRole('menu', { name: t('messageActions') })).toBeVisible();
+      await expect(mine.getByRole('menuitemcheckbox').first()).toBeFocused();
+    },
+  },
+  {
+    name: 'editing',
+    go: async ({ t, panel }) => {
+      await panel.getByRole('menuitem', { name: t('edit') }).click();
+      await expect(panel.getByRole('group', { name: t('editing') })).toBeVisible();
+      await expect(panel.getByRole('textbox', { name: t('messageTo', { name: UMA }) })).toHaveValue(AGENDA);
+    },
+  },
+  {
+    // The edited message with its mark and a reaction, and a reply quoting it.
+    name: 'message-changes',
+    subset: true,
+    go: async ({ t, panel }) => {
+      const box = panel.getByRole('textbox', { name: t('messageTo', { name: UMA }) });
+      await box.fill(`${AGENDA}, room 4`);
+      await box.press('Enter');
+      const edited = own(panel, `${AGENDA}, room 4`);
+      await expect(edited.getByRole('button', { name: t('edited') })).toBeVisible();
+      await edited.hover();
+      await edited.getByRole('button', { name: t('messageActions') }).click();
+      await edited.getByRole('menuitemcheckbox', { name: t('reactWith', { emoji: '👍' }) }).click();
+      await expect(edited.getByRole('button', { name: starts('👍 1') })).toHaveAttribute('aria-pressed', 'true');
+      await edited.getByRole('button', { name: t('messageActions') }).click();
+      await edited.getByRole('menuitem', { name: t('reply') }).click();
+      await expect(panel.getByRole('group', { name: t('replyingTo', { name: t('youName') }) })).toBeVisible();
+      await box.fill('Room 4 is booked.');
+      await box.press('Enter');
+      const reply = panel.locator('li.message.mine[data-state="sent"]').filter({ hasText: 'Room 4 is booked.' }).last();
+      await expect(reply.locator('.quote')).toContainText(`${AGENDA}, room 4`);
+    },
+  },
+  {
+    // The edited message deleted for everyone: a tombstone, and the reply's quote says so.
+    name: 'tombstone',
+    subset: true,
+    go: async ({ t, panel }) => {
+      const edited = own(panel, `${AGENDA}, room 4`);
+      await edited.hover();
+      await edited.getByRole('button', { name: t('messageActions') }).click();
+      await edited.getByRole('menuitem', { name: t('deleteForEveryone') }).click();
+      await edited.getByRole('menuitem', { name: t('confirmDeleteForEveryone') }).click();
+      await expect(own(panel, 'Room 4 is booked.').locator('.quote')).toContainText(t('messageDeleted'));
+      await expect(panel.locator('li.message .body.deleted').last()).toHaveText(t('messageDeleted'));
+    },
+  },
+  {
+    name: 'buddy-options',
+    go: async ({ t, panel }) => {
+      // The message-change states leave the chat as they found it: Tess deletes their two messages
+      // for herself (the seeded picture must stay near the bottom for the next configuration).
+      for (const item of [
+        own(panel, 'Room 4 is booked.'),
+        panel.locator('li.message.mine:has(.body.deleted)').last(),
+      ]) {
+        await item.hover();
+        await item.getByRole('button', { name: t('messageActions') }).click();
+        await item.getByRole('menuitem', { name: t('deleteForMe') }).click();
+      }
+      await expect(panel.getByRole('list', { name: t('messages', { name: UMA }) }).locator('li.message')).toHaveCount(
+        17 + callLogs,
+      );
       await panel.getByRole('button', { name: t('buddyOptions') }).click();
       await expect(panel.getByRole('region', { name: t('buddyOptions') })).toBeVisible();
     },
@@ -298,8 +379,8 @@ test.use({ trace: 'off' });
 for (const config of CONFIGURATIONS) {
   const { viewport, mode, locale, subsetOnly } = config;
   test(`every screen: ${viewport}, ${mode}, ${locale}`, async ({ browser }, testInfo) => {
-    // Some 20 s on a quiet machine; much more while other suites share the two cores.
-    test.setTimeout(180_000);
+    // Some 30 s on a quiet machine; much more while other suites share the two cores.
+    test.setTimeout(300_000);
     const cells = STATES.filter((s) => (!s.desktopOnly || viewport === 'desktop') && (!subsetOnly || s.subset));
     testInfo.annotations.push({ type: 'cells', description: String(cells.length) });
     const page = await openWidget(browser, config);

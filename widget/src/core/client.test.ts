@@ -160,4 +160,45 @@ describe('the client facade over a fake server (protocol 2)', () => {
     expect(client.problem.value?.code).toBe('unauthorized');
     expect(saved.has('parley:shop:token')).toBe(false);
   });
+
+  it('applies change and hidden entries, sends replies with their quote, and answers edits at once', async () => {
+    const client = createClient({ server: 'http://chat.test', site: 'shop', awayAfterMs: 0 });
+    const hostMessages: unknown[] = [];
+    client.events.on('message', (e) => hostMessages.push(e));
+    client.loginWithIdentity('identity-token');
+    fake.push('session:ready', ready);
+    await flush();
+    const original = fromBob('m0003', 'original');
+    fake.push('inbox:entry', { seq: 1, kind: 'message', message: original });
+    const shown = () => client.conversations.value.get('bob')!.messages;
+    const originalShown = () => shown().find((m) => m.id === 'm0003');
+
+    const quote = { id: 'm0003', senderId: 'bob', kind: 'text' as const, excerpt: 'original' };
+    client.send('bob', 'answer', quote);
+    expect(sent('message:send').at(-1)).toMatchObject({ replyTo: 'm0003', content: { text: 'answer' } });
+    expect(shown().at(-1)).toMatchObject({ state: 'pending', replyTo: quote });
+    await flush();
+
+    const edited: ChatMessage = { ...original, content: { kind: 'text', text: 'edited' }, editedAt: 'x', rev: 1 };
+    fake.push('inbox:entry', { seq: 2, kind: 'change', change: { action: 'edit', by: 'bob', message: edited } });
+    expect(originalShown()).toMatchObject({ content: { text: 'edited' }, rev: 1 });
+    // Not a new message: the host page hears of the first one only.
+    expect(hostMessages).toHaveLength(1);
+
+    fake.replies['message:react'] = (p: { emoji: '👍' }) => ({
+      message: { ...edited, reactions: [{ emoji: p.emoji, userIds: ['me'] }], rev: 2 },
+    });
+    await client.react('bob', 'm0003', '👍', true);
+    expect(sent('message:react')).toEqual([
+      { in: { kind: 'direct', id: 'bob' }, messageId: 'm0003', emoji: '👍', on: true },
+    ]);
+    expect(originalShown()!.reactions).toEqual([{ emoji: '👍', userIds: ['me'] }]);
+
+    fake.push('inbox:entry', {
+      seq: 3,
+      kind: 'hidden',
+      hidden: { in: { kind: 'direct', id: 'bob' }, messageId: 'm0003' },
+    });
+    expect(originalShown()).toBeUndefined();
+  });
 });

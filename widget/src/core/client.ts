@@ -3,6 +3,7 @@ import type {
   ChatMessage,
   ErrorBody,
   PresenceChanged,
+  ReplyRef,
   RosterEntry,
   SessionReady,
   SiteConfig,
@@ -13,6 +14,7 @@ import { reduce, type Conversations } from './conversations.js';
 import { createEmitter } from './emitter.js';
 import type { ChatsOnScreen, ConversationStore, Feature, FeatureContext, Lifecycle } from './feature.js';
 import { createInbox } from './inbox.js';
+import { messageChanges } from './message-changes.js';
 import { createMessages } from './messages.js';
 import { createProfile } from './profile.js';
 import { createReceipts } from './receipts.js';
@@ -26,6 +28,8 @@ import { typing } from './typing.js';
 
 export type { ConnectionStatus } from './connection.js';
 export { roomIdOf, roomKey, type Conversation, type ShownMessage } from './conversations.js';
+export { canDeleteForEveryone, canEdit, canReact } from './message-changes.js';
+export { quoteOf } from './conversations.js';
 export type { ChatsOnScreen, Feature, FeatureContext } from './feature.js';
 export type { Prefs } from './profile.js';
 
@@ -147,6 +151,7 @@ export function createClient(options: ClientOptions) {
   const fileUrls = createFileUrls(options.server, connection.request);
   lifecycle.onReset(() => fileUrls.clear());
   const typingApi = use(typing);
+  const changes = use(messageChanges);
   const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
 
   connection.on('session:ready', (ready) => {
@@ -197,11 +202,13 @@ export function createClient(options: ClientOptions) {
       void messages.loadHistory(key);
       receipts.markRead(key);
     },
-    /** Sends text to a user, or to a room when `key` is a room key. */
-    send(key: string, text: string) {
-      messages.send(key, text);
+    /** Sends text to a user, or to a room when `key` is a room key; with `replyTo`, as a reply quoting it. */
+    send(key: string, text: string, replyTo?: ReplyRef) {
+      messages.send(key, text, replyTo);
       typingApi.sent(key);
     },
+    /** Edits, deletions, reactions and earlier texts of messages already sent (see message-changes.ts). */
+    ...changes,
     retry: messages.retry,
     /** Files on their way (pending bubbles), and attaching, cancelling and retrying them. */
     uploads: uploads.uploads,

@@ -5,6 +5,7 @@ import {
   isNew,
   keyOfMessage,
   localKey,
+  quoteOf,
   readPoint,
   reduce,
   roomKey,
@@ -245,5 +246,122 @@ describe('no change, same state', () => {
     expect(reduce(state, { type: 'typing', key: BOB, userId: BOB, typing: false })).toBe(state);
     expect(reduce(state, { type: 'remove', key: 'nobody' })).toBe(state);
     expect(reduce(new Map(), { type: 'reset' }).size).toBe(0);
+  });
+});
+
+describe('edits, deletions, reactions and replies', () => {
+  const history = (messages: ChatMessage[], key = BOB): ConversationAction => ({
+    type: 'history',
+    key,
+    messages,
+    hasMore: false,
+    older: false,
+    readBy: [],
+  });
+  const changed = (m: ChatMessage): ConversationAction => ({ type: 'changed', key: keyOfMessage(m, ME), message: m });
+  const shown = (state: Conversations, key = BOB) => state.get(key)!.messages;
+
+  it('replaces a message by a copy with a higher rev, and keeps it through stale copies', () => {
+    const original = message();
+    const edited: ChatMessage = {
+      ...original,
+      content: { kind: 'text', text: 'fixed' },
+      editedAt: '2026-01-01T00:05:00.000Z',
+      rev: 1,
+    };
+    const reacted: ChatMessage = { ...edited, reactions: [{ emoji: '👍', userIds: [ME] }], rev: 2 };
+    // Out of order, and twice: the highest rev wins.
+    const state = run(received(original), changed(reacted), changed(edited), changed(reacted));
+    expect(shown(state)).toEqual([{ ...reacted, state: 'sent' }]);
+    // A history page or a sync fetched before the change does not bring the old text back.
+    const after = reduce(reduce(state, history([original])), received(original));
+    expect(shown(after)[0]!.content).toEqual({ kind: 'text', text: 'fixed' });
+    expect(shown(after)[0]!.rev).toBe(2);
+    // A page with the same or a newer rev is taken.
+    const removed: ChatMessage = { ...reacted, reactions: undefined, rev: 3 };
+    expect(shown(reduce(after, history([removed])))[0]!.reactions).toBeUndefined();
+  });
+
+  it('changes nothing (same state) for a change already applied', () => {
+    const m = message();
+    const edited: ChatMessage = { ...m, content: { kind: 'text', text: 'x' }, rev: 1 };
+    const state = run(received(m), changed(edited));
+    expect(reduce(state, changed(edited))).toBe(state);
+    expect(reduce(state, changed(m))).toBe(state);
+  });
+
+  it('makes a deleted message a tombstone and its replies’ quotes say so', () => {
+    const original = message();
+    const reply = message({
+      senderId: ME,
+      recipientId: BOB,
+      replyTo: { id: original.id, senderId: BOB, kind: 'text', excerpt: `text ${original.id}` },
+    });
+    const deleted: ChatMessage = {
+      ...original,
+      content: { kind: 'deleted' },
+      deletedAt: '2026-01-01T00:09:00.000Z',
+      rev: 1,
+    };
+    const state = run(received(original), received(reply), changed(deleted));
+    const [tombstone, quoting] = shown(state);
+    expect(tombstone!.content).toEqual({ kind: 'deleted' });
+    expect(quoting!.replyTo).toEqual({ id: original.id, senderId: BOB, kind: 'deleted', excerpt: '' });
+  });
+
+  it('an edit of the quoted message changes its replies’ excerpts (cut at Limits.replyExcerpt)', () => {
+    const original = message();
+    const reply = message({ replyTo: { id: original.id, senderId: BOB, kind: 'text', excerpt: 'old' } });
+    const long = 'y'.repeat(500);
+    const state = run(
+      received(original),
+      received(reply),
+      changed({ ...original, content: { kind: 'text', text: long }, rev: 1 }),
+    );
+    expect(shown(state)[1]!.replyTo!.excerpt).toBe('y'.repeat(140));
+  });
+
+  it('follows a change to a message not loaded only in its replies and the recent list', () => {
+    const far = message();
+    const reply = message({ replyTo: { id: far.id, senderId: BOB, kind: 'text', excerpt: 'far back' } });
+    const state = run(received(reply), changed({ ...far, content: { kind: 'text', text: 'edited far' }, rev: 1 }));
+    expect(shown(state).map((m) => m.id)).toEqual([reply.id]);
+    expect(shown(state)[0]!.replyTo!.excerpt).toBe('edited far');
+    // The recent list's last message follows its own changes.
+    const last = message();
+    const summary = run(
+      received(last),
+      { type: 'hidden', key: BOB, messageId: 'none' },
+      changed({ ...last, content: { kind: 'deleted' }, rev: 1 }),
+    );
+    expect(summary.get(BOB)!.last!.content).toEqual({ kind: 'deleted' });
+  });
+
+  it('drops a message deleted for the user only, and the recent list shows the one before', () => {
+    const first = message();
+    const second = message();
+    const state = run(received(first), received(second), { type: 'hidden', key: BOB, messageId: second.id });
+    expect(shown(state).map((m) => m.id)).toEqual([first.id]);
+    expect(state.get(BOB)!.last!.id).toBe(first.id);
+    expect(reduce(state, { type: 'hidden', key: BOB, messageId: second.id })).toBe(state);
+  });
+
+  it('applies changes in rooms under the room’s key', () => {
+    const m = roomMessage();
+    const state = run(received(m), changed({ ...m, reactions: [{ emoji: '❤️', userIds: [BOB, ME] }], rev: 1 }));
+    expect(state.get(ROOM)!.messages[0]!.reactions).toEqual([{ emoji: '❤️', userIds: [BOB, ME] }]);
+  });
+
+  it('a pending reply keeps its quote until its stored copy replaces it', () => {
+    const original = message();
+    const replyTo = quoteOf(original);
+    const mine = pending({ replyTo });
+    const state = run(received(original), { type: 'upsert', key: BOB, messages: [mine] });
+    expect(shown(state)[1]!.replyTo).toEqual({
+      id: original.id,
+      senderId: BOB,
+      kind: 'text',
+      excerpt: `text ${original.id}`,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { Limits } from '@parley/backend/protocol/constants';
 import type {
   ChatMessage,
   ConversationKey,
@@ -79,6 +80,10 @@ export type ConversationAction =
   | { type: 'summary'; summary: ConversationSummary; visible: boolean }
   | { type: 'room-summary'; summary: RoomSummary; visible: boolean }
   | { type: 'typing'; key: string; userId: string; typing: boolean }
+  /** A message as it is after an edit, deletion or reaction (kept only when its `rev` is higher). */
+  | { type: 'changed'; key: string; message: ChatMessage }
+  /** The user deleted a message for themselves: it leaves the conversation. */
+  | { type: 'hidden'; key: string; messageId: string }
   | { type: 'remove'; key: string }
   | { type: 'reset' };
 
@@ -133,6 +138,19 @@ export function readPoint(c: Conversation | undefined): string | null {
   return c.last?.id && c.last.senderId === peer ? c.last.id : null;
 }
 
+/** Of two copies of one stored message, whether `incoming` is older than `known` (a lower `rev`). */
+const staler = (incoming: { rev?: number }, known: { rev?: number }) => (incoming.rev ?? 0) < (known.rev ?? 0);
+
+/**
+ * What a reply shows of the message it quotes, after that message changed: nothing once deleted,
+ * else the start of its text (a file's caption, or its name), as the server cuts it.
+ */
+export function quoteOf(m: Pick<ChatMessage, 'id' | 'senderId' | 'content'>): NonNullable<ChatMessage['replyTo']> {
+  const c = m.content;
+  const text = c.kind === 'text' ? c.text : c.kind === 'file' ? c.text || c.file.name : '';
+  return { id: m.id, senderId: m.senderId, kind: c.kind, excerpt: text.slice(0, Limits.replyExcerpt) };
+}
+
 /** Adds or replaces messages (matched by sender and client id); a stored copy beats a pending one. */
 function upsert(current: Conversation, incoming: ShownMessage[], addUnread: number): Conversation {
   const byKey = new Map(current.messages.map((m) => [messageKey(m), m]));
@@ -140,8 +158,9 @@ function upsert(current: Conversation, incoming: ShownMessage[], addUnread: numb
   for (const m of incoming) {
     const known = byKey.get(messageKey(m));
     if (!known) added++;
-    // Never turn a stored message back into pending.
-    if (!known || known.state !== 'sent' || m.state === 'sent') byKey.set(messageKey(m), m);
+    // Never turn a stored message back into pending, nor back to an earlier revision.
+    if (!known || (known.state !== 'sent' && m.state === 'sent')) byKey.set(messageKey(m), m);
+    else if ((known.state !== 'sent' || m.state === 'sent') && !staler(m, known)) byKey.set(messageKey(m), m);
   }
   const messages = [...byKey.values()].sort(byOrder);
   const last = messages.at(-1) ?? null;
@@ -239,6 +258,13 @@ function next(state: Conversations, action: ConversationAction): Conversation | 
         last: newest(room.last, s.lastMessage),
       };
     }
+    case 'changed':
+      return changed(c, action.message);
+    case 'hidden': {
+      if (!c.messages.some((m) => m.id === action.messageId) && c.last?.id !== action.messageId) return null;
+      const messages = c.messages.filter((m) => m.id !== action.messageId);
+      return { ...c, messages, last: c.last?.id === action.messageId ? (messages.at(-1) ?? null) : c.last };
+    }
     case 'typing': {
       if (c.typing.includes(action.userId) === action.typing) return null;
       const typing = action.typing ? [...c.typing, action.userId] : c.typing.filter((id) => id !== action.userId);
@@ -247,6 +273,30 @@ function next(state: Conversations, action: ConversationAction): Conversation | 
     default:
       return null;
   }
+}
+
+/**
+ * A message changed (edited, deleted, reacted to): the newer copy replaces the shown one, and the
+ * replies quoting it follow. A message not loaded here is not added (it may be far back in history);
+ * only the quotes and the recent list's last message follow it.
+ */
+function changed(c: Conversation, message: ChatMessage): Conversation | null {
+  let touched = false;
+  const messages = c.messages.map((m) => {
+    if (m.id === message.id) {
+      if (m.state === 'sent' && !staler(m, message)) return m;
+      touched = true;
+      return sent(message);
+    }
+    if (m.replyTo?.id !== message.id) return m;
+    const quote = quoteOf(message);
+    if (m.replyTo.kind === quote.kind && m.replyTo.excerpt === quote.excerpt) return m;
+    touched = true;
+    return { ...m, replyTo: quote };
+  });
+  const last = c.last?.id === message.id && staler(c.last, message) ? sent(message) : c.last;
+  if (!touched && last === c.last) return null;
+  return { ...c, messages, last };
 }
 
 /** The conversations after `action`. */

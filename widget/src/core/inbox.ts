@@ -1,6 +1,6 @@
 import type { ChatMessage, InboxEntry } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
-import { isNew, keyOfMessage } from './conversations.js';
+import { isNew, keyOfMessage, localKey } from './conversations.js';
 import type { ChatsOnScreen, ConversationStore, Lifecycle } from './feature.js';
 import { createInboxCursor, type InboxCursor } from './inbox-cursor.js';
 import type { Receipts } from './receipts.js';
@@ -38,6 +38,14 @@ export function createInbox({
 
   function apply(me: string, entry: InboxEntry): void {
     if (entry.kind === 'receipt') return dispatch({ type: 'receipt', receipt: entry.receipt, me });
+    // Edits, deletions and reactions replace the message (when newer); nothing arrives anew.
+    if (entry.kind === 'change') {
+      const { message } = entry.change;
+      return dispatch({ type: 'changed', key: keyOfMessage(message, me), message });
+    }
+    if (entry.kind === 'hidden') {
+      return dispatch({ type: 'hidden', key: localKey(entry.hidden.in), messageId: entry.hidden.messageId });
+    }
     const m = entry.message;
     const key = keyOfMessage(m, me);
     const fromOther = m.senderId !== me;

@@ -1,5 +1,5 @@
 import type { ReadonlySignal } from '@preact/signals-core';
-import type { FileInfo, MessageContent, UserSummary } from '@parley/backend/protocol';
+import type { FileInfo, MessageContent, ReplyRef, UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import { conversationKey, emptyConversation, keyOfMessage, roomIdOf, type ShownMessage } from './conversations.js';
 import type { ConversationStore, Lifecycle } from './feature.js';
@@ -37,15 +37,16 @@ export function createMessages(
   function transmit(message: ShownMessage): void {
     if (!connection.connected) return;
     const key = keyOf(message);
-    const { clientId, content } = message;
-    // Call logs are written by the server, never sent by a client.
-    if (content.kind === 'call') return;
+    const { clientId, content, replyTo } = message;
+    // Call logs are written by the server, never sent by a client; nor is a tombstone.
+    if (content.kind === 'call' || content.kind === 'deleted') return;
     // A file goes by its upload's id; the server fills in what it stored.
     const sent =
       content.kind === 'file'
         ? { kind: 'file' as const, fileId: content.file.id, ...(content.text ? { text: content.text } : {}) }
         : content;
-    connection.request('message:send', { in: conversationKey(key), clientId, content: sent }).then(
+    const payload = { in: conversationKey(key), clientId, content: sent, ...(replyTo ? { replyTo: replyTo.id } : {}) };
+    connection.request('message:send', payload).then(
       (data) => {
         outbox?.remove(clientId);
         dispatch({ type: 'upsert', key, messages: [{ ...data.message, state: 'sent' }] });
@@ -60,8 +61,8 @@ export function createMessages(
     );
   }
 
-  /** A new message of the user's, pending until the server acknowledges it. */
-  function compose(key: string, content: MessageContent): void {
+  /** A new message of the user's, pending until the server acknowledges it (quoting `replyTo`, if given). */
+  function compose(key: string, content: MessageContent, replyTo?: ReplyRef): void {
     if (!me.value) return;
     const roomId = roomIdOf(key);
     queue({
@@ -73,6 +74,7 @@ export function createMessages(
       createdAt: new Date().toISOString(),
       state: 'pending',
       ...(roomId ? { roomId } : {}),
+      ...(replyTo ? { replyTo } : {}),
     });
   }
 
@@ -95,10 +97,10 @@ export function createMessages(
     delivered(clientId: string): void {
       outbox?.remove(clientId);
     },
-    /** Sends text to a user, or to a room when `key` is a room key. */
-    send(key: string, body: string): void {
+    /** Sends text to a user, or to a room when `key` is a room key; a reply shows `replyTo` as its quote. */
+    send(key: string, body: string, replyTo?: ReplyRef): void {
       const text = body.trim();
-      if (text) compose(key, { kind: 'text', text });
+      if (text) compose(key, { kind: 'text', text }, replyTo);
     },
     /** Sends a stored file (uploaded already; `file.id` is the upload's id). */
     sendFile(key: string, file: FileInfo): void {

@@ -42,4 +42,12 @@ describe('Outbox', () => {
     expect(createOutbox('k').all()).toEqual([]);
     expect(saved.has('k')).toBe(false);
   });
+
+  it('keeps a reply’s quote across a reload, and drops an entry whose quote is malformed', () => {
+    const replyTo = { id: 'm1', senderId: 'bob', kind: 'text' as const, excerpt: 'the original' };
+    createOutbox('k').add({ ...message('r'), replyTo });
+    expect(createOutbox('k').all()).toEqual([{ ...message('r'), replyTo, state: 'pending', id: null }]);
+    saved.set('k', JSON.stringify([{ ...message('x'), replyTo: { id: 5 }, state: 'pending' }]));
+    expect(createOutbox('k').all()).toEqual([]);
+  });
 });

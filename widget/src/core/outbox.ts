@@ -1,4 +1,4 @@
-import type { MessageContent } from '@parley/backend/protocol';
+import type { MessageContent, ReplyRef } from '@parley/backend/protocol';
 import { storage } from './storage.js';
 
 interface Queued {
@@ -9,6 +9,8 @@ interface Queued {
   /** Set for a room message. */
   roomId?: string;
   content: MessageContent;
+  /** A reply: the quote it shows while on its way (its id goes with message:send). */
+  replyTo?: ReplyRef;
   createdAt: string;
   state: 'pending';
 }
@@ -36,10 +38,19 @@ export function createOutbox(key: string) {
   return {
     all: (): (Queued & { id: null })[] => items.map((m) => ({ ...m, id: null })),
     add(message: Omit<Queued, 'state'>): void {
-      const { clientId, senderId, recipientId, roomId, content, createdAt } = message;
+      const { clientId, senderId, recipientId, roomId, content, replyTo, createdAt } = message;
       items = [
         ...items.filter((m) => m.clientId !== clientId),
-        { clientId, senderId, recipientId, ...(roomId ? { roomId } : {}), content, createdAt, state: 'pending' },
+        {
+          clientId,
+          senderId,
+          recipientId,
+          ...(roomId ? { roomId } : {}),
+          content,
+          ...(replyTo ? { replyTo } : {}),
+          createdAt,
+          state: 'pending',
+        },
       ];
       save();
     },
@@ -63,7 +74,20 @@ function isQueued(value: unknown): value is Queued {
     typeof v.content === 'object' &&
     v.content !== null &&
     typeof v.content.kind === 'string' &&
+    (v.replyTo === undefined || isReplyRef(v.replyTo)) &&
     typeof v.createdAt === 'string'
+  );
+}
+
+function isReplyRef(value: unknown): value is ReplyRef {
+  const r = value as Partial<ReplyRef> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    typeof r.senderId === 'string' &&
+    typeof r.kind === 'string' &&
+    typeof r.excerpt === 'string'
   );
 }
 

@@ -1,6 +1,6 @@
 import { Limits } from '@parley/backend/protocol/constants';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { roomIdOf, type ShownMessage } from '../core/client.js';
+import { canDeleteForEveryone, canEdit, roomIdOf, type ShownMessage } from '../core/client.js';
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 import { ImageOverlay } from './FileContent.js';
@@ -12,6 +12,12 @@ import { BuddyOptions } from './BuddyOptions.js';
 import { callWords } from './call-log.js';
 import { RoomMembers } from './RoomMembers.js';
 import { Slot } from './slots.js';
+import { ComposerBanner, ReplyQuote } from './ReplyQuote.js';
+import { Reactions } from './Reactions.js';
+import { EditedMark } from './EditHistory.js';
+import { MessageActions } from './MessageActions.js';
+import { useComposeMode } from './use-compose-mode.js';
+import { jumpToLoaded } from './jump-to.js';
 
 const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
 
@@ -61,6 +67,14 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   // Calls and direct transfers: one-to-one with a buddy (never in rooms); direct only while online.
   const callable = !room && buddy?.state === 'accepted' ? buddy.user : null;
   const direct = callable && buddy!.presence.state !== 'offline' ? callable : null;
+  const compose = useComposeMode(peerId, setDraft, () => input.current?.focus());
+  // In a one-to-one chat anyone but the user is the peer; in a room, a member (or no name: they left).
+  const nameOrYou = (userId: string) => (userId === me?.id ? t('youName') : room ? nameOf(userId) : name);
+  const role = room ? client.roleIn(room) : null;
+  /** Jumps to a message (a reply's quote): the seam for the jump-to-message core, see jump-to.ts. */
+  const jumpTo = (messageId: string) => {
+    if (!jumpToLoaded(list.current, messageId)) compose.notLoaded();
+  };
   const failedToLoad = (err: unknown) => {
     console.error('[Parley] calls could not start', err);
     setCallProblem(true);
@@ -109,11 +123,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   };
 
   const send = () => {
-    if (!draft.trim()) return;
-    client.send(peerId, draft);
+    if (!compose.submit(draft)) return;
     client.typing(peerId, false);
-    setDraft('');
-    atBottom.current = true;
+    if (!compose.editing) atBottom.current = true;
   };
 
   /** Files from the paperclip, a drop or a paste: each one uploads, then goes as a message. */
@@ -296,9 +308,36 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               class={`message ${mine ? 'mine' : 'theirs'} ${m.state}${mentionsMe ? ' mention' : ''}`}
               part="message"
               data-state={m.state}
+              data-id={m.id ?? undefined}
+              tabIndex={-1}
             >
               {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
+              {m.replyTo && (
+                <ReplyQuote
+                  reply={m.replyTo}
+                  name={nameOrYou(m.replyTo.senderId)}
+                  original={messages.find((o) => o.id === m.replyTo!.id)}
+                  onJump={jumpTo}
+                />
+              )}
               <MessageContent content={m.content} conversation={peerId} />
+              {m.reactions && (
+                <Reactions
+                  reactions={m.reactions}
+                  me={me?.id}
+                  nameOf={nameOrYou}
+                  onToggle={compose.handlers(m).react}
+                />
+              )}
+              {m.id && m.state === 'sent' && (
+                <MessageActions
+                  message={m}
+                  me={me?.id}
+                  editable={canEdit(m, me?.id)}
+                  deletable={canDeleteForEveryone(m, me?.id, role)}
+                  on={compose.handlers(m)}
+                />
+              )}
               <span class="meta">
                 <time dateTime={m.createdAt}>
                   {new Date(m.createdAt).toLocaleTimeString(t.locale, { hour: '2-digit', minute: '2-digit' })}
@@ -309,6 +348,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
                   <span class="mark"> · {t('seenBy', { names: seenBy.join(', ') })}</span>
                 )}
                 {mentionsMe && <strong class="mark"> · {t('mentionedYou')}</strong>}
+                {m.editedAt && m.content.kind !== 'deleted' && (
+                  <EditedMark editedAt={m.editedAt} mine={mine} load={() => client.edits(peerId, m.id!)} />
+                )}
                 {m.state === 'failed' && (
                   <button type="button" class="link" onClick={() => client.retry(peerId, m.clientId)}>
                     {t('retry')}
@@ -342,6 +384,23 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             </button>
           ))}
         </div>
+      )}
+      {compose.problem && (
+        <p class="problem" role="alert">
+          {compose.problem}
+        </p>
+      )}
+      {compose.replying && (
+        <ComposerBanner
+          label={t('replyingTo', { name: nameOrYou(compose.replying.senderId) })}
+          reply={compose.quote!}
+          original={compose.replying}
+          cancelLabel={t('cancelReply')}
+          onCancel={compose.cancel}
+        />
+      )}
+      {compose.editing && (
+        <ComposerBanner label={t('editing')} cancelLabel={t('cancelEditing')} onCancel={compose.cancel} />
       )}
       <form
         class="composer"
@@ -428,6 +487,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
                 if (attach(data.files)) e.preventDefault();
               }}
               onKeyDown={(e) => {
+                if (e.key === 'Escape' && (compose.editing || compose.replying)) {
+                  e.preventDefault();
+                  e.stopPropagation();
+                  compose.cancel();
+                }
                 if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
                   e.preventDefault();
                   send();
@@ -437,7 +501,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           </>
         )}
         {/* One button where the thumb is: the microphone while there is nothing to send, Send once there is. */}
-        {recording || !draft.trim() ? (
+        {recording || (!draft.trim() && !compose.editing) ? (
           <VoiceButton
             peerId={peerId}
             onRecording={(on) => {
@@ -447,8 +511,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             }}
           />
         ) : (
-          <button type="submit" class="primary">
-            {t('send')}
+          <button type="submit" class="primary" disabled={!draft.trim()}>
+            {compose.editing ? t('save') : t('send')}
           </button>
         )}
       </form>

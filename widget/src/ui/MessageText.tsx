@@ -49,6 +49,7 @@ export function MessageContent({ content, conversation }: { content: Content; co
   const { t } = useWidget();
   const text = contentText(content);
   if (text !== null) return <MessageText text={text} />;
+  if (content?.kind === 'deleted') return <span class="body deleted">{t('messageDeleted')}</span>;
   const file = content?.kind === 'file' ? content.file : undefined;
   if (file && typeof file.id === 'string' && typeof file.name === 'string') {
     return (

@@ -25,6 +25,7 @@ export function contentPreview(content: MessageContent | undefined, t: Translate
           : t('filePreview', { name: file.name });
     return typeof content.text === 'string' && content.text ? `${what} ${content.text}` : what;
   }
+  if (content?.kind === 'deleted') return t('messageDeleted');
   if (content?.kind === 'call' && content.call && typeof content.call.outcome === 'string') {
     return `${callLogIcon(content.call)} ${callLogText(content.call, t.locale)}`;
   }
