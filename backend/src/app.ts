@@ -214,6 +214,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     typing: limiter('typing', 5, 10),
     actions: limiter('actions', config.actionRatePerSecond, config.actionRatePerSecond * 2),
     buddyRequests: limiter('buddyRequests', config.buddyRequestsPerMinute / 60, config.buddyRequestsPerMinute),
+    // A search reads more than any other request (a scan of the conversation for short queries).
+    search: limiter('search', config.searchPerMinute / 60, config.searchPerMinute),
     calls: limiter('calls', config.callsPerMinute / 60, config.callsPerMinute),
     // An offer or answer and a burst of ICE candidates per call; a few calls' worth at once.
     signals: limiter('callSignals', Math.max(50, rate), Math.max(200, rate * 2)),

@@ -38,6 +38,8 @@ export interface Config {
   loginPerAddressPerMinute: number;
   /** REGISTER_RATE: accounts one address may create per hour. Default 10. */
   registerPerAddressPerHour: number;
+  /** SEARCH_RATE: message:search requests per minute and user (burst the same). Default 60. */
+  searchPerMinute: number;
   /** BUDDY_REQUEST_RATE: buddy requests per minute and user (burst the same). Default 30. */
   buddyRequestsPerMinute: number;
   /** MAX_CONNECTIONS_PER_USER: open sockets one user may hold on this node. Default 20. */
@@ -177,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     loginPerAccountPerMinute: int(env, 'LOGIN_RATE_ACCOUNT', 10),
     loginPerAddressPerMinute: int(env, 'LOGIN_RATE_ADDRESS', 30),
     registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),
+    searchPerMinute: int(env, 'SEARCH_RATE', 60),
     buddyRequestsPerMinute: int(env, 'BUDDY_REQUEST_RATE', 30),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
     roomCaps: {

@@ -143,6 +143,23 @@ const matrix: Row[] = [
     cells: { otherSite: notFound, stranger: { own: nothingOfVic }, blocked: { own: nothingOfVic } },
   },
   {
+    event: 'message:history',
+    label: 'message:history after a message of Vic and Fred',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, after: '0' }),
+    cells: { otherSite: notFound, stranger: { own: nothingOfVic }, blocked: { own: nothingOfVic } },
+  },
+  {
+    // Fred's message to Vic is not in the caller's own chat with Vic.
+    event: 'message:around',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, messageId: fredToVic }),
+    cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
+  },
+  {
+    event: 'message:search',
+    payload: () => ({ in: { kind: 'direct', id: ids.vic }, query: 'secret' }),
+    cells: { otherSite: notFound, stranger: { own: nothingOfVic }, blocked: { own: nothingOfVic } },
+  },
+  {
     event: 'conversation:read',
     payload: () => ({ in: { kind: 'direct', id: ids.vic }, kind: 'read', upTo: fredToVic }),
     cells: { otherSite: notFound, stranger: notFound, blocked: notFound },
@@ -314,6 +331,8 @@ const matrix: Row[] = [
     content: { kind: 'text', text: 'let me in' },
   })),
   inRoomRow('message:history', () => ({})),
+  inRoomRow('message:around', () => ({ messageId: fredInRoom })),
+  inRoomRow('message:search', () => ({ query: 'secret' })),
   inRoomRow('conversation:read', () => ({ kind: 'read', upTo: fredInRoom })),
   inRoomRow('typing:set', () => ({ typing: true })),
   inRoomRow('file:urls', () => ({ fileId: roomFile })),

@@ -48,7 +48,7 @@ describe('a first conversation: roster, presence, messages and history', () => {
     const sent = await alice.send(bobId, 'Hello Bob!');
     expect(sent.duplicate).toBe(false);
     // Acknowledged means stored: the message is in the database when the ack arrives.
-    const stored = await server.app.store.history(sent.message.conversationId, undefined, 10);
+    const stored = await server.app.store.history(sent.message.conversationId, bobId, {}, 10);
     expect(stored.map((m) => m.id)).toContain(sent.message.id);
 
     const got = await waitFor(() => bob.messages.find((e) => e.message.id === sent.message.id));

@@ -146,7 +146,20 @@ const validFor = (): Record<ClientEventName, fc.Arbitrary<unknown>> => ({
   'message:history': fc.record({
     in: key(),
     before: optional(text(1, 64)),
+    after: optional(text(1, 64)),
     limit: optional(fc.integer({ min: 1, max: 100 })),
+  }),
+  'message:around': fc.record({
+    in: key(),
+    messageId: text(1, 64),
+    limit: optional(fc.integer({ min: 1, max: 60 })),
+  }),
+  'message:search': fc.record({
+    in: key(),
+    // Queries full of what a search engine or LIKE would read as syntax.
+    query: fc.oneof(text(1, 120), fc.constantFrom('%', '_', '"', '*', 'a AND b', 'NEAR(a b)', '\\%', '图书', '"x" OR y*')),
+    before: optional(text(1, 64)),
+    limit: optional(fc.integer({ min: 1, max: 60 })),
   }),
   'conversation:list': fc.constant({}),
   'conversation:read': fc.record({ in: key(), kind: fc.constantFrom('read', 'delivered'), upTo: text(1, 64) }),

@@ -24,6 +24,8 @@ const valid = (): Record<ClientEventName, Record<string, unknown>> => ({
   'message:send': { in: { kind: 'direct', id: bobId }, clientId: 'valid-1', content: { kind: 'text', text: 'hello' } },
   'inbox:sync': { after: 0, limit: 10 },
   'message:history': { in: { kind: 'direct', id: bobId }, limit: 10 },
+  'message:around': { in: { kind: 'direct', id: bobId }, messageId: 'some-message-id', limit: 5 },
+  'message:search': { in: { kind: 'direct', id: bobId }, query: 'hello', before: 'some-message-id', limit: 10 },
   'conversation:list': {},
   'file:urls': { in: { kind: 'direct', id: bobId }, fileId: 'some-file-id' },
   'conversation:read': { in: { kind: 'direct', id: bobId }, kind: 'read', upTo: 'some-message-id' },
@@ -212,6 +214,11 @@ describe('hostile payloads on a first connection, and the sending rate', () => {
       ['inbox:sync', { after: '0' }],
       ['message:history', { in: { kind: 'direct', id: [] } }],
       ['message:history', { in: { kind: 'direct', id: 'x'.repeat(100) } }],
+      ['message:history', { in: { kind: 'direct', id: bobId }, before: 'a', after: 'b' }],
+      ['message:around', { in: { kind: 'direct', id: bobId }, messageId: 'm', limit: 51 }],
+      ['message:search', { in: { kind: 'direct', id: bobId }, query: '   ' }],
+      ['message:search', { in: { kind: 'direct', id: bobId }, query: 'x'.repeat(101) }],
+      ['message:search', { in: { kind: 'direct', id: bobId }, query: 'ok', limit: 51 }],
       ['no:such-event', {}],
     ];
     for (const [event, payload] of bad) {

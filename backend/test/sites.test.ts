@@ -147,7 +147,7 @@ describe('message retention', () => {
     await server.app.store.append([message(30), message(8), message(1)]);
     const removed = await sweepRetention(server.app.store, new Date(), createLogger('silent'));
     expect(removed.brief).toBe(2);
-    const left = await server.app.store.history('dm:retention', undefined, 10);
+    const left = await server.app.store.history('dm:retention', b.id, {}, 10);
     expect(left.map((m) => m.body)).toEqual(['1 days old']);
     // Its inbox entries went with it.
     expect(

@@ -226,6 +226,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       loginPerAddressPerMinute: 100_000,
       registerPerAddressPerHour: 100_000,
       buddyRequestsPerMinute: 100_000,
+      searchPerMinute: 100_000,
       callsPerMinute: 100_000,
       ...options.config,
       files: {
@@ -497,6 +498,7 @@ export async function spawnServer(
       LOGIN_RATE_ADDRESS: '100000',
       REGISTER_RATE: '100000',
       BUDDY_REQUEST_RATE: '100000',
+      SEARCH_RATE: '100000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

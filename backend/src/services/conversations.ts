@@ -1,9 +1,11 @@
 import { timeOrderedId } from '../ids.js';
 import {
   ErrorCode,
+  Limits,
   type ConversationKey,
   type FileInfo,
   type Payload,
+  type ReadMarker,
   type ReplyData,
   type RoomRole,
 } from '../protocol/index.js';
@@ -24,9 +26,12 @@ import type { Notifier } from './notifier.js';
 import type { Relations } from './relations.js';
 import { mentionedUsernames } from './mentions.js';
 
+/** Messages `message:around` returns on each side when the client does not say. */
+const AROUND_DEFAULT = 20;
 const JOINED: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const noRoom = () => new ParleyError(ErrorCode.NotFound, 'No such room.');
 const noUser = () => new ParleyError(ErrorCode.NotFound, 'No such user.');
+const noMessage = () => new ParleyError(ErrorCode.NotFound, 'No such message in this conversation.');
 const noFile = () => new ParleyError(ErrorCode.NotFound, 'No such file in this conversation.');
 
 /**
@@ -174,12 +179,68 @@ export class Conversations {
   ): Promise<ReplyData['message:history']> {
     const c = await this.resolve(site, user, input.in, 'read');
     const limit = input.limit ?? 50;
+    const page = input.after !== undefined ? { after: input.after } : { before: input.before };
     // The conversation is derived from the caller, so nobody can name someone else's.
     const [rows, readBy] = await Promise.all([
-      this.store.history(c.conversationId, input.before, limit + 1),
-      c.kind === 'room' ? this.store.roomReadMarkers(c.roomId) : Promise.resolve([]),
+      this.store.history(c.conversationId, user.id, page, limit + 1),
+      this.readBy(c),
     ]);
-    return { messages: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit, readBy };
+    const hasMore = rows.length > limit;
+    // Newest first either way; the one too many is the oldest with `before`, the newest with `after`.
+    const messages = hasMore ? (page.after ? rows.slice(1) : rows.slice(0, limit)) : rows;
+    return { messages: messages.map(toWireMessage), hasMore, readBy };
+  }
+
+  /**
+   * A message with up to `limit` on each side, oldest first: where a search result or a quoted
+   * message is, however far back. A message the caller deleted for themselves is not there.
+   */
+  async around(
+    site: SiteRecord,
+    user: UserRecord,
+    input: Payload<'message:around'>,
+  ): Promise<ReplyData['message:around']> {
+    const c = await this.resolve(site, user, input.in, 'read');
+    const limit = input.limit ?? AROUND_DEFAULT;
+    const [target, hidden] = await Promise.all([
+      this.store.getMessage(input.messageId),
+      this.store.hiddenFor(user.id, input.messageId),
+    ]);
+    if (!target || target.conversationId !== c.conversationId || hidden) throw noMessage();
+    const [older, newer, readBy] = await Promise.all([
+      this.store.history(c.conversationId, user.id, { before: target.id }, limit + 1),
+      this.store.history(c.conversationId, user.id, { after: target.id }, limit + 1),
+      this.readBy(c),
+    ]);
+    // Both pages come newest first: the older one's extra is its last, the newer one's its first.
+    const before = older.slice(0, limit).reverse();
+    const after = (newer.length > limit ? newer.slice(1) : newer).reverse();
+    return {
+      messages: [...before, target, ...after].map(toWireMessage),
+      hasOlder: older.length > limit,
+      hasNewer: newer.length > limit,
+      readBy,
+    };
+  }
+
+  /**
+   * Messages of the conversation whose text (or caption) contains the query, newest first. The
+   * query is literal text (no operators or wildcards), trimmed; Latin letters match in any case.
+   */
+  async search(
+    site: SiteRecord,
+    user: UserRecord,
+    input: Payload<'message:search'>,
+  ): Promise<ReplyData['message:search']> {
+    const c = await this.resolve(site, user, input.in, 'read');
+    const limit = input.limit ?? Limits.searchPage;
+    const rows = await this.store.searchMessages(c.conversationId, user.id, input.query.trim(), input.before, limit + 1);
+    return { results: rows.slice(0, limit).map(toWireMessage), hasMore: rows.length > limit };
+  }
+
+  /** How far the other members have read a room (a direct chat's markers come with conversation:list). */
+  private readBy(c: Resolved): Promise<ReadMarker[]> {
+    return c.kind === 'room' ? this.store.roomReadMarkers(c.roomId) : Promise.resolve([]);
   }
 
   /**
@@ -199,7 +260,7 @@ export class Conversations {
       message.conversationId !== c.conversationId ||
       (c.kind === 'direct' && message.senderId !== c.peerId)
     ) {
-      throw new ParleyError(ErrorCode.NotFound, 'No such message in this conversation.');
+      throw noMessage();
     }
     if (c.kind === 'room' && input.kind === 'delivered') return { advanced: false };
     const result = await this.writer.write({

@@ -190,6 +190,8 @@ export class PrismaStore implements Store {
   // Messages
   getMessage: Store['getMessage'] = (...a) => this.messages.getMessage(...a);
   history: Store['history'] = (...a) => this.messages.history(...a);
+  searchMessages: Store['searchMessages'] = (...a) => this.messages.searchMessages(...a);
+  hiddenFor: Store['hiddenFor'] = (...a) => this.messages.hiddenFor(...a);
   conversations: Store['conversations'] = (...a) => this.messages.conversations(...a);
   deleteMessagesBefore: Store['deleteMessagesBefore'] = (...a) => this.messages.deleteMessagesBefore(...a);
 

@@ -10,6 +10,7 @@ import type { SitesRepository } from './repositories/sites.js';
 import type { UsersRepository } from './repositories/users.js';
 
 export * from './records.js';
+export type { HistoryPage } from './repositories/messages.js';
 export type {
   DigestsRepository,
   FilesRepository,

@@ -48,6 +48,8 @@ export interface GatewayDeps {
     typing: Limiter;
     actions: Limiter;
     buddyRequests: Limiter;
+    /** message:search (SEARCH_RATE). */
+    search: Limiter;
   };
   /** TRUST_PROXY: proxies whose X-Forwarded-For names the client, as for HTTP. */
   trustProxyHops: number;

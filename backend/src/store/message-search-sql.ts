@@ -1,0 +1,71 @@
+/**
+ * The SQLite message-search index, written once: the hand-written migration
+ * (prisma/migrations/20261201220000_message_search) creates it with these statements, and
+ * `npm run db:new-migration` appends them again to any generated migration that redefines or drops
+ * "Message" (Prisma's SQLite migrations rebuild a changed table as "new_Message", copy the rows,
+ * DROP the old one and rename; dropping a table drops its triggers, so the index would silently
+ * stop following new messages). A test checks that the migration holds these very texts.
+ *
+ * Shape (docs/architecture.md, "Message search"): `MessageSearch` is a contentless FTS5 table
+ * with the `trigram` tokenizer (case-insensitive substring search, whatever the script: Chinese has
+ * no spaces for a word tokenizer to split on). Its rowids come from `MessageSearchKey`, an integer
+ * key per indexed message, because Message's own key is text and its implicit rowid is not stable
+ * (VACUUM and Prisma's table rebuilds renumber it). Contentless (`content=''`,
+ * `contentless_delete=1`): the text stays only in Message, the index holds trigrams alone.
+ * Indexed: messages with a text or caption, not deleted for everyone.
+ */
+
+/** The tables Prisma's schema does not declare: generated migrations must never drop them. */
+export const SEARCH_TABLES = ['MessageSearch', 'MessageSearchKey'] as const;
+
+/** FTS5 keeps its data in shadow tables named after the virtual table; they are ours too. */
+export const isSearchTable = (name: string) =>
+  SEARCH_TABLES.some((t) => name === t || (t === 'MessageSearch' && /^MessageSearch_(data|idx|content|docsize|config)$/.test(name)));
+
+export const SEARCH_TRIGGERS_SQL = `DROP TRIGGER IF EXISTS "Message_search_insert";
+DROP TRIGGER IF EXISTS "Message_search_update";
+DROP TRIGGER IF EXISTS "Message_search_delete";
+CREATE TRIGGER "Message_search_insert" AFTER INSERT ON "Message"
+WHEN NEW."body" <> '' AND NEW."deletedAt" IS NULL BEGIN
+    INSERT INTO "MessageSearchKey" ("messageId") VALUES (NEW."id");
+    INSERT INTO "MessageSearch" ("rowid", "body") SELECT "id", NEW."body" FROM "MessageSearchKey" WHERE "messageId" = NEW."id";
+END;
+CREATE TRIGGER "Message_search_update" AFTER UPDATE OF "body", "deletedAt" ON "Message"
+WHEN OLD."body" IS NOT NEW."body" OR OLD."deletedAt" IS NOT NEW."deletedAt" BEGIN
+    DELETE FROM "MessageSearch" WHERE "rowid" = (SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id");
+    DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id" AND NOT (NEW."body" <> '' AND NEW."deletedAt" IS NULL);
+    INSERT OR IGNORE INTO "MessageSearchKey" ("messageId") SELECT NEW."id" WHERE NEW."body" <> '' AND NEW."deletedAt" IS NULL;
+    INSERT INTO "MessageSearch" ("rowid", "body") SELECT "id", NEW."body" FROM "MessageSearchKey" WHERE "messageId" = NEW."id";
+END;
+CREATE TRIGGER "Message_search_delete" AFTER DELETE ON "Message" BEGIN
+    DELETE FROM "MessageSearch" WHERE "rowid" = (SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id");
+    DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id";
+END;`;
+
+/** Empties the index and fills it from Message as it is now. */
+export const SEARCH_REBUILD_SQL = `INSERT INTO "MessageSearch" ("MessageSearch") VALUES ('delete-all');
+DELETE FROM "MessageSearchKey";
+INSERT INTO "MessageSearchKey" ("messageId") SELECT "id" FROM "Message" WHERE "body" <> '' AND "deletedAt" IS NULL ORDER BY "id";
+INSERT INTO "MessageSearch" ("rowid", "body") SELECT k."id", m."body" FROM "MessageSearchKey" k JOIN "Message" m ON m."id" = k."messageId";`;
+
+/** What a generated migration gets appended when it redefines or drops "Message". */
+export const SEARCH_RESTORE_SQL = `
+-- Message search (added by db:new-migration: this migration redefines "Message", which dropped
+-- its triggers; see backend/src/store/message-search-sql.ts)
+${SEARCH_TRIGGERS_SQL}
+${SEARCH_REBUILD_SQL}
+`;
+
+/** Whether a migration script redefines or drops "Message" (and so drops its triggers). */
+export const dropsMessageTable = (sql: string) => /DROP\s+TABLE\s+(IF\s+EXISTS\s+)?"?Message"?\s*;/i.test(sql);
+
+/** The PostgreSQL search index (prisma/postgres/migrations/20261201220000_message_search). */
+export const PG_SEARCH_INDEX = 'Message_body_trgm_idx';
+
+/** Statements of a migration script that would drop the search tables or index (before anything is appended). */
+export function searchDrops(sql: string): string[] {
+  const drops = [...sql.matchAll(/DROP\s+(TABLE|INDEX)\s+(?:IF\s+EXISTS\s+)?"?([A-Za-z0-9_]+)"?/gi)];
+  return drops
+    .filter((m) => (m[1]!.toUpperCase() === 'TABLE' ? isSearchTable(m[2]!) : m[2] === PG_SEARCH_INDEX))
+    .map((m) => m[0]);
+}
