@@ -86,9 +86,12 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   // history is shown instead (they wait, unread, until the user jumps back to the latest).
   // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
   useEffect(() => void (win || client.viewed(peerId)), [peerId, messages.length, !win]);
-  // Closed or on another chat: back to the newest messages next time.
-  // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
-  useEffect(() => () => client.jumpToLatest(peerId), [peerId]);
+  // Closed or on another chat: no search, and back to the newest messages next time.
+  useEffect(() => {
+    setSearching(false);
+    return () => client.jumpToLatest(peerId);
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
+  }, [peerId]);
   useEffect(() => input.current?.focus(), [peerId]);
 
   // Keep the reader's place: at the bottom for new messages, still when older ones are prepended.
