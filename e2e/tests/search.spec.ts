@@ -126,3 +126,26 @@ test('search says when nothing is found, pages on with More results, and closes 
   // The panel stayed open.
   await expect(c.list).toBeVisible();
 });
+
+test('a window of older history that reaches the newest messages becomes the chat again', async ({ signedIn }) => {
+  const hugo = await signedIn('hugo');
+  await buddy(hugo, 'Ines').click();
+  const c = chat(hugo);
+  await expect(messageBodies(hugo)).toHaveCount(50);
+  // 80 back: beyond the 50 the chat loaded, so a window opens around it (25 on each side).
+  const n = SEARCH_HISTORY - 80;
+  await c.searchButton.click();
+  await c.field.fill(`Note ${n} `);
+  await c.field.press('Enter');
+  await c.results.getByRole('button').click();
+  await expect(c.message(textOf(n))).toHaveAttribute('aria-current', 'true');
+  await expect(c.latest).toBeVisible();
+  await expect(c.message(textOf(SEARCH_HISTORY))).toHaveCount(0);
+  // One page down reaches what the chat holds: window and chat are one, with nothing missing between.
+  await c.list.evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  await expect(c.latest).toHaveCount(0);
+  // (Messages sent later, by the tests before, follow the seeded ones.)
+  const seeded = Array.from({ length: SEARCH_HISTORY - (n - 25) + 1 }, (_, i) => textOf(n - 25 + i));
+  await expect.poll(async () => (await messageBodies(hugo).allTextContents()).slice(0, seeded.length)).toEqual(seeded);
+  await expect(c.message(textOf(n))).toHaveAttribute('aria-current', 'true');
+});
