@@ -53,6 +53,8 @@ export const E2E_USERS = [
   'boris',
   'cole',
   'dina',
+  'hugo',
+  'ines',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -158,7 +160,45 @@ export async function seed(databaseFile: string): Promise<void> {
     }
     await store.append(items);
     await seedMatrix(store, ids);
+    await seedSearch(store, ids.hugo!, ids.ines!);
   });
+}
+
+/**
+ * tests/search.spec.ts: Hugo and Ines, buddies with {@link SEARCH_HISTORY} messages, the two it
+ * searches for about 2,000 back from the newest (an English word, and a two-character Chinese word
+ * inside a Chinese sentence). Every other message is `searchFiller(n)`.
+ */
+export const SEARCH_HISTORY = 2100;
+export const SEARCH_TARGETS = {
+  english: { n: 100, text: 'Remember to bring the telescope to the rooftop on Friday.', query: 'telescope' },
+  chinese: { n: 101, text: '我们明天在图书馆见面吧', query: '见面' },
+} as const;
+export const searchFiller = (n: number) => (n % 3 === 0 ? `第 ${n} 条：今天天气不错` : `Note ${n} about nothing much`);
+
+async function seedSearch(store: Store, hugo: string, ines: string): Promise<void> {
+  await store.setBuddies(hugo, ines, 'accepted');
+  const start = Date.now() - (SEARCH_HISTORY + 10) * 60_000;
+  const texts = new Map<number, string>(Object.values(SEARCH_TARGETS).map((t) => [t.n, t.text]));
+  const items: WriteItem[] = [];
+  for (let n = 1; n <= SEARCH_HISTORY; n++) {
+    const fromHugo = n % 2 === 1;
+    const createdAt = new Date(start + n * 60_000);
+    items.push({
+      type: 'message',
+      message: {
+        id: uuidv7({ msecs: createdAt.getTime() }),
+        siteId: 'demo',
+        senderId: fromHugo ? hugo : ines,
+        recipientId: fromHugo ? ines : hugo,
+        conversationId: directConversationId(hugo, ines),
+        clientId: `search-${n}`,
+        body: texts.get(n) ?? searchFiller(n),
+        createdAt,
+      },
+    });
+  }
+  for (let i = 0; i < items.length; i += 500) await store.append(items.slice(i, i + 500));
 }
 
 /**
@@ -254,6 +294,70 @@ async function seedMatrix(store: Store, ids: Record<string, string>): Promise<vo
     message(vic, tess, 10, 'Quick question about the budget'),
     message(vic, tess, 9, 'Call me when you can'),
   ]);
+  await seedMatrixArchive(store, tess, uma, now);
+}
+
+/**
+ * The matrix's message search: a room of Tess and Uma with two days old history, all read, where
+ * {@link MATRIX_ARCHIVE}.results messages mention the query; the oldest is further back than the
+ * newest page, so choosing it opens a window of older history ("Jump to latest").
+ */
+export const MATRIX_ARCHIVE = { room: 'Launch log', size: 80, query: 'checklist', results: 5 } as const;
+const ARCHIVE_HITS = [3, 20, 41, 62, 75];
+const ARCHIVE_NOTES = ['servers are warm', 'copy reviewed', 'press kit sent', 'pricing page live', 'support rota set'];
+
+async function seedMatrixArchive(store: Store, tess: string, uma: string, now: number): Promise<void> {
+  const room = uuidv7();
+  await store.createRoom(
+    {
+      id: room,
+      siteId: 'demo',
+      name: MATRIX_ARCHIVE.room,
+      public: false,
+      ownerId: tess,
+      closedAt: null,
+      createdAt: new Date(now - 5000 * 60_000),
+    },
+    [
+      { userId: tess, role: 'owner', invitedBy: null },
+      { userId: uma, role: 'member', invitedBy: tess },
+    ],
+  );
+  const items: WriteItem[] = [];
+  let last = '';
+  for (let i = 1; i <= MATRIX_ARCHIVE.size; i++) {
+    const createdAt = new Date(now - (4400 - i * 10) * 60_000);
+    last = uuidv7({ msecs: createdAt.getTime() });
+    items.push({
+      type: 'message',
+      message: {
+        id: last,
+        siteId: 'demo',
+        senderId: i % 2 ? uma : tess,
+        recipientId: '',
+        conversationId: roomConversationId(room),
+        clientId: `archive-${i}`,
+        body: ARCHIVE_HITS.includes(i)
+          ? `Updated the launch checklist (step ${i}).`
+          : `Log ${i}: ${ARCHIVE_NOTES[i % ARCHIVE_NOTES.length]}.`,
+        createdAt,
+        roomId: room,
+      },
+    });
+  }
+  // Tess has read it all: the room adds nothing to her unread count.
+  items.push({
+    type: 'receipt',
+    receipt: {
+      conversationId: roomConversationId(room),
+      readerId: tess,
+      peerId: '',
+      kind: 'read',
+      upTo: last,
+      at: new Date(now),
+    },
+  });
+  await store.append(items);
 }
 
 /** The stored files of the matrix's chat (records only; the matrix serves their bytes itself). */

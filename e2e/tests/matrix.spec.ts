@@ -3,7 +3,7 @@ import { expect, test, type Browser, type BrowserContextOptions, type Locator, t
 import { login, TestClient } from '@parley/backend/testing';
 import { callTranslator } from '../../widget/src/call/strings.js';
 import { translator, type Translate } from '../../widget/src/i18n.js';
-import { MATRIX_FILES } from '../seed.js';
+import { MATRIX_ARCHIVE, MATRIX_FILES } from '../seed.js';
 import { holdUploads, serveSeededFiles } from './media.js';
 import { baseUrl } from './widget.js';
 
@@ -153,6 +153,37 @@ const STATES: State[] = [
     go: async ({ t, panel }) => {
       await panel.getByRole('button', { name: t('members') }).click();
       await expect(panel.getByRole('region', { name: t('members') })).toBeVisible();
+    },
+  },
+  {
+    // Search in a room's history: results newest first, the matches marked.
+    name: 'message-search',
+    subset: true,
+    go: async ({ t, panel }) => {
+      await panel.getByRole('button', { name: t('back'), exact: true }).click();
+      await panel.getByRole('button', { name: starts(MATRIX_ARCHIVE.room) }).click();
+      await panel.getByRole('button', { name: t('searchMessages') }).click();
+      const field = panel.getByRole('searchbox', { name: t('searchMessages') });
+      await field.fill(MATRIX_ARCHIVE.query);
+      await field.press('Enter');
+      const results = panel.getByRole('list', { name: t('searchResults') }).getByRole('button');
+      await expect(results).toHaveCount(MATRIX_ARCHIVE.results);
+    },
+  },
+  {
+    // The oldest result is older than the newest page: a window of older history, "Jump to latest".
+    name: 'history-window',
+    go: async ({ t, panel }) => {
+      await panel
+        .getByRole('list', { name: t('searchResults') })
+        .getByRole('button')
+        .last()
+        .click();
+      const target = panel
+        .getByRole('list', { name: t('messages', { name: MATRIX_ARCHIVE.room }) })
+        .locator('li.target');
+      await expect(target).toBeFocused();
+      await expect(panel.getByRole('button', { name: starts(t('jumpToLatest')) })).toBeVisible();
     },
   },
   {

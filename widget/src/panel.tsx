@@ -7,12 +7,13 @@ import { render } from 'preact';
 import type { PanelModule, PanelOptions } from './chunk-api.js';
 import { App } from './ui/App.js';
 import { Widget } from './ui/context.js';
+import searchCss from './ui/search.css?inline';
 import css from './ui/styles.css?inline';
 
 export const mountPanel: PanelModule['mountPanel'] = ({ runtime, root, container, launcher }: PanelOptions) => {
   // Constructed stylesheets: no <style> element, so a strict style-src CSP does not block them.
   const sheet = new CSSStyleSheet();
-  sheet.replaceSync(css);
+  sheet.replaceSync(css + searchCss);
   root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
   const { client, view, theme, locale, calls } = runtime;
   render(

@@ -15,6 +15,8 @@ import { createEmitter } from './emitter.js';
 import type { ChatsOnScreen, ConversationStore, Feature, FeatureContext, Lifecycle } from './feature.js';
 import { createInbox } from './inbox.js';
 import { messageChanges } from './message-changes.js';
+import { jump } from './jump.js';
+import { searchMessages } from './message-search.js';
 import { createMessages } from './messages.js';
 import { createProfile } from './profile.js';
 import { createReceipts } from './receipts.js';
@@ -153,6 +155,7 @@ export function createClient(options: ClientOptions) {
   const typingApi = use(typing);
   const changes = use(messageChanges);
   const roomsApi = use(rooms((key) => void messages.loadHistory(key)));
+  const jumpApi = use(jump);
 
   connection.on('session:ready', (ready) => {
     let waits: unknown[] = [];
@@ -219,6 +222,14 @@ export function createClient(options: ClientOptions) {
     /** Signed URLs of a file sent in the conversation `key` (absolute; cached until they expire). */
     fileUrls: (key: string, fileId: string, fresh = false) => fileUrls.get(key, fileId, fresh),
     loadHistory: messages.loadHistory,
+    /** Jumps and the history windows they open, per conversation (see core/jump.ts). */
+    jumps: jumpApi.jumps,
+    /** Shows a message in its place, highlighted, however far back (a search result, a reply's quote). */
+    jumpTo: jumpApi.jumpTo,
+    pageWindow: jumpApi.pageWindow,
+    jumpToLatest: jumpApi.jumpToLatest,
+    /** One page of a conversation's messages containing a text, newest first (`before`: page on). */
+    searchMessages: searchMessages(connection.request),
     typing: typingApi.typing,
     /** A buddy, or a user the server finds, by username (`openChat` from the host). */
     findUser: roster.find,

@@ -4,6 +4,7 @@ import { canDeleteForEveryone, canEdit, roomIdOf, type ShownMessage } from '../c
 import { Avatar } from './Avatar.js';
 import { useWidget } from './context.js';
 import { ImageOverlay } from './FileContent.js';
+import { JumpBar } from './JumpBar.js';
 import { MessageContent } from './MessageText.js';
 import { UploadBubble } from './UploadBubble.js';
 import { VoiceButton } from './VoiceButton.js';
@@ -11,13 +12,13 @@ import { PresenceLabel } from './PresenceLabel.js';
 import { BuddyOptions } from './BuddyOptions.js';
 import { callWords } from './call-log.js';
 import { RoomMembers } from './RoomMembers.js';
+import { SearchBar } from './SearchBar.js';
 import { Slot } from './slots.js';
 import { ComposerBanner, ReplyQuote } from './ReplyQuote.js';
 import { Reactions } from './Reactions.js';
 import { EditedMark } from './EditHistory.js';
 import { MessageActions } from './MessageActions.js';
 import { useComposeMode } from './use-compose-mode.js';
-import { jumpToLoaded } from './jump-to.js';
 
 const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
 
@@ -41,6 +42,13 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const me = client.me.value;
   const name = room?.name ?? buddy?.user.displayName ?? '';
   const [details, setDetails] = useState(false);
+  // Search, and a jump to a message: a window of older history shown instead of the newest messages.
+  const [searching, setSearching] = useState(false);
+  const searchButton = useRef<HTMLButtonElement>(null);
+  const jump = client.jumps.value.get(peerId);
+  const win = jump?.window ?? null;
+  const shown: ShownMessage[] = win ? win.messages : messages;
+  const scrolledTo = useRef(0);
   const nameOf = (userId: string) => room?.members.find((m) => m.user.id === userId)?.user.displayName ?? '';
   // Rooms: who has seen the user's latest message (shown under it, as group messengers do).
   const lastMine = room ? [...messages].reverse().find((m) => m.senderId === me?.id && m.id) : undefined;
@@ -71,10 +79,8 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   // In a one-to-one chat anyone but the user is the peer; in a room, a member (or no name: they left).
   const nameOrYou = (userId: string) => (userId === me?.id ? t('youName') : room ? nameOf(userId) : name);
   const role = room ? client.roleIn(room) : null;
-  /** Jumps to a message (a reply's quote): the seam for the jump-to-message core, see jump-to.ts. */
-  const jumpTo = (messageId: string) => {
-    if (!jumpToLoaded(list.current, messageId)) compose.notLoaded();
-  };
+  /** Jumps to a message (a reply's quote), however far back: loaded or not (core/jump.ts). */
+  const jumpTo = (messageId: string) => void client.jumpTo(peerId, messageId);
   const failedToLoad = (err: unknown) => {
     console.error('[Parley] calls could not start', err);
     setCallProblem(true);
@@ -87,9 +93,16 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     // oxlint-disable-next-line react-hooks/exhaustive-deps -- only a new draft should fill the composer, not a change of peer
   }, [pendingDraft]);
 
-  // In view: history, unread cleared, receipt sent. Again whenever new messages arrive.
+  // In view: history, unread cleared, receipt sent. Again whenever new messages arrive, unless older
+  // history is shown instead (they wait, unread, until the user jumps back to the latest).
   // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
-  useEffect(() => client.viewed(peerId), [peerId, messages.length]);
+  useEffect(() => void (win || client.viewed(peerId)), [peerId, messages.length, !win]);
+  // Closed or on another chat: no search, and back to the newest messages next time.
+  useEffect(() => {
+    setSearching(false);
+    return () => client.jumpToLatest(peerId);
+    // oxlint-disable-next-line react-hooks/exhaustive-deps -- the client is one per widget and never changes
+  }, [peerId]);
   useEffect(() => input.current?.focus(), [peerId]);
 
   // Keep the reader's place: at the bottom for new messages, still when older ones are prepended.
@@ -102,7 +115,20 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [messages.length, conversation?.typing, uploads.length]);
+  }, [shown.length, win, conversation?.typing, uploads.length]);
+
+  // A jump: the target in the middle of the list, and the focus on it (once per jump).
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (!jump?.target) scrolledTo.current = 0;
+    if (!el || !jump?.target || scrolledTo.current === jump.nonce) return;
+    const item = [...el.children].find((c) => (c as HTMLElement).dataset.id === jump.target) as HTMLElement | undefined;
+    if (!item) return;
+    scrolledTo.current = jump.nonce;
+    const at = item.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    el.scrollTop += at - (el.clientHeight - item.offsetHeight) / 2;
+    item.focus({ preventScroll: true });
+  });
 
   // Grow the composer with its text, up to a limit.
   useLayoutEffect(() => {
@@ -115,14 +141,31 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const onScroll = () => {
     const el = list.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    const below = el.scrollHeight - el.scrollTop - el.clientHeight;
+    atBottom.current = !win && below < 40;
+    if (win) {
+      // A window of older history grows as the user scrolls to either end.
+      if (el.scrollTop < 60 && win.hasOlder && !win.loading) {
+        anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+        void client.pageWindow(peerId, 'older');
+      } else if (below < 60 && win.hasNewer && !win.loading) void client.pageWindow(peerId, 'newer');
+      return;
+    }
     if (el.scrollTop < 60 && conversation?.hasMoreHistory && !conversation.loadingHistory) {
       anchor.current = { height: el.scrollHeight, top: el.scrollTop };
       void client.loadHistory(peerId, true);
     }
   };
 
+  const toLatest = () => {
+    atBottom.current = true;
+    client.jumpToLatest(peerId);
+  };
+
   const send = () => {
+    if (!draft.trim()) return;
+    // A message sent while older history is shown goes with the newest ones: show those.
+    if (jump && !compose.editing) toLatest();
     if (!compose.submit(draft)) return;
     client.typing(peerId, false);
     if (!compose.editing) atBottom.current = true;
@@ -205,6 +248,24 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             </span>
           )}
         </span>
+        <button
+          ref={searchButton}
+          type="button"
+          class="icon"
+          aria-label={t('searchMessages')}
+          title={t('searchMessages')}
+          aria-expanded={searching}
+          onClick={() => setSearching(!searching)}
+        >
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+            <path
+              fill="none"
+              stroke="currentColor"
+              stroke-width="2"
+              d="M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.3 15.3 20 20"
+            />
+          </svg>
+        </button>
         {callable && (
           <>
             <button
@@ -266,6 +327,16 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           </button>
         )}
       </div>
+      {searching && (
+        <SearchBar
+          peerId={peerId}
+          nameOf={(id) => (id === me?.id ? t('youSender') : room ? nameOf(id) : name)}
+          onClose={(refocus) => {
+            setSearching(false);
+            if (refocus) searchButton.current?.focus();
+          }}
+        />
+      )}
       {callProblem && (
         <p class="problem" role="alert">
           {words.callsUnavailable}
@@ -280,19 +351,21 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         // A scrolling region: keyboard users scroll it with the arrow keys once it has focus.
         tabIndex={0}
         aria-label={t('messages', { name })}
-        aria-live="polite"
+        // Older history shown after a jump: its pages are not news.
+        aria-live={win ? 'off' : 'polite'}
         aria-relevant="additions"
       >
-        {conversation?.loadingHistory && conversation.historyLoaded && (
+        {(win ? win.loading === 'older' : conversation?.loadingHistory && conversation.historyLoaded) && (
           <li class="more">
             <span role="status">{t('loadingOlder')}</span>
           </li>
         )}
-        {messages.length === 0 && conversation?.historyLoaded && <li class="empty">{t('noMessages')}</li>}
-        {messages.flatMap((m) => {
+        {shown.length === 0 && conversation?.historyLoaded && <li class="empty">{t('noMessages')}</li>}
+        {shown.flatMap((m) => {
           const day = new Date(m.createdAt).toDateString();
           const mine = m.senderId === me?.id;
           const mentionsMe = !mine && !!me && (m.mentions?.includes(me.id) ?? false);
+          const target = m.id !== null && m.id === jump?.target;
           const out = [];
           if (day !== lastDay) {
             lastDay = day;
@@ -305,11 +378,12 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           out.push(
             <li
               key={`${m.senderId}:${m.clientId}`}
-              class={`message ${mine ? 'mine' : 'theirs'} ${m.state}${mentionsMe ? ' mention' : ''}`}
+              class={`message ${mine ? 'mine' : 'theirs'} ${m.state}${mentionsMe ? ' mention' : ''}${target ? ' target' : ''}`}
               part="message"
               data-state={m.state}
               data-id={m.id ?? undefined}
-              tabIndex={-1}
+              aria-current={target ? 'true' : undefined}
+              tabIndex={target ? -1 : undefined}
             >
               {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
               {m.replyTo && (
@@ -361,11 +435,21 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           );
           return out;
         })}
-        {uploads.map((u) => (
-          <UploadBubble key={u.id} upload={u} />
-        ))}
-        <Slot name="chat.after-messages" peerId={peerId} />
+        {win?.loading === 'newer' && (
+          <li class="more">
+            <span role="status">{t('loadingNewer')}</span>
+          </li>
+        )}
+        {!win && uploads.map((u) => <UploadBubble key={u.id} upload={u} />)}
+        {!win && <Slot name="chat.after-messages" peerId={peerId} />}
       </ol>
+      <JumpBar
+        peerId={peerId}
+        onLatest={() => {
+          toLatest();
+          input.current?.focus();
+        }}
+      />
       <ImageOverlay conversation={peerId} />
       {emoji && (
         <div class="emoji" role="group" aria-label={t('emoji')}>

@@ -36,8 +36,6 @@ export function useComposeMode(peerId: string, setDraft: (text: string) => void,
     editing,
     problem,
     cancel,
-    /** A jump to a message that is not loaded (until the jump-to-message core can fetch it). */
-    notLoaded: () => setProblem(t('originalNotLoaded')),
     /** The composer's Enter: saves an edit, or sends (as a reply when replying). False when there was nothing to do. */
     submit(draft: string): boolean {
       if (!draft.trim()) return false;

@@ -34,7 +34,10 @@ export function createViewState(client: ParleyClient) {
   };
 
   const screen: ChatsOnScreen = {
-    isVisible: (key) => (panelOpen.value && activePeer.value === key) || docked.value.includes(key),
+    // A chat showing older history after a jump does not show what arrives: that stays unread.
+    isVisible: (key) =>
+      ((panelOpen.value && activePeer.value === key) || docked.value.includes(key)) &&
+      !client.jumps.value.get(key)?.window,
     openChats: () => [...docked.value, ...(activePeer.value ? [activePeer.value] : [])],
   };
   client.attachView(screen);
