@@ -1,3 +1,5 @@
+import { ar } from './locales/ar.js';
+
 /** Every string the widget shows, per locale. English is complete; others fall back to it. */
 const en = {
   openChat: 'Open chat',
@@ -304,6 +306,7 @@ const zh: Record<StringKey, string> = {
 const tables = new Map<string, Partial<Record<StringKey, string>>>([
   ['en', en],
   ['zh-CN', zh],
+  ['ar', ar],
 ]);
 
 /** The supported locale closest to what was asked ("zh", "zh-Hans-CN" → "zh-CN"; unknown → "en"). */
@@ -312,7 +315,26 @@ export function resolveLocale(requested: unknown): string {
   if (tables.has(requested)) return requested;
   const language = requested.toLowerCase().split(/[-_]/)[0];
   if (language === 'zh') return 'zh-CN';
+  if (language === 'ar') return 'ar';
   return 'en';
+}
+
+/** Languages written right to left, for browsers whose Intl.Locale lacks `getTextInfo`. */
+const RTL_LANGUAGES = new Set(['ar', 'arc', 'ckb', 'dv', 'fa', 'he', 'iw', 'ps', 'sd', 'syr', 'ug', 'ur', 'yi']);
+
+/** "rtl" for a locale written right to left (Arabic, Hebrew, Persian…): the panel is mirrored. */
+export function textDirection(locale: string): 'ltr' | 'rtl' {
+  try {
+    const info = new Intl.Locale(locale) as Intl.Locale & {
+      getTextInfo?: () => { direction?: string };
+      textInfo?: { direction?: string };
+    };
+    const direction = (info.getTextInfo?.() ?? info.textInfo)?.direction;
+    if (direction === 'rtl' || direction === 'ltr') return direction;
+  } catch {
+    // not a locale Intl knows: the list below decides
+  }
+  return RTL_LANGUAGES.has(locale.toLowerCase().split(/[-_]/)[0]!) ? 'rtl' : 'ltr';
 }
 
 export type Translate = ((key: StringKey, params?: Record<string, string | number>) => string) & { locale: string };
@@ -324,10 +346,16 @@ export function translator(locale: string): Translate {
   let t = cache.get(resolved);
   if (!t) {
     const table = tables.get(resolved) ?? en;
+    const numbers = new Intl.NumberFormat(resolved);
     t = Object.assign(
       (key: StringKey, params?: Record<string, string | number>) => {
         const text = table[key] ?? en[key];
-        return params ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '')) : text;
+        if (!params) return text;
+        return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+          const value = params[name];
+          // Counts in the locale's digits and grouping (١٢ in Arabic, 1,234 in English).
+          return typeof value === 'number' ? numbers.format(value) : (value ?? '');
+        });
       },
       { locale: resolved },
     );
