@@ -1,11 +1,10 @@
-import type { StringKey } from '../i18n.js';
-
 /**
  * Arabic (Modern Standard Arabic), the widget's right-to-left locale: i18n.ts resolves `ar` and
  * `ar-*` to it and the panel is mirrored (`dir="rtl"`). Counts are phrased as "label: {n}" so one
  * form reads right for every number (Arabic has six plural forms); numbers and dates come from Intl.
+ * i18n.ts checks that it has every key of the English table.
  */
-export const ar: Record<StringKey, string> = {
+export const ar = {
   openChat: 'فتح الدردشة',
   openChatUnread: 'فتح الدردشة، غير المقروءة: {n}',
   closeChat: 'إغلاق الدردشة',

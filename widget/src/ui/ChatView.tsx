@@ -182,7 +182,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           buddy && <Avatar user={buddy.user} />
         )}
         <span class="who">
-          <span class="name" dir="auto">{name}</span>
+          <span class="name" dir="auto">
+            {name}
+          </span>
           {buddy && <PresenceLabel presence={buddy.presence} />}
           {room && (
             <span class="presence">
@@ -297,7 +299,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               part="message"
               data-state={m.state}
             >
-              {room && !mine && <span class="from" dir="auto">{nameOf(m.senderId)}</span>}
+              {room && !mine && (
+                <span class="from" dir="auto">
+                  {nameOf(m.senderId)}
+                </span>
+              )}
               <MessageContent content={m.content} conversation={peerId} />
               <span class="meta">
                 <time dateTime={m.createdAt}>

@@ -38,7 +38,9 @@ export function Panel() {
         {me && (
           <button type="button" class="me" aria-expanded={menu} aria-label={t('menu')} onClick={() => setMenu(!menu)}>
             <span class={`dot ${client.myPresence.value.state}`} aria-hidden="true" />
-            <span class="me-name" dir="auto">{me.displayName}</span>
+            <span class="me-name" dir="auto">
+              {me.displayName}
+            </span>
           </button>
         )}
         <button type="button" class="icon" aria-label={t('closeChat')} onClick={() => view.close()}>
