@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLocale, textDirection, translator, type StringKey } from './i18n.js';
+import { launcherTranslator } from './boot/launcher-words.js';
+import { SUPPORTED_LOCALES } from './locale.js';
 import { ar } from './locales/ar.js';
 
 describe('finding 9: a locale named after an Object member', () => {
@@ -45,5 +47,16 @@ describe('Arabic and right to left', () => {
   it('writes numbers in the locale’s format through Intl', () => {
     expect(translator('en')('unread', { n: 1234 })).toBe('1,234 unread');
     expect(translator('ar')('unread', { n: 3 })).toBe(`غير المقروءة: ${new Intl.NumberFormat('ar').format(3)}`);
+  });
+});
+
+describe('the launcher’s words in parley.js', () => {
+  it('are the same as the tables’ in every locale', () => {
+    for (const locale of SUPPORTED_LOCALES) {
+      const t = translator(locale);
+      const words = launcherTranslator(locale);
+      for (const key of ['openChat', 'closeChat'] as const) expect(words(key), `${locale} ${key}`).toBe(t(key));
+      expect(words('openChatUnread', { n: 12 })).toBe(t('openChatUnread', { n: 12 }));
+    }
   });
 });

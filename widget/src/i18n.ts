@@ -1,3 +1,4 @@
+import { resolveLocale } from './locale.js';
 import { ar } from './locales/ar.js';
 
 /** Every string the widget shows, per locale. English is complete; others fall back to it. */
@@ -305,40 +306,18 @@ const zh: Record<StringKey, string> = {
 /** Arabic lives in locales/ar.ts; here the compiler checks that it has every key. */
 const arabic: Record<StringKey, string> = ar;
 
-/** A Map, not an object: a locale named `constructor` or `__proto__` must not find Object's members. */
+/**
+ * A Map, not an object: a locale named `constructor` or `__proto__` must not find Object's members.
+ * Its keys are locale.ts's SUPPORTED_LOCALES. The tables load with the core and panel chunks;
+ * parley.js carries only the launcher's words (boot/launcher-words.ts).
+ */
 const tables = new Map<string, Partial<Record<StringKey, string>>>([
   ['en', en],
   ['zh-CN', zh],
   ['ar', arabic],
 ]);
 
-/** The supported locale closest to what was asked ("zh", "zh-Hans-CN" → "zh-CN"; unknown → "en"). */
-export function resolveLocale(requested: unknown): string {
-  if (typeof requested !== 'string') return 'en';
-  if (tables.has(requested)) return requested;
-  const language = requested.toLowerCase().split(/[-_]/)[0];
-  if (language === 'zh') return 'zh-CN';
-  if (language === 'ar') return 'ar';
-  return 'en';
-}
-
-/** Languages written right to left, for browsers whose Intl.Locale lacks `getTextInfo`. */
-const RTL_LANGUAGES = new Set(['ar', 'arc', 'ckb', 'dv', 'fa', 'he', 'iw', 'ps', 'sd', 'syr', 'ug', 'ur', 'yi']);
-
-/** "rtl" for a locale written right to left (Arabic, Hebrew, Persian…): the panel is mirrored. */
-export function textDirection(locale: string): 'ltr' | 'rtl' {
-  try {
-    const info = new Intl.Locale(locale) as Intl.Locale & {
-      getTextInfo?: () => { direction?: string };
-      textInfo?: { direction?: string };
-    };
-    const direction = (info.getTextInfo?.() ?? info.textInfo)?.direction;
-    if (direction === 'rtl' || direction === 'ltr') return direction;
-  } catch {
-    // not a locale Intl knows: the list below decides
-  }
-  return RTL_LANGUAGES.has(locale.toLowerCase().split(/[-_]/)[0]!) ? 'rtl' : 'ltr';
-}
+export { resolveLocale, textDirection } from './locale.js';
 
 export type Translate = ((key: StringKey, params?: Record<string, string | number>) => string) & { locale: string };
 
