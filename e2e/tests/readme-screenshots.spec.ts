@@ -33,7 +33,7 @@ import { pngBytes } from './media.js';
  * (the picture, the reply) carry the same minute every time.
  *
  * The reply and the reactions are made through the socket protocol (message:send with `replyTo`,
- * message:react); the last shot needs the widget to show them.
+ * message:react); the last shot needs the server and the widget that handle them (branches chg, wui).
  */
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const CLOCK_MODULE = pathToFileURL(fileURLToPath(new URL('../slow-clock.mjs', import.meta.url))).href;
@@ -154,6 +154,9 @@ async function shoot(page: Page, name: string): Promise<void> {
     await Promise.all(
       [...root.querySelectorAll('img')].map((img) => (img.complete ? null : img.decode().catch(() => null))),
     );
+    // The conversation at its end, as a reader who just got the last message sees it.
+    const list = root.querySelector('.messages');
+    if (list) list.scrollTop = list.scrollHeight;
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   });
   const box = await page.evaluate(() => {
@@ -219,7 +222,7 @@ test('the README screenshots: buddy list, a conversation with a picture (light, 
     clients.maya = mayaAgain;
     const history = await leo.ok('message:history', { in: { kind: 'direct', id: id('maya') } });
     const shared = history.messages.find((m) => m.content.kind === 'file')!;
-    const first = history.messages.find((m) => m.senderId === id('leo'))!;
+    const first = history.messages.find((m) => 'text' in m.content && m.content.text === HISTORY[0]![2])!;
     await leo.ok('message:send', {
       in: { kind: 'direct', id: id('maya') },
       clientId: uuidv7(),
@@ -247,7 +250,7 @@ test('the README screenshots: buddy list, a conversation with a picture (light, 
     const reply = list.locator('li.message', { hasText: REPLY });
     await expect(reply).toBeVisible();
     // The reply quotes the picture; the reactions show on their messages.
-    await expect(reply).toContainText('questions-per-hour.png');
+    await expect(reply).toContainText('📷 Photo');
     await expect(picture).toContainText('❤️');
     await expect(list.locator('li.message').filter({ hasText: HISTORY[0]![2] })).toContainText('😂');
     await blur(panel);
