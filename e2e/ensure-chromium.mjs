@@ -3,7 +3,9 @@
 //   - a Chromium for Playwright. Playwright's own browser download is not reachable from our
 //     machines, so we use the distribution's package (Debian: `chromium`, at /usr/bin/chromium);
 //   - a CJK font (Debian: `fonts-noto-cjk`), so the zh-CN screenshots of the screen matrix
-//     (tests/matrix.spec.ts) show characters, not boxes. Without it the tests still pass.
+//     (tests/matrix.spec.ts) show characters, not boxes, and an emoji font
+//     (`fonts-noto-color-emoji`) for the emoji and reactions in the README's screenshots
+//     (tests/readme-screenshots.spec.ts). Without them the tests still pass.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -21,6 +23,12 @@ function hasCjkFont() {
 const wanted = [
   { pkg: 'chromium', required: true, present: () => existsSync(chromium), where: chromium },
   { pkg: 'fonts-noto-cjk', required: false, present: hasCjkFont, where: 'a CJK font for zh-CN screenshots' },
+  {
+    pkg: 'fonts-noto-color-emoji',
+    required: false,
+    present: () => existsSync('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf'),
+    where: 'an emoji font for the screenshots',
+  },
 ];
 const missing = wanted.filter((w) => !w.present());
 if (missing.length === 0) process.exit(0);
@@ -35,7 +43,7 @@ function giveUp(reason) {
       );
     else
       console.warn(
-        `${line}\n     The tests run without it, but zh-CN screenshots show boxes: \`sudo apt-get install -y ${w.pkg}\`.`,
+        `${line}\n     The tests run without it, but screenshots show boxes for its characters: \`sudo apt-get install -y ${w.pkg}\`.`,
       );
   }
   process.exit(missing.some((w) => w.required) ? 1 : 0);
@@ -64,5 +72,5 @@ for (const w of missing) {
     console.error(`e2e: apt-get finished but ${w.pkg} (${w.where}) is still missing.`);
     process.exit(1);
   }
-  console.warn(`e2e: apt-get finished but ${w.pkg} (${w.where}) is still missing; zh-CN screenshots will show boxes.`);
+  console.warn(`e2e: apt-get finished but ${w.pkg} (${w.where}) is still missing; screenshots will show boxes.`);
 }

@@ -20,8 +20,9 @@ import { baseUrl } from './widget.js';
  *   - the keyboard (Tab) reaches every control;
  *   - a screenshot goes to the test's output folder (test-results/) for people to review.
  *
- * Every state runs on both viewports in the default theme and locale; dark and zh-CN run on a
- * representative subset (`subset: true`). A new screen gets a step here.
+ * Every state runs on both viewports in the default theme and locale, and on the desktop in Arabic
+ * (the panel mirrored, right to left); dark, zh-CN and Arabic on the phone run on a representative
+ * subset (`subset: true`). A new screen gets a step here.
  */
 
 const VIEWPORTS = {
@@ -33,7 +34,7 @@ type Viewport = keyof typeof VIEWPORTS;
 interface Configuration {
   viewport: Viewport;
   mode: 'light' | 'dark';
-  locale: 'en' | 'zh-CN';
+  locale: 'en' | 'zh-CN' | 'ar';
   /** Only the states marked `subset` are checked (the others are still walked through). */
   subsetOnly: boolean;
 }
@@ -47,6 +48,9 @@ const CONFIGURATIONS: Configuration[] = [
     locale: 'zh-CN',
     subsetOnly: true,
   })),
+  // Right to left: every state mirrored on the desktop, the subset on the phone.
+  { viewport: 'desktop', mode: 'light', locale: 'ar', subsetOnly: false },
+  { viewport: 'phone', mode: 'light', locale: 'ar', subsetOnly: true },
 ] as Configuration[];
 
 /** What a step may use: the page, the strings of its locale, the panel. */

@@ -1,3 +1,6 @@
+import { resolveLocale } from './locale.js';
+import { ar } from './locales/ar.js';
+
 /** Every string the widget shows, per locale. English is complete; others fall back to it. */
 const en = {
   openChat: 'Open chat',
@@ -381,20 +384,21 @@ const zh: Record<StringKey, string> = {
   voiceMessage: '🎤 语音消息',
 };
 
-/** A Map, not an object: a locale named `constructor` or `__proto__` must not find Object's members. */
+/** Arabic lives in locales/ar.ts; here the compiler checks that it has every key. */
+const arabic: Record<StringKey, string> = ar;
+
+/**
+ * A Map, not an object: a locale named `constructor` or `__proto__` must not find Object's members.
+ * Its keys are locale.ts's SUPPORTED_LOCALES. The tables load with the core and panel chunks;
+ * parley.js carries only the launcher's words (boot/launcher-words.ts).
+ */
 const tables = new Map<string, Partial<Record<StringKey, string>>>([
   ['en', en],
   ['zh-CN', zh],
+  ['ar', arabic],
 ]);
 
-/** The supported locale closest to what was asked ("zh", "zh-Hans-CN" → "zh-CN"; unknown → "en"). */
-export function resolveLocale(requested: unknown): string {
-  if (typeof requested !== 'string') return 'en';
-  if (tables.has(requested)) return requested;
-  const language = requested.toLowerCase().split(/[-_]/)[0];
-  if (language === 'zh') return 'zh-CN';
-  return 'en';
-}
+export { resolveLocale, textDirection } from './locale.js';
 
 export type Translate = ((key: StringKey, params?: Record<string, string | number>) => string) & { locale: string };
 
@@ -405,10 +409,16 @@ export function translator(locale: string): Translate {
   let t = cache.get(resolved);
   if (!t) {
     const table = tables.get(resolved) ?? en;
+    const numbers = new Intl.NumberFormat(resolved);
     t = Object.assign(
       (key: StringKey, params?: Record<string, string | number>) => {
         const text = table[key] ?? en[key];
-        return params ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '')) : text;
+        if (!params) return text;
+        return text.replace(/\{(\w+)\}/g, (_, name: string) => {
+          const value = params[name];
+          // Counts in the locale's digits and grouping (١٢ in Arabic, 1,234 in English).
+          return typeof value === 'number' ? numbers.format(value) : (value ?? '');
+        });
       },
       { locale: resolved },
     );

@@ -18,7 +18,8 @@ import type { LauncherState, Runtime } from './chunk-api.js';
 import type { ClientOptions, HostEvents } from './core/client.js';
 import { fetchSiteConfig } from './core/site-config.js';
 import { TOKEN_STORAGES, tokenKey, tokenStore } from './core/storage.js';
-import { resolveLocale, translator } from './i18n.js';
+import { launcherTranslator } from './boot/launcher-words.js';
+import { resolveLocale } from './locale.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
 import { fromScriptTag, warn, type CommandName, type ParleyApi, type ParleySettings } from './settings.js';
 
@@ -80,7 +81,7 @@ function boot(): void {
   let pageLocale: string | null = null;
 
   const drawLauncher = (w: Mounted) =>
-    w.launcher?.draw({ ...w.launcherState, theme: w.theme, t: translator(w.locale) });
+    w.launcher?.draw({ ...w.launcherState, theme: w.theme, t: launcherTranslator(w.locale) });
 
   /** The site's theme under the page's keys, on the host element, the launcher and the UI. */
   const restyle = (w: Mounted) => {

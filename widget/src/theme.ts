@@ -95,6 +95,14 @@ export function cleanTheme(input: unknown, warn: (message: string) => void): The
   return out;
 }
 
+/**
+ * The launcher's and the panel's stacking level unless the theme sets one: the top of the range, so
+ * host overlays stay below. At an equal level the later element in the DOM is drawn on top, and the
+ * widget's host element is appended to the end of <body> when it starts; the image viewer and the
+ * call layer come after the panel and the launcher, so they stay above them.
+ */
+export const DEFAULT_Z_INDEX = 2147483647;
+
 /** Writes the theme onto the widget's host element as custom properties. */
 export function applyTheme(host: HTMLElement, theme: Theme): void {
   for (const [key, property] of Object.entries(colourKeys)) {
@@ -109,7 +117,7 @@ export function applyTheme(host: HTMLElement, theme: Theme): void {
   set('--parley-radius', theme.radius === undefined ? undefined : `${theme.radius}px`);
   set('--parley-offset-x', theme.offsetX === undefined ? undefined : `${theme.offsetX}px`);
   set('--parley-offset-y', theme.offsetY === undefined ? undefined : `${theme.offsetY}px`);
-  set('--parley-z', theme.zIndex === undefined ? undefined : String(theme.zIndex));
+  set('--parley-z', String(theme.zIndex ?? DEFAULT_Z_INDEX));
   host.dataset.position = theme.position ?? 'right';
   host.dataset.density = theme.density ?? 'comfortable';
   host.dataset.mode = theme.mode ?? 'light';

@@ -1,6 +1,6 @@
 import type { LauncherState } from '../chunk-api.js';
-import type { Translate } from '../i18n.js';
 import type { Theme } from '../theme.js';
+import type { LauncherTranslate } from './launcher-words.js';
 
 const ICONS = {
   chat: 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z',
@@ -10,7 +10,7 @@ const ICONS = {
 
 export interface LauncherLook extends LauncherState {
   theme: Theme;
-  t: Translate;
+  t: LauncherTranslate;
 }
 
 /**

@@ -129,7 +129,7 @@ function InCall({ call, t, actions }: { call: LiveCall; t: CallTranslate; action
       aria-label={t(video ? 'callWith' : 'voiceCallWith', { name })}
       data-phase={state.phase}
     >
-      <h2>{name}</h2>
+      <h2 dir="auto">{name}</h2>
       {video ? (
         <div class="call-media">
           <Media kind="video" class="remote" stream={call.remote} label={t('remoteVideo', { name })} />
@@ -225,7 +225,7 @@ function Transfer({ transfer: x, t, onDismiss }: { transfer: TransferView; t: Ca
       )}
       {note && <p role="status">{note}</p>}
       {x.url && (
-        <a href={x.url} download={x.name}>
+        <a href={x.url} download={x.name} dir="auto">
           {x.name}
         </a>
       )}

@@ -18,6 +18,7 @@ import {
   type CallAction,
   type EndCause,
 } from './call-state.js';
+import { textDirection } from '../i18n.js';
 import { CallLayer, type LiveCall } from './CallLayer.js';
 import css from './call.css?inline';
 import { startRing } from './ring.js';
@@ -246,11 +247,15 @@ export function startCalls({ line, locale, root, upload }: CallsOptions) {
     stopRing = startRing();
   };
 
-  const draw = () =>
+  const draw = () => {
+    // Mirrored for a right-to-left locale, like the panel; the layer keeps its corner.
+    layer.dir = textDirection(locale.value);
+    layer.lang = locale.value;
     render(
       <CallLayer call={live.value} transfers={transfers.list()} t={callTranslator(locale.value)} actions={calls} />,
       layer,
     );
+  };
   const stopDrawing = effect(draw);
   // Last: events held by the core (the call that woke this chunk) are delivered at once.
   line.attach((e: CallEvent) => {

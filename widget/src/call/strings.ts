@@ -1,5 +1,5 @@
 /**
- * The call chunk's words, en and zh-CN. They live here, not in i18n.ts, because i18n.ts is part of
+ * The call chunk's words, en, zh-CN and ar. They live here, not in i18n.ts, because i18n.ts is part of
  * parley.js (the launcher's label), which must not grow for calls.
  */
 const en = {
@@ -78,10 +78,48 @@ const zh: Record<CallStringKey, string> = {
   dismiss: '关闭',
 };
 
+const ar: Record<CallStringKey, string> = {
+  callWith: 'مكالمة مع {name}',
+  incomingVoice: '{name} يتصل بك (مكالمة صوتية)',
+  incomingVideo: '{name} يتصل بك (مكالمة فيديو)',
+  incomingFile: '{name} يرسل إليك {file} مباشرة',
+  acceptCall: 'قبول',
+  declineCall: 'رفض',
+  hangUp: 'إنهاء المكالمة',
+  mute: 'كتم الصوت',
+  cameraOff: 'إيقاف الكاميرا',
+  calling: 'جارٍ الاتصال…',
+  callConnecting: 'جارٍ الربط…',
+  callConnected: 'متصل',
+  callReconnecting: 'جارٍ إعادة الاتصال…',
+  callFailed: 'فشل الاتصال',
+  callEnded: 'انتهت المكالمة',
+  callDeclined: 'رُفضت',
+  callNoAnswer: 'لا رد',
+  callCancelled: 'أُلغيت المكالمة',
+  callUnavailable: '{name} غير متاح',
+  callBusy: '{name} في مكالمة أخرى',
+  callRefused: 'لا يمكنك الاتصال بـ{name}',
+  callLost: 'انقطع اتصال الطرف الآخر',
+  callProblem: 'فشلت المكالمة: {reason}',
+  callMediaDenied: 'الكاميرا أو الميكروفون محظور: اسمح به في متصفحك لإجراء المكالمة.',
+  close: 'إغلاق',
+  localVideo: 'كاميرتك',
+  remoteVideo: 'فيديو {name}',
+  voiceCallWith: 'مكالمة صوتية مع {name}',
+  sendingDirect: 'جارٍ إرسال {file} إلى {name} مباشرة',
+  receivingDirect: '{file} من {name}، مُرسل مباشرة',
+  sentDirect: 'أُرسل مباشرة؛ لم يحتفظ الخادم بنسخة.',
+  directFallback: 'لا يوجد اتصال مباشر ({reason}): سيُرسل عبر الخادم بدلًا من ذلك.',
+  directFailed: 'فشل النقل المباشر: {reason}',
+  receivedDirect: 'استُلم وتم التحقق منه (SHA-256). احفظه:',
+  dismiss: 'تجاهل',
+};
+
 export type CallTranslate = (key: CallStringKey, params?: Record<string, string | number>) => string;
 
 export function callTranslator(locale: string): CallTranslate {
-  const table = locale === 'zh-CN' ? zh : en;
+  const table = locale === 'zh-CN' ? zh : locale === 'ar' ? ar : en;
   return (key, params) => {
     const text = table[key] ?? en[key];
     return params ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '')) : text;

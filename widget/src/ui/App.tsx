@@ -3,12 +3,13 @@
 import '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { ChatView } from './ChatView.js';
+import { textDirection } from '../i18n.js';
 import { useWidget } from './context.js';
 import { Panel } from './Panel.js';
 
 /** The chats docked beside the panel, and the panel; parley.js draws the launcher next to them. */
 export function App() {
-  const { client, view, launcher } = useWidget();
+  const { client, view, launcher, t } = useWidget();
   const open = view.panelOpen.value;
   const docked = client.me.value ? view.docked.value : [];
   const wasOpen = useRef(open);
@@ -26,6 +27,8 @@ export function App() {
           key={peerId}
           class="window"
           part="window"
+          dir={textDirection(t.locale)}
+          lang={t.locale}
           aria-label={
             client.roster.value.find((r) => r.user.id === peerId)?.user.displayName ??
             client.rooms.value.get(peerId.slice(5))?.name

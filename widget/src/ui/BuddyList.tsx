@@ -58,7 +58,9 @@ export function BuddyList() {
               <li key={user.id} class="request">
                 <Avatar user={user} />
                 <span class="who">
-                  <span class="name">{user.displayName}</span>
+                  <span class="name" dir="auto">
+                    {user.displayName}
+                  </span>
                   <span class="presence">{state === 'pending' ? t('wantsToBeBuddies') : t('waitingForAnswer')}</span>
                 </span>
                 {state === 'pending' ? (
@@ -87,7 +89,11 @@ export function BuddyList() {
       {buddies.length === 0 && !needle && <p class="empty">{t('noBuddies')}</p>}
       {[...groups].map(([group, entries]) => (
         <section key={group} aria-label={group || t('ungrouped')}>
-          {(groups.size > 1 || group) && <h3 class="group">{group || t('ungrouped')}</h3>}
+          {(groups.size > 1 || group) && (
+            <h3 class="group" dir="auto">
+              {group || t('ungrouped')}
+            </h3>
+          )}
           <ul>
             {entries.map(({ user, presence }) => {
               const unread = conversations.get(user.id)?.unread ?? 0;
@@ -102,7 +108,9 @@ export function BuddyList() {
                   >
                     <Avatar user={user} />
                     <span class="who">
-                      <span class="name">{user.displayName}</span>
+                      <span class="name" dir="auto">
+                        {user.displayName}
+                      </span>
                       <PresenceLabel presence={presence} />
                     </span>
                     {unread > 0 && <span class="badge">{t('unread', { n: unread })}</span>}
@@ -121,7 +129,9 @@ export function BuddyList() {
               <li key={user.id} class="request">
                 <Avatar user={user} />
                 <span class="who">
-                  <span class="name">{user.displayName}</span>
+                  <span class="name" dir="auto">
+                    {user.displayName}
+                  </span>
                 </span>
                 {action('roster:unblock', 'unblock', user)}
               </li>
@@ -178,7 +188,9 @@ function AddBuddy() {
             <li key={user.id} class="request">
               <Avatar user={user} />
               <span class="who">
-                <span class="name">{user.displayName}</span>
+                <span class="name" dir="auto">
+                  {user.displayName}
+                </span>
                 <span class="presence">@{user.username}</span>
               </span>
               {!known.has(user.id) &&

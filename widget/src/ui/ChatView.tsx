@@ -237,7 +237,9 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           buddy && <Avatar user={buddy.user} />
         )}
         <span class="who">
-          <span class="name">{name}</span>
+          <span class="name" dir="auto">
+            {name}
+          </span>
           {buddy && <PresenceLabel presence={buddy.presence} />}
           {room && (
             <span class="presence">
@@ -385,7 +387,11 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
               aria-current={target ? 'true' : undefined}
               tabIndex={target ? -1 : undefined}
             >
-              {room && !mine && <span class="from">{nameOf(m.senderId)}</span>}
+              {room && !mine && (
+                <span class="from" dir="auto">
+                  {nameOf(m.senderId)}
+                </span>
+              )}
               {m.replyTo && (
                 <ReplyQuote
                   reply={m.replyTo}

@@ -227,7 +227,11 @@ function AudioPlayer({ file, conversation }: { file: FileInfo; conversation: str
         {formatDuration(shownMs)}
         {(playing || position > 0) && lengthMs ? ` / ${formatDuration(lengthMs)}` : ''}
       </span>
-      {!file.voice && <span class="file-name">{file.name}</span>}
+      {!file.voice && (
+        <span class="file-name" dir="auto">
+          {file.name}
+        </span>
+      )}
       {failed && <LoadFailed retry={retry} />}
       {urls && (
         <audio
@@ -266,7 +270,9 @@ function FileCard({ file, conversation }: { file: FileInfo; conversation: string
         <span class="file-ext">{fileLabel(file.mime, file.name)}</span>
       </span>
       <span class="file-text">
-        <span class="file-name">{file.name}</span>
+        <span class="file-name" dir="auto">
+          {file.name}
+        </span>
         <span class="file-size">{formatBytes(file.size, t.locale)}</span>
       </span>
       {urls && (

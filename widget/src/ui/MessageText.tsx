@@ -38,7 +38,11 @@ export function MessageText({ text }: { text: string }) {
     last = match.index + url.length;
   }
   parts.push(text.slice(last));
-  return <span class="body">{parts}</span>;
+  return (
+    <span class="body" dir="auto">
+      {parts}
+    </span>
+  );
 }
 
 /**

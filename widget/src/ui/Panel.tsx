@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { AuthForm } from './AuthForm.js';
 import { BuddyList } from './BuddyList.js';
 import { ChatView } from './ChatView.js';
+import { textDirection } from '../i18n.js';
 import { useWidget } from './context.js';
 import { RecentList } from './RecentList.js';
 import { StatusMenu } from './StatusMenu.js';
@@ -25,6 +26,9 @@ export function Panel() {
       part="panel"
       role="dialog"
       aria-label={title}
+      // Mirrored for a right-to-left locale; user text inside sets its own direction (dir="auto").
+      dir={textDirection(t.locale)}
+      lang={t.locale}
       tabIndex={-1}
       ref={panel}
       onKeyDown={(e) => e.key === 'Escape' && view.close()}
@@ -34,7 +38,9 @@ export function Panel() {
         {me && (
           <button type="button" class="me" aria-expanded={menu} aria-label={t('menu')} onClick={() => setMenu(!menu)}>
             <span class={`dot ${client.myPresence.value.state}`} aria-hidden="true" />
-            <span class="me-name">{me.displayName}</span>
+            <span class="me-name" dir="auto">
+              {me.displayName}
+            </span>
           </button>
         )}
         <button type="button" class="icon" aria-label={t('closeChat')} onClick={() => view.close()}>

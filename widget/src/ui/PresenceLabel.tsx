@@ -36,7 +36,13 @@ export function PresenceLabel({ presence }: { presence: Presence }) {
     <span class="presence">
       <span class={`dot ${presence.state}`} aria-hidden="true" />
       {t(presence.state)}
-      {detail && <span class="status-text"> · {detail}</span>}
+      {detail && (
+        <span class="status-text">
+          {' · '}
+          {/* The user's own status text: its direction is its own. */}
+          <span dir={presence.state !== 'offline' ? 'auto' : undefined}>{detail}</span>
+        </span>
+      )}
     </span>
   );
 }

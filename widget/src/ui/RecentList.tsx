@@ -40,7 +40,9 @@ export function RecentList() {
                   #
                 </span>
                 <span class="who">
-                  <span class="name">{room.name}</span>
+                  <span class="name" dir="auto">
+                    {room.name}
+                  </span>
                   <span class="presence">{t('invitedToRoom')}</span>
                 </span>
                 <button
@@ -86,8 +88,12 @@ export function RecentList() {
                     user && <Avatar user={user} />
                   )}
                   <span class="who">
-                    <span class="name">{name}</span>
-                    <span class="presence preview">{text}</span>
+                    <span class="name" dir="auto">
+                      {name}
+                    </span>
+                    <span class="presence preview" dir="auto">
+                      {text}
+                    </span>
                   </span>
                   {c.mentioned > 0 && <span class="badge mention">{t('mentionedYou')}</span>}
                   {c.unread > 0 && <span class="badge">{t('unread', { n: c.unread })}</span>}
@@ -152,7 +158,9 @@ function RoomFinder() {
           {found.map((room) => (
             <li key={room.id} class="request">
               <span class="who">
-                <span class="name">{room.name}</span>
+                <span class="name" dir="auto">
+                  {room.name}
+                </span>
                 <span class="presence">{t('memberCount', { n: room.members })}</span>
               </span>
               {!client.rooms.value.has(room.id) && (

@@ -24,7 +24,9 @@ export function RoomMembers({ room }: { room: RoomInfo }) {
           <li key={m.user.id} class="request">
             <span class={`dot ${m.presence.state}`} aria-hidden="true" />
             <span class="who">
-              <span class="name">{m.user.displayName}</span>
+              <span class="name" dir="auto">
+                {m.user.displayName}
+              </span>
               <span class="presence">
                 {/* Invitees have no presence in a room until they accept (the server sends none). */}
                 {m.role === 'invited' ? t('invited') : t(m.presence.state)}

@@ -24,7 +24,9 @@ export function UploadBubble({ upload }: { upload: Upload }) {
     <li class={`message mine upload ${state.phase}`} data-state={state.phase} part="message">
       <span class="upload-card">
         <span class="file-text">
-          <span class="file-name">{upload.name}</span>
+          <span class="file-name" dir="auto">
+            {upload.name}
+          </span>
           <span class="file-size">{formatBytes(upload.size, t.locale)}</span>
         </span>
         {state.phase !== 'failed' && (

@@ -129,7 +129,7 @@ export function VoiceButton({ peerId, onRecording }: { peerId: string; onRecordi
         }}
       >
         {isRecording ? (
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+          <svg class="flip-rtl" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
             <path fill="currentColor" d="M4 12 20 4l-4 16-4-6z" />
           </svg>
         ) : (

@@ -28,10 +28,21 @@ const words = {
     sendDirect: '直接发送文件（点对点）',
     callsUnavailable: '无法加载通话功能，请重试。',
   },
+  ar: {
+    audio: 'مكالمة صوتية',
+    video: 'مكالمة فيديو',
+    missed: '{media} فائتة',
+    declined: 'مكالمة مرفوضة',
+    failed: '{media} · فشلت',
+    audioLower: 'مكالمة صوتية',
+    videoLower: 'مكالمة فيديو',
+    sendDirect: 'إرسال ملف مباشرة (من جهاز إلى جهاز)',
+    callsUnavailable: 'تعذّر تحميل المكالمات. حاول مرة أخرى.',
+  },
 };
 
 /** The call words in `locale` (the chat header's buttons use them too). */
-export const callWords = (locale: string) => (locale === 'zh-CN' ? words['zh-CN'] : words.en);
+export const callWords = (locale: string) => (locale === 'zh-CN' || locale === 'ar' ? words[locale] : words.en);
 
 /** "Video call · 1:23", "Missed voice call", "Declined call", "Voice call · failed". */
 export function callLogText(call: CallLog, locale: string): string {
