@@ -4,7 +4,15 @@ export interface TextPart {
   match: boolean;
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Latin capitals lowered, nothing else: the length stays the same, so indexes carry over (as the server compares). */
+const fold = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+/** Where `query` (already folded) occurs in `text`, ignoring Latin case: a plain scan, no RegExp built from input. */
+function occurrences(text: string, query: string): number[] {
+  const folded = fold(text);
+  const at: number[] = [];
+  for (let i = folded.indexOf(query); i >= 0; i = folded.indexOf(query, i + query.length)) at.push(i);
+  return at;
+}
 /** Not inside a surrogate pair: an index moved back onto the pair's first half. */
 const whole = (text: string, at: number) => (/[\udc00-\udfff]/.test(text[at] ?? '') ? at - 1 : at);
 
@@ -15,9 +23,8 @@ const whole = (text: string, at: number) => (/[\udc00-\udfff]/.test(text[at] ?? 
  * characters, with up to `before` characters ahead of the match.
  */
 export function matchParts(text: string, query: string, max = 160, before = 40): TextPart[] {
-  const q = query.trim();
-  const pattern = q ? new RegExp(escape(q), 'giu') : null;
-  const first = pattern?.exec(text)?.index ?? 0;
+  const q = fold(query.trim());
+  const first = q ? (occurrences(text, q)[0] ?? 0) : 0;
   let start = 0;
   let end = text.length;
   if (text.length > max) {
@@ -28,13 +35,11 @@ export function matchParts(text: string, query: string, max = 160, before = 40):
   const parts: TextPart[] = [];
   const plain = (s: string) => s && parts.push({ text: s, match: false });
   let at = 0;
-  if (pattern) {
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(shown); m; m = pattern.exec(shown)) {
-      if (m[0] === '') break;
-      plain(shown.slice(at, m.index));
-      parts.push({ text: m[0], match: true });
-      at = m.index + m[0].length;
+  if (q) {
+    for (const index of occurrences(shown, q)) {
+      plain(shown.slice(at, index));
+      parts.push({ text: shown.slice(index, index + q.length), match: true });
+      at = index + q.length;
     }
   }
   plain(shown.slice(at));
