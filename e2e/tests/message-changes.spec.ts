@@ -155,6 +155,11 @@ test('edits, a reply, reactions and a deletion reach bob’s open page live and 
   await elsewhere.getByRole('button', { name: /^Open chat/ }).click();
   await buddy(elsewhere, ALICE).click();
   await expect.poll(() => rendered(elsewhere)).toEqual(expected);
+  // A reload of his open page: the same again, now from the server's history rather than live changes.
+  await bob.reload();
+  await bob.getByRole('button', { name: /^Open chat/ }).click();
+  await buddy(bob, ALICE).click();
+  await expect.poll(() => rendered(bob)).toEqual(expected);
   // The quote jumps to the original (loaded here): it is focused and highlighted.
   await message(elsewhere, 'this answers the second')
     .getByRole('button', { name: `${ALICE} ${texts[1]}` })
