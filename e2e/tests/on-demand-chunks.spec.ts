@@ -121,16 +121,20 @@ test('a signed-in visitor gets the unread badge, the title count and host events
     panelRequests.push(route.request().url());
     return route.abort(); // the panel cannot load at all
   });
-  await p.goto(baseUrl());
-  await p.evaluate(() => {
+  // The handlers go in before parley.js runs, through the queue a page's stub keeps (the core
+  // starts at once for a stored session: registered after load, `ready` could come first).
+  await p.addInitScript(() => {
     const events: unknown[] = [];
-    Object.assign(window, { events });
+    const queued: unknown[][] = [];
+    const stub = (...args: unknown[]) => void queued.push(args);
+    Object.assign(window, { events, Parley: Object.assign(stub, { q: queued }) });
     const on = (event: string, record: (data: never) => unknown) =>
-      window.Parley!('on', event as 'ready', (data) => events.push(record(data as never)));
+      stub('on', event, (data: never) => events.push(record(data)));
     on('ready', (d: { user: { username: string } }) => ['ready', d.user.username]);
     on('unread', (d: { count: number }) => ['unread', d.count]);
     on('message', (d: { message: { body: string } }) => ['message', d.message.body]);
   });
+  await p.goto(baseUrl());
   const events = () => p.evaluate(() => (window as unknown as { events: unknown[] }).events);
   await expect.poll(events).toContainEqual(['ready', 'zeke']);
 

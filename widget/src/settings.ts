@@ -16,7 +16,7 @@ export interface ParleySettings {
   site: string;
   /** Parley server origin; defaults to where parley.js was loaded from. */
   server?: string;
-  /** Interface language ("en", "zh-CN"); defaults to the browser's. */
+  /** Interface language ("en", "zh-CN", "ar": mirrored, right to left); defaults to the browser's. */
   locale?: string;
   /** Theme overrides; see {@link Theme}. */
   theme?: Theme;
