@@ -429,7 +429,8 @@ export class XmppGateway implements Transport {
    * XEP-0308 correction, a deletion as an XEP-0424 retraction, a reaction as the user's full set of
    * XEP-0444 reactions to it. Read from the inbox, `message` is as it is now, so a change that
    * came later wins: an edit of a message deleted since is not sent (its retraction is).
-   * The stanza id follows the message's `rev`, so a stanza sent again keeps its id.
+   * The stanza id follows the message's `rev`: a stanza sent again keeps its id, unless the message
+   * changed meanwhile, and then it carries the newer state, which applies the same way.
    */
   private async changeStanza(contact: RemoteContactRecord, change: MessageChange): Promise<Element | null> {
     const { action, by, message: m } = change;
