@@ -419,6 +419,14 @@ describe.skipIf(missing !== null)('XMPP gateway with a real Prosody', () => {
       'forbidden',
     );
 
+    // A message Parley cannot find by that id.
+    await xena.send(
+      xml('message', { type: 'chat', to: ninaJid, id: 'bad-ref' }, xml('retract', { xmlns: NS.retract, id: 'nope' })),
+    );
+    expect(errorOf(await xena.wait((s) => s.attrs.id === 'bad-ref' && s.attrs.type === 'error', 'the error'))).toBe(
+      'item-not-found',
+    );
+
     // XEP-0461 both ways: the quote (XEP-0428 fallback) is left out of the text, and added going out.
     const quote = '> hi Xena\n';
     await xena.send(
