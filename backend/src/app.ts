@@ -247,6 +247,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
         config: config.xmpp,
         store,
         conversations,
+        messageChanges,
         roster,
         presence,
         relations,

@@ -365,4 +365,155 @@ describe.skipIf(missing !== null)('XMPP gateway with a real Prosody', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(after.every((s) => s.getChildText('body') === `burst ${burstIds.indexOf(s.attrs.id!)}`)).toBe(true);
   });
+
+  it('edits, retractions, reactions and replies both ways (XEP-0308, 0424, 0444, 0461); disco says so', async () => {
+    await addUser(server, 'nina', { site: 'open' });
+    const ninaJid = jidOf('nina', 'open');
+    const nina = await widget('nina', 'open');
+    const xena = await xmppUser('xena');
+    const direct = (id: string) => ({ kind: 'direct' as const, id });
+    const changes = () => nina.entries.flatMap((e) => (e.kind === 'change' ? [e.change] : []));
+    const fromNina = (check: (s: Element) => boolean, what: string) =>
+      xena.wait((s) => s.name === 'message' && bare(s.attrs.from) === ninaJid && check(s), what);
+    const NS = {
+      correct: 'urn:xmpp:message-correct:0',
+      retract: 'urn:xmpp:message-retract:1',
+      reactions: 'urn:xmpp:reactions:0',
+      reply: 'urn:xmpp:reply:0',
+      fallback: 'urn:xmpp:fallback:0',
+    };
+
+    // A message each: xena's is known by her stanza id, nina's by its Parley id.
+    await xena.send(chat(ninaJid, 'xm-1', 'helo'));
+    const m1 = (await waitFor(() => nina.messages.find((e) => e.message.clientId === 'xm-1'), 8000, 'xm-1')).message;
+    const xenaId = m1.senderId;
+    const n1 = (await nina.send(xenaId, 'hi xena')).message;
+    await fromNina((s) => s.attrs.id === n1.id, "nina's message");
+
+    // XEP-0308 both ways.
+    await xena.send(
+      xml(
+        'message',
+        { type: 'chat', to: ninaJid, id: 'xm-1b' },
+        xml('body', {}, 'hello'),
+        xml('replace', { xmlns: NS.correct, id: 'xm-1' }),
+      ),
+    );
+    const edited = await waitFor(() => changes().find((c) => c.action === 'edit'), 8000, "xena's correction");
+    expect(edited.message).toMatchObject({ id: m1.id, content: { kind: 'text', text: 'hello' } });
+    expect(edited.message.editedAt).toBeDefined();
+    await nina.ok('message:edit', { in: direct(xenaId), messageId: n1.id, text: 'hi Xena' });
+    const correction = await fromNina((s) => !!s.getChild('replace', NS.correct), "nina's correction");
+    expect(correction.getChild('replace', NS.correct)!.attrs.id).toBe(n1.id);
+    expect(correction.getChildText('body')).toBe('hi Xena');
+    // Correcting someone else's message is refused, as in the widget.
+    await xena.send(
+      xml(
+        'message',
+        { type: 'chat', to: ninaJid, id: 'bad-fix' },
+        xml('body', {}, 'hacked'),
+        xml('replace', { xmlns: NS.correct, id: n1.id }),
+      ),
+    );
+    expect(errorOf(await xena.wait((s) => s.attrs.id === 'bad-fix' && s.attrs.type === 'error', 'the refusal'))).toBe(
+      'forbidden',
+    );
+
+    // A message Parley cannot find by that id.
+    await xena.send(
+      xml('message', { type: 'chat', to: ninaJid, id: 'bad-ref' }, xml('retract', { xmlns: NS.retract, id: 'nope' })),
+    );
+    expect(errorOf(await xena.wait((s) => s.attrs.id === 'bad-ref' && s.attrs.type === 'error', 'the error'))).toBe(
+      'item-not-found',
+    );
+
+    // XEP-0461 both ways: the quote (XEP-0428 fallback) is left out of the text, and added going out.
+    const quote = '> hi Xena\n';
+    await xena.send(
+      xml(
+        'message',
+        { type: 'chat', to: ninaJid, id: 'xm-2' },
+        xml('body', {}, `${quote}thanks`),
+        xml('reply', { xmlns: NS.reply, to: ninaJid, id: n1.id }),
+        xml('fallback', { xmlns: NS.fallback, for: NS.reply }, xml('body', { start: '0', end: String(quote.length) })),
+      ),
+    );
+    const r1 = (await waitFor(() => nina.messages.find((e) => e.message.clientId === 'xm-2'), 8000, 'xm-2')).message;
+    expect(r1.content).toEqual({ kind: 'text', text: 'thanks' });
+    expect(r1.replyTo).toMatchObject({ id: n1.id, senderId: nina.ready.user.id, excerpt: 'hi Xena' });
+    const r2 = await nina.ok('message:send', {
+      in: direct(xenaId),
+      clientId: 'nina-r2',
+      content: { kind: 'text', text: 'welcome' },
+      replyTo: m1.id,
+    });
+    const reply = await fromNina((s) => s.attrs.id === r2.message.id, "nina's reply");
+    expect(reply.getChild('reply', NS.reply)!.attrs).toMatchObject({ id: 'xm-1', to: 'xena@localhost' });
+    expect(reply.getChildText('body')).toBe('> hello\nwelcome');
+    expect(reply.getChild('fallback', NS.fallback)!.attrs.for).toBe(NS.reply);
+    expect(reply.getChild('fallback', NS.fallback)!.getChild('body')!.attrs).toMatchObject({ start: '0', end: '8' });
+
+    // XEP-0444: xena's full set (an emoji Parley does not offer is left out); nina's full set.
+    const reactions = (id: string, stanzaId: string, ...emoji: string[]) =>
+      xml(
+        'message',
+        { type: 'chat', to: ninaJid, id: stanzaId },
+        xml('reactions', { xmlns: NS.reactions, id }, ...emoji.map((e) => xml('reaction', {}, e))),
+      );
+    await xena.send(reactions(n1.id, 'xr-1', '👍', '🦄'));
+    const reacted = await waitFor(() => changes().find((c) => c.action === 'react'), 8000, "xena's reaction");
+    expect(reacted.message.reactions).toEqual([{ emoji: '👍', userIds: [xenaId] }]);
+    await xena.send(reactions(n1.id, 'xr-2'));
+    await waitFor(
+      () => changes().find((c) => c.action === 'react' && c.message.id === n1.id && !c.message.reactions),
+      8000,
+      "xena's reaction taken back",
+    );
+    await nina.ok('message:react', { in: direct(xenaId), messageId: m1.id, emoji: '❤️', on: true });
+    const hers = await fromNina((s) => !!s.getChild('reactions', NS.reactions), "nina's reactions");
+    expect(hers.getChild('reactions', NS.reactions)!.attrs.id).toBe('xm-1');
+    expect(
+      hers
+        .getChild('reactions', NS.reactions)!
+        .getChildren('reaction')
+        .map((r) => r.getText()),
+    ).toEqual(['❤️']);
+
+    // XEP-0424 both ways.
+    await xena.send(
+      xml(
+        'message',
+        { type: 'chat', to: ninaJid, id: 'xd-1' },
+        xml('retract', { xmlns: NS.retract, id: 'xm-2' }),
+        xml('fallback', { xmlns: NS.fallback, for: NS.retract }),
+        xml('body', {}, 'This person attempted to retract a previous message, but it is unsupported by your client.'),
+      ),
+    );
+    const gone = await waitFor(() => changes().find((c) => c.action === 'delete'), 8000, "xena's retraction");
+    expect(gone.message).toMatchObject({ id: r1.id, content: { kind: 'deleted' } });
+    expect(gone.message.deletedAt).toBeDefined();
+    await nina.ok('message:delete', { in: direct(xenaId), messageId: n1.id, for: 'everyone' });
+    const retraction = await fromNina((s) => !!s.getChild('retract', NS.retract), "nina's retraction");
+    expect(retraction.getChild('retract', NS.retract)!.attrs.id).toBe(n1.id);
+    expect(retraction.getChild('fallback', NS.fallback)!.attrs.for).toBe(NS.retract);
+
+    // Nothing more than these went out: one correction, one reactions set, one retraction, and
+    // no stanza for xena's own changes; the fallback body of a retraction made no message.
+    await server.app.xmpp!.settled();
+    expect(xena.find((s) => bare(s.attrs.from) === ninaJid && s.getChildText('body') !== null)).toHaveLength(4);
+    expect(nina.messages.flatMap((e) => (e.message.senderId === xenaId ? [e.message.clientId] : []))).toEqual([
+      'xm-1',
+      'xm-2',
+    ]);
+
+    // Disco says which of these the gateway does.
+    const info = await xena.xmpp.iqCaller.request(
+      xml('iq', { type: 'get', to: ninaJid }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+    );
+    const features = info
+      .getChild('query')!
+      .getChildren('feature')
+      .map((f) => f.attrs.var);
+    expect(features).toEqual(expect.arrayContaining(Object.values(NS)));
+  });
 });

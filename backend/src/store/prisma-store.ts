@@ -199,6 +199,7 @@ export class PrismaStore implements Store {
 
   // Messages
   getMessage: Store['getMessage'] = (...a) => this.messages.getMessage(...a);
+  findMessageByClientId: Store['findMessageByClientId'] = (...a) => this.messages.findMessageByClientId(...a);
   history: Store['history'] = (...a) => this.messages.history(...a);
   searchMessages: Store['searchMessages'] = (...a) => this.messages.searchMessages(...a);
   hiddenFor: Store['hiddenFor'] = (...a) => this.messages.hiddenFor(...a);

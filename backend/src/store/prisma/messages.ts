@@ -12,6 +12,11 @@ export class PrismaMessages implements MessagesRepository {
     return row && toMessage(row);
   }
 
+  async findMessageByClientId(senderId: string, clientId: string): Promise<MessageRecord | null> {
+    const row = await this.ctx.db.message.findUnique({ where: { senderId_clientId: { senderId, clientId } } });
+    return row && toMessage(row);
+  }
+
   async history(conversationId: string, viewerId: string, page: HistoryPage, limit: number): Promise<MessageRecord[]> {
     const q = this.ctx.sql();
     const where = [`m."conversationId" = ${q.p(conversationId)}`];

@@ -6,6 +6,8 @@ export type HistoryPage = { before?: string; after?: string };
 /** Stored messages: one of them, a conversation's history and search, a user's conversations, retention. */
 export interface MessagesRepository {
   getMessage(id: string): Promise<MessageRecord | null>;
+  /** The message `senderId` sent under their own id `clientId` (unique per sender), if stored. */
+  findMessageByClientId(senderId: string, clientId: string): Promise<MessageRecord | null>;
   /**
    * A page of a conversation as `viewerId` sees it (the messages they deleted for themselves left
    * out), newest first: the `limit` messages just older than `page.before` (the newest when

@@ -4,12 +4,23 @@
 /// <reference path="./xmpp-modules.d.ts" />
 import { createHash, randomUUID } from 'node:crypto';
 import { xml, type Component, type Element } from '@xmpp/component';
-import { ErrorCode, Limits, type ChosenPresence, type InboxEntry, type Presence } from '../../protocol/index.js';
+import {
+  ErrorCode,
+  Limits,
+  REACTIONS,
+  type ChatMessage,
+  type ChosenPresence,
+  type InboxEntry,
+  type MessageChange,
+  type MessageContent,
+  type Presence,
+} from '../../protocol/index.js';
 import { ParleyError } from '../../errors.js';
 import { timeOrderedId } from '../../ids.js';
 import type { XmppConfig } from './xmpp-config.js';
 import type { Logger } from '../../logger.js';
 import type { Conversations } from '../../services/conversations.js';
+import type { MessageChanges } from '../../services/message-changes.js';
 import type { Transport, UserEvent } from '../../services/fanout.js';
 import type { PresenceService } from '../../services/presence.js';
 import type { Limiter } from '../../services/rate-limiter.js';
@@ -32,14 +43,36 @@ const NS = {
   discoItems: 'http://jabber.org/protocol/disco#items',
   ping: 'urn:xmpp:ping',
   blockingErrors: 'urn:xmpp:blocking:errors',
+  correct: 'urn:xmpp:message-correct:0',
+  retract: 'urn:xmpp:message-retract:1',
+  reactions: 'urn:xmpp:reactions:0',
+  reply: 'urn:xmpp:reply:0',
+  fallback: 'urn:xmpp:fallback:0',
+  hints: 'urn:xmpp:hints',
 };
-const FEATURES = [NS.discoInfo, NS.discoItems, NS.ping, NS.receipts, NS.markers, NS.chatStates, NS.sid];
+const FEATURES = [
+  NS.discoInfo,
+  NS.discoItems,
+  NS.ping,
+  NS.receipts,
+  NS.markers,
+  NS.chatStates,
+  NS.sid,
+  NS.correct,
+  NS.retract,
+  NS.reactions,
+  NS.reply,
+  NS.fallback,
+];
+/** The body a retraction carries for clients without XEP-0424 (the XEP's own wording). */
+const RETRACT_FALLBACK = "This person attempted to retract a previous message, but it's unsupported by your client.";
 const PAGE = 100;
 
 export interface XmppGatewayDeps {
   config: XmppConfig;
   store: Store;
   conversations: Conversations;
+  messageChanges: MessageChanges;
   roster: RosterService;
   presence: PresenceService;
   relations: Relations;
@@ -74,6 +107,8 @@ function toStanzaError(err: unknown): StanzaError | null {
       return unavailable();
     case ErrorCode.RateLimited:
       return new StanzaError('wait', 'resource-constraint');
+    case ErrorCode.TooLate:
+      return new StanzaError('cancel', 'not-allowed');
     case ErrorCode.BadRequest:
     case ErrorCode.TooLarge:
       return new StanzaError('modify', 'bad-request');
@@ -89,6 +124,36 @@ function chosenOf(show: string | null): ChosenPresence {
   return 'online';
 }
 const SHOW: Record<Presence['state'], string | null> = { online: null, away: 'away', busy: 'dnd', offline: null };
+
+/** What XMPP shows of a message's content as its body; null for what has none (a tombstone). */
+function textOf(c: MessageContent): string | null {
+  if (c.kind === 'text') return c.text;
+  if (c.kind === 'file')
+    return [`[${c.file.voice ? 'voice message' : c.file.media}: ${c.file.name}]`, c.text].filter(Boolean).join(' ');
+  if (c.kind === 'call') return `[${c.call.media === 'video' ? 'video' : 'voice'} call]`;
+  return null;
+}
+
+/**
+ * The body without the parts XEP-0428 marks as a fallback for `forNs` (a reply's quote), counted
+ * in code points as the XEP says; a `<fallback>` without ranges covers nothing here.
+ */
+function withoutFallback(stanza: Element, body: string, forNs: string): string {
+  const ranges = stanza
+    .getChildren('fallback', NS.fallback)
+    .filter((f) => f.attrs.for === forNs)
+    .flatMap((f) => f.getChildren('body'))
+    .map((b) => [Number(b.attrs.start), Number(b.attrs.end)] as const)
+    .filter(([start, end]) => Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end);
+  if (ranges.length === 0) return body;
+  return Array.from(body)
+    .filter((_, i) => !ranges.some(([start, end]) => i >= start && i < end))
+    .join('');
+}
+
+/** One of Parley's reaction emoji, whether or not the client added or left out variation selectors. */
+const plainEmoji = (emoji: string) => emoji.replace(/\uFE0F/g, '');
+const REACTION_OF = new Map<string, (typeof REACTIONS)[number]>(REACTIONS.map((e) => [plainEmoji(e), e]));
 
 /**
  * The XMPP gateway: Parley as an external component of an XMPP server (Prosody), a second transport
@@ -295,20 +360,12 @@ export class XmppGateway implements Transport {
       if (m.senderId === contact.userId || m.recipientId !== contact.userId) return null;
       const from = await this.jidOfUser(m.senderId);
       if (!from) return null;
-      const c = m.content;
-      const text =
-        c.kind === 'text'
-          ? c.text
-          : c.kind === 'file'
-            ? [`[${c.file.voice ? 'voice message' : c.file.media}: ${c.file.name}]`, c.text].filter(Boolean).join(' ')
-            : c.kind === 'call'
-              ? `[${c.call.media === 'video' ? 'video' : 'voice'} call]`
-              : null;
-      if (text === null) return null;
+      const body = await this.bodyOf(contact, m);
+      if (!body) return null;
       return xml(
         'message',
         { type: 'chat', id: m.id, from, to },
-        xml('body', {}, text),
+        ...body,
         xml('active', { xmlns: NS.chatStates }),
         xml('request', { xmlns: NS.receipts }),
         xml('markable', { xmlns: NS.markers }),
@@ -328,8 +385,89 @@ export class XmppGateway implements Transport {
           : xml('displayed', { xmlns: NS.markers, id: message.clientId });
       return xml('message', { type: 'chat', id: `r-${r.kind}-${message.id}`, from, to }, marker);
     }
-    // Edits, deletions, reactions: mapped later (XEP-0308, 0424, 0444).
+    if (entry.kind === 'change') return this.changeStanza(contact, entry.change);
     return null;
+  }
+
+  /** The id XMPP knows a message by: the contact's own stanza id for theirs, the Parley id for ours. */
+  private xmppIdOf(contact: RemoteContactRecord, m: { id: string; senderId: string; clientId: string }): string {
+    return m.senderId === contact.userId ? m.clientId : m.id;
+  }
+
+  /**
+   * A message's `<body>`, and for a reply XEP-0461's `<reply>` with a quote of what it answers at
+   * the start of the body, marked as XEP-0428 fallback. Null when it has no body (a tombstone).
+   */
+  private async bodyOf(contact: RemoteContactRecord, m: ChatMessage): Promise<Element[] | null> {
+    const text = textOf(m.content);
+    if (text === null) return null;
+    const quoted = m.replyTo;
+    if (!quoted) return [xml('body', {}, text)];
+    const original = await this.deps.store.getMessage(quoted.id);
+    const by = quoted.senderId === contact.userId ? contact.address : await this.jidOfUser(quoted.senderId);
+    const quote = quoted.excerpt
+      ? quoted.excerpt
+          .split('\n')
+          .map((line) => `> ${line}\n`)
+          .join('')
+      : '';
+    return [
+      xml('body', {}, quote + text),
+      original && by ? xml('reply', { xmlns: NS.reply, to: by, id: this.xmppIdOf(contact, original) }) : null,
+      quote
+        ? xml(
+            'fallback',
+            { xmlns: NS.fallback, for: NS.reply },
+            xml('body', { start: '0', end: String(Array.from(quote).length) }),
+          )
+        : null,
+    ].filter((e): e is Element => e !== null);
+  }
+
+  /**
+   * A change of a one-to-one message with the contact, made by the Parley user: an edit as an
+   * XEP-0308 correction, a deletion as an XEP-0424 retraction, a reaction as the user's full set of
+   * XEP-0444 reactions to it. Read from the inbox, `message` is as it is now, so a change that
+   * came later wins: an edit of a message deleted since is not sent (its retraction is).
+   * The stanza id follows the message's `rev`: a stanza sent again keeps its id, unless the message
+   * changed meanwhile, and then it carries the newer state, which applies the same way.
+   */
+  private async changeStanza(contact: RemoteContactRecord, change: MessageChange): Promise<Element | null> {
+    const { action, by, message: m } = change;
+    if (m.roomId || by === contact.userId) return null;
+    if (m.senderId !== contact.userId && m.recipientId !== contact.userId) return null;
+    const from = await this.jidOfUser(by);
+    if (!from) return null;
+    const ref = this.xmppIdOf(contact, m);
+    const id = `${action}-${m.rev ?? 0}-${m.id}`;
+    const attrs = { type: 'chat', id, from, to: contact.address };
+    const originId = xml('origin-id', { xmlns: NS.sid, id });
+    if (action === 'delete') {
+      if (!m.deletedAt) return null;
+      return xml(
+        'message',
+        attrs,
+        xml('retract', { xmlns: NS.retract, id: ref }),
+        xml('fallback', { xmlns: NS.fallback, for: NS.retract }),
+        xml('body', {}, RETRACT_FALLBACK),
+        xml('store', { xmlns: NS.hints }),
+        originId,
+      );
+    }
+    if (m.deletedAt) return null;
+    if (action === 'edit') {
+      const body = await this.bodyOf(contact, m);
+      if (!body) return null;
+      return xml('message', attrs, ...body, xml('replace', { xmlns: NS.correct, id: ref }), originId);
+    }
+    const mine = (m.reactions ?? []).filter((r) => r.userIds.includes(by)).map((r) => r.emoji);
+    return xml(
+      'message',
+      attrs,
+      xml('reactions', { xmlns: NS.reactions, id: ref }, ...mine.map((e) => xml('reaction', {}, e))),
+      xml('store', { xmlns: NS.hints }),
+      originId,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -442,19 +580,44 @@ export class XmppGateway implements Transport {
     if (type === 'groupchat') throw new StanzaError('cancel', 'not-acceptable');
     const body = stanza.getChildText('body');
     const with_ = { kind: 'direct' as const, id: local.id };
+    const retract = stanza.getChild('retract', NS.retract);
+    const replace = body !== null ? stanza.getChild('replace', NS.correct) : undefined;
+    const reactions = stanza.getChild('reactions', NS.reactions);
+    if (retract || replace || reactions) {
+      // A change to a message: by someone who already is a contact (they wrote or were written to).
+      const remote = await this.contact(site, address, false);
+      if (!remote) throw unavailable();
+      await this.take(this.deps.limits.message, remote.id);
+      const changes = this.deps.messageChanges;
+      const messageId = await this.referenced(remote, local, (retract ?? replace ?? reactions)!.attrs.id);
+      if (!messageId) throw new StanzaError('cancel', 'item-not-found');
+      if (retract) {
+        await changes.delete(site, remote, { in: with_, messageId, for: 'everyone' });
+      } else if (replace) {
+        const text = this.textOfBody(stanza, body!);
+        if (text.length === 0) return;
+        await changes.edit(site, remote, { in: with_, messageId, text });
+      } else {
+        await this.react(site, remote, with_, messageId, reactions!);
+      }
+      return;
+    }
     if (body !== null) {
       // A first message from someone unknown: only where strangers may talk (else every address
       // on the XMPP network could make a user here by writing once).
       const remote = await this.contact(site, address, siteSettings(site).strangersMayMessage);
       if (!remote) throw new StanzaError('auth', 'forbidden');
       await this.take(this.deps.limits.message, remote.id);
-      const text = body.replace(/\0/g, '');
+      const text = this.textOfBody(stanza, body);
       if (text.length === 0) return;
-      if (text.length > Limits.messageBody) throw new StanzaError('modify', 'not-acceptable');
+      // A reply (XEP-0461) to a message Parley cannot find is kept as a plain message.
+      const replyId = stanza.getChild('reply', NS.reply)?.attrs.id;
+      const replyTo = replyId ? await this.referenced(remote, local, replyId) : null;
       await this.deps.conversations.send(site, remote, {
         in: with_,
         clientId: this.clientIdOf(stanza, address, text),
         content: { kind: 'text', text },
+        ...(replyTo ? { replyTo } : {}),
       });
       return;
     }
@@ -474,6 +637,52 @@ export class XmppGateway implements Transport {
     if (state) {
       await this.take(this.deps.limits.typing, remote.id);
       await this.deps.conversations.typing(site, remote, { in: with_, typing: state.name === 'composing' });
+    }
+  }
+
+  /** A message's text from its body: without a reply's quote (XEP-0428 fallback), NULs, within the limit. */
+  private textOfBody(stanza: Element, body: string): string {
+    const text = withoutFallback(stanza, body, NS.reply).replace(/\0/g, '');
+    if (text.length > Limits.messageBody) throw new StanzaError('modify', 'not-acceptable');
+    return text;
+  }
+
+  /**
+   * The Parley id of a message of this chat that the contact names by its XMPP id: theirs by the
+   * stanza id they sent it with (its clientId), the Parley user's by its Parley id (the stanza id
+   * it went out with). Null when there is none; the service checks that it is of this chat.
+   */
+  private async referenced(remote: UserRecord, local: UserRecord, xmppId: string | undefined): Promise<string | null> {
+    if (!xmppId || xmppId.length > Limits.clientId) return null;
+    const store = this.deps.store;
+    const theirs = await store.findMessageByClientId(remote.id, xmppId);
+    if (theirs) return theirs.id;
+    const ours = await store.getMessage(xmppId);
+    return ours?.senderId === local.id ? ours.id : null;
+  }
+
+  /**
+   * XEP-0444: the contact's full set of reactions to a message. Parley's reactions of theirs are
+   * set and removed to match; emoji Parley does not offer are left out.
+   */
+  private async react(
+    site: SiteRecord,
+    remote: UserRecord,
+    in_: { kind: 'direct'; id: string },
+    messageId: string,
+    reactions: Element,
+  ): Promise<void> {
+    const wanted = new Set(
+      reactions
+        .getChildren('reaction')
+        .map((r) => REACTION_OF.get(plainEmoji(r.getText().trim())))
+        .filter((e) => e !== undefined),
+    );
+    const message = await this.deps.store.getMessage(messageId);
+    const had = new Set((message?.reactions ?? []).filter((r) => r.userIds.includes(remote.id)).map((r) => r.emoji));
+    for (const emoji of REACTIONS) {
+      const on = wanted.has(emoji);
+      if (on !== had.has(emoji)) await this.deps.messageChanges.react(site, remote, { in: in_, messageId, emoji, on });
     }
   }
 
