@@ -296,14 +296,41 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             </button>
           </>
         )}
+        {/* Icons, not words: with search and calls, the header must leave room for the name. */}
         {room && (
-          <button type="button" class="small" aria-expanded={details} onClick={() => setDetails(!details)}>
-            {t('members')}
+          <button
+            type="button"
+            class="icon"
+            aria-label={t('members')}
+            title={t('members')}
+            aria-expanded={details}
+            onClick={() => setDetails(!details)}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1"
+              />
+            </svg>
           </button>
         )}
         {buddy?.state === 'accepted' && (
-          <button type="button" class="small" aria-expanded={details} onClick={() => setDetails(!details)}>
-            {t('buddyOptions')}
+          <button
+            type="button"
+            class="icon"
+            aria-label={t('buddyOptions')}
+            title={t('buddyOptions')}
+            aria-expanded={details}
+            onClick={() => setDetails(!details)}
+          >
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <path
+                fill="currentColor"
+                d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
+              />
+            </svg>
           </button>
         )}
         {!docked && (
