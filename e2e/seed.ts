@@ -302,8 +302,10 @@ async function seedMatrix(store: Store, ids: Record<string, string>): Promise<vo
  * {@link MATRIX_ARCHIVE}.results messages mention the query; the oldest is further back than the
  * newest page, so choosing it opens a window of older history ("Jump to latest").
  */
-export const MATRIX_ARCHIVE = { room: 'Launch log', size: 80, query: 'checklist', results: 5 } as const;
-const ARCHIVE_HITS = [3, 20, 41, 62, 75];
+export const MATRIX_ARCHIVE = { room: 'Launch log', size: 200, query: 'checklist', results: 5 } as const;
+// The oldest hit is 197 messages back: beyond what a tall phone panel loads by itself (it fills its
+// height with older pages), so jumping to it always opens a window of older history.
+const ARCHIVE_HITS = [3, 50, 110, 160, 195];
 const ARCHIVE_NOTES = ['servers are warm', 'copy reviewed', 'press kit sent', 'pricing page live', 'support rota set'];
 
 async function seedMatrixArchive(store: Store, tess: string, uma: string, now: number): Promise<void> {

@@ -138,11 +138,24 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
     el.style.height = `${Math.min(el.scrollHeight, 120)}px`;
   }, [draft]);
 
+  /**
+   * Set while the browser scrolls a newly focused control into view: moving the focus with Tab
+   * through the messages must not page in more history (the list would grow under the
+   * keyboard user's feet, and Tab would not reach the composer). Wheel, touch, the scrollbar and
+   * the keys that scroll still page it.
+   */
+  const focusScroll = useRef(false);
+  const onFocusIn = () => {
+    focusScroll.current = true;
+    requestAnimationFrame(() => requestAnimationFrame(() => (focusScroll.current = false)));
+  };
+
   const onScroll = () => {
     const el = list.current;
     if (!el) return;
     const below = el.scrollHeight - el.scrollTop - el.clientHeight;
     atBottom.current = !win && below < 40;
+    if (focusScroll.current) return;
     if (win) {
       // A window of older history grows as the user scrolls to either end.
       if (el.scrollTop < 60 && win.hasOlder && !win.loading) {
@@ -377,6 +390,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         class="messages"
         ref={list}
         onScroll={onScroll}
+        onFocusIn={onFocusIn}
         // A scrolling region: keyboard users scroll it with the arrow keys once it has focus.
         tabIndex={0}
         aria-label={t('messages', { name })}
