@@ -112,6 +112,55 @@ export class RoomService {
   }
 
   /**
+   * The host site's server makes a room (server API, docs/api.md): the owner and the members are
+   * in it at once, without invitations, since the host decides who belongs together. Each still
+   * counts against the rooms a user may hold.
+   */
+  async createForHost(
+    owner: UserRecord,
+    input: { name: string; public: boolean },
+    memberIds: string[],
+  ): Promise<RoomInfo> {
+    const members = [...new Set(memberIds)].filter((id) => id !== owner.id);
+    if (members.length + 1 > Limits.roomMembers) {
+      throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
+    }
+    return this.lock.run([owner.id, ...members], async () => {
+      const counts = await this.store.roomCounts([owner.id, ...members]);
+      const mine = counts.get(owner.id) ?? NO_ROOMS;
+      if (mine.owned >= this.caps.owned)
+        throw limitReached(`The owner owns ${this.caps.owned} rooms, the most one may.`);
+      for (const id of [owner.id, ...members]) assertMayHoldOneMore(this.caps, counts.get(id) ?? NO_ROOMS);
+      const room: RoomRecord = {
+        id: timeOrderedId(),
+        siteId: owner.siteId,
+        name: input.name.trim(),
+        public: input.public,
+        ownerId: owner.id,
+        closedAt: null,
+        createdAt: new Date(),
+      };
+      await this.store.createRoom(room, [
+        { userId: owner.id, role: 'owner', invitedBy: null },
+        ...members.map((userId) => ({ userId, role: 'member' as const, invitedBy: null })),
+      ]);
+      this.logger.info({ room: room.id, owner: owner.id, members: members.length }, 'room created by the host');
+      await this.membershipChanged(room.id);
+      return this.changed(room, owner.id);
+    });
+  }
+
+  /** The host site's server puts a user in one of its site's open rooms as a member (no-op if in it). */
+  async addForHost(room: RoomRecord, userId: string): Promise<void> {
+    const role = await this.store.roomRole(room.id, userId);
+    if (role && role !== 'invited') return;
+    await this.assertRoomForOneMore(room.id);
+    await this.store.setRoomMember(room.id, userId, 'member', null);
+    await this.membershipChanged(room.id);
+    await this.changed(room);
+  }
+
+  /**
    * One page of the caller's rooms and invitations, by room id. A constant number of statements
    * whatever the page holds: the rooms with their members, their activity, the caller's blocks.
    */
