@@ -174,6 +174,14 @@ describe('server API: a host creates a user and a room, posts a system notice, a
     const reserved = await call('PUT', 'shop/users/parley:system', { key, body: { name: 'Impostor' } });
     expect(reserved.status).toBe(400);
     expect(reserved.body.error?.message).toMatch(/externalId/);
+    // Nor can an identity token claim Parley's own ids.
+    const secret = (await server.app.store.getSite('shop'))!.secret;
+    const forged = await identityToken(secret, { sub: 'parley:system', aud: 'shop' });
+    const refused = await TestClient.connect(server.url, forged, { site: 'shop', identity: true }).then(
+      () => 'accepted',
+      (err: { data?: ErrorBody }) => err.data?.code,
+    );
+    expect(refused).toBe(ErrorCode.IdentityInvalid);
     const badIdem = await call('PUT', 'shop/users/host-x', { key, body: { name: 'X' }, idempotencyKey: 'a b' });
     expect(badIdem.status).toBe(400);
     expect(badIdem.body.error?.message).toMatch(/Idempotency-Key/);
@@ -251,6 +259,35 @@ describe('server API: history, buddies, online, limits', () => {
     // Importing again changes nothing.
     const again = await call('PUT', 'shop/users/b-1/buddies', { key, body: { buddies: ['b-2'] } });
     expect(again.body.data.results).toEqual([{ externalId: 'b-2', state: 'buddies' }]);
+
+    // Buddies may message each other through the API: live to the recipient, in both histories.
+    const dm = await call('POST', 'shop/users/b-2/messages', {
+      key,
+      body: { to: 'b-1', text: 'Hi from b-2' },
+      idempotencyKey: 'dm-1',
+    });
+    expect(dm.status, JSON.stringify(dm.body)).toBe(201);
+    const got = await waitFor(() => b1.messages.find((e) => e.message.id === dm.body.data.message.id));
+    expect(got.message.senderId).toBe(b2.ready.user.id);
+    expect(
+      (
+        await call('POST', 'shop/users/b-2/messages', {
+          key,
+          body: { to: 'b-1', text: 'Hi from b-2' },
+          idempotencyKey: 'dm-1',
+        })
+      ).replayed,
+    ).toBe(true);
+    const dmHistory = await call('GET', 'shop/users/b-1/conversations/b-2/messages?limit=10', { key });
+    expect(dmHistory.status, JSON.stringify(dmHistory.body)).toBe(200);
+    expect(
+      dmHistory.body.data.messages.map((m: { id: string; senderExternalId: string }) => [m.id, m.senderExternalId]),
+    ).toEqual([[dm.body.data.message.id, 'b-2']]);
+    // Strangers may not (the site does not allow it), as in the widget.
+    await call('PUT', 'shop/users/b-4', { key, body: { name: 'b-4' } });
+    const stranger = await call('POST', 'shop/users/b-4/messages', { key, body: { to: 'b-1', text: 'hello?' } });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.error?.code).toBe(ErrorCode.Forbidden);
 
     const online = await call('GET', 'shop/online?users=b-1&users=b-2&users=b-3', { key });
     expect(online.status, JSON.stringify(online.body)).toBe(200);

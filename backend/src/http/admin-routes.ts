@@ -183,6 +183,25 @@ export function registerAdminRoutes(
     return { ok: true, data: await host.roomHistory(site, param(request, 'roomId'), query) };
   });
 
+  /** A direct message from the user to another (buddies, or strangers where the site allows). */
+  app.post(`${PREFIX}/users/:externalId/messages`, async (request, reply) => {
+    const { site, key } = await caller(request);
+    const id = externalIdParam(request);
+    const body = parseBody(adminSchemas.directMessage, request.body);
+    return idempotent(request, reply, key, async (clientId) => {
+      const sent = await host.sendDirect(site, id, body, clientId);
+      return { status: sent.duplicate ? 200 : 201, data: sent };
+    });
+  });
+
+  app.get(`${PREFIX}/users/:externalId/conversations/:with/messages`, async (request) => {
+    const { site } = await caller(request);
+    const query = parseBody(adminSchemas.historyQuery, { ...(request.query as object) });
+    const withUser = externalId.safeParse(param(request, 'with'));
+    if (!withUser.success) throw new ParleyError(ErrorCode.BadRequest, `with: ${withUser.error.issues[0]?.message}`);
+    return { ok: true, data: await host.directHistory(site, externalIdParam(request), withUser.data, query) };
+  });
+
   app.get(`${PREFIX}/online`, async (request) => {
     const { site } = await caller(request);
     const query = parseBody(adminSchemas.onlineQuery, { ...(request.query as object) });

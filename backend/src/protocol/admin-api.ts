@@ -44,7 +44,9 @@ export const adminSchemas = {
       system: z.literal(true).optional(),
     })
     .refine((m) => (m.from === undefined) !== (m.system === undefined), 'give either from or system: true'),
-  /** GET …/rooms/:roomId/messages?before=&after=&limit= */
+  /** POST …/users/:externalId/messages: a direct message from the user to `to`. */
+  directMessage: z.strictObject({ to: externalId, text: body }),
+  /** GET …/rooms/:roomId/messages and …/users/:externalId/conversations/:with/messages */
   historyQuery: z
     .strictObject({
       before: id.optional(),
@@ -66,3 +68,4 @@ export const adminSchemas = {
 export type AdminUserPut = z.infer<typeof adminSchemas.userPut>;
 export type AdminRoomCreate = z.infer<typeof adminSchemas.roomCreate>;
 export type AdminRoomMessage = z.infer<typeof adminSchemas.roomMessage>;
+export type AdminHistoryQuery = z.infer<typeof adminSchemas.historyQuery>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type ChatMessage, type Presence, type RoomInfo, type UserSummary } from '../../protocol/index.js';
-import type { AdminRoomCreate, AdminRoomMessage, AdminUserPut } from '../../protocol/admin-api.js';
+import type { AdminHistoryQuery, AdminRoomCreate, AdminRoomMessage, AdminUserPut } from '../../protocol/admin-api.js';
 import { ParleyError } from '../../errors.js';
 import {
   roomConversationId,
@@ -106,11 +106,56 @@ export class HostApi {
     return { message: { ...sent.message, senderExternalId: sender.externalId }, duplicate: sent.duplicate };
   }
 
+  /**
+   * A direct message from the user `from` to the user `to`, under the same rules as in the widget:
+   * they must be buddies (or the site lets strangers message), and neither may have blocked the other.
+   */
+  async sendDirect(
+    site: SiteRecord,
+    from: string,
+    input: { to: string; text: string },
+    clientId: string | undefined,
+  ): Promise<{ message: HostMessage; duplicate: boolean }> {
+    const sender = await this.user(site, from);
+    const recipient = await this.user(site, input.to);
+    const sent = await this.deps.conversations.send(site, sender, {
+      in: { kind: 'direct', id: recipient.id },
+      clientId: clientId ?? randomUUID(),
+      content: { kind: 'text', text: input.text },
+    });
+    return { message: { ...sent.message, senderExternalId: sender.externalId }, duplicate: sent.duplicate };
+  }
+
+  /** A page of the direct chat of two users, newest first, as `of` sees it (Conversations.history). */
+  async directHistory(
+    site: SiteRecord,
+    of: string,
+    withUser: string,
+    page: AdminHistoryQuery,
+  ): Promise<{ messages: HostMessage[]; hasMore: boolean }> {
+    const user = await this.user(site, of);
+    const other = await this.user(site, withUser);
+    const found = await this.deps.conversations.history(site, user, {
+      in: { kind: 'direct', id: other.id },
+      ...(page.before !== undefined ? { before: page.before } : {}),
+      ...(page.after !== undefined ? { after: page.after } : {}),
+      ...(page.limit !== undefined ? { limit: page.limit } : {}),
+    });
+    const external = new Map([
+      [user.id, user.externalId],
+      [other.id, other.externalId],
+    ]);
+    return {
+      messages: found.messages.map((m) => ({ ...m, senderExternalId: external.get(m.senderId) ?? null })),
+      hasMore: found.hasMore,
+    };
+  }
+
   /** A page of a room's history, newest first, as the room's members see it. */
   async roomHistory(
     site: SiteRecord,
     roomId: string,
-    page: { before?: string; after?: string; limit?: number },
+    page: AdminHistoryQuery,
   ): Promise<{ messages: HostMessage[]; hasMore: boolean }> {
     const room = await this.room(site, roomId);
     const limit = page.limit ?? 50;
