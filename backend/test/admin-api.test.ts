@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths.js';
 import { ErrorCode, type ErrorBody } from '../src/protocol/index.js';
 import { ApiKeys, apiKeyHash } from '../src/services/host-api/api-keys.js';
-import { identityToken, TestClient, useServer, waitFor } from './support.js';
+import { identityToken, startServer, TestClient, useServer, waitFor } from './support.js';
 
 /** The server API for host sites (docs/api.md): per-site API keys, users, rooms, notices, history. */
 const server = useServer({
@@ -201,6 +201,52 @@ describe('server API: a host creates a user and a room, posts a system notice, a
     });
     expect(pageBoth.status).toBe(400);
     expect(pageBoth.body.error?.message).toMatch(/before or after/);
+  });
+});
+
+describe('server API: idempotency under races and restarts', () => {
+  it('stores once when the same Idempotency-Key arrives twice at the same moment', async () => {
+    const key = await newKey();
+    await call('PUT', 'shop/users/race-1', { key, body: { name: 'Racer' } });
+    const room = await call('POST', 'shop/rooms', { key, body: { name: 'Race', owner: 'race-1' } });
+    const roomId: string = room.body.data.room.id;
+    const body = { text: 'Once only.', system: true };
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        call('POST', `shop/rooms/${roomId}/messages`, { key, body, idempotencyKey: 'race' }),
+      ),
+    );
+    // The first is handled; the others replay it, or are told it is still being handled.
+    expect(answers.filter((a) => a.status === 201 && !a.replayed)).toHaveLength(1);
+    for (const a of answers) {
+      if (a.status !== 201) expect(a.body.error?.code).toBe(ErrorCode.IdempotencyConflict);
+    }
+    const history = await call('GET', `shop/rooms/${roomId}/messages`, { key });
+    expect(history.body.data.messages).toHaveLength(1);
+  });
+
+  it('replays a stored answer after a restart (kept in the database)', async () => {
+    const first = await startServer({ sites: [{ id: 'inn' }] });
+    const key = (await new ApiKeys(first.app.store).create('inn', 'restart')).key;
+    const put = (url: string) =>
+      fetch(`${url}/api/v1/admin/sites/inn/users/guest-1`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'guest-1' },
+        body: JSON.stringify({ name: 'Guest' }),
+      });
+    const before = await put(first.url);
+    expect(before.status).toBe(201);
+    const answer = await before.json();
+    await first.close(true);
+    const second = await startServer({ database: first.database });
+    try {
+      const after = await put(second.url);
+      expect(after.status).toBe(201);
+      expect(after.headers.get('idempotent-replayed')).toBe('true');
+      expect(await after.json()).toEqual(answer);
+    } finally {
+      await second.close();
+    }
   });
 });
 

@@ -65,7 +65,11 @@ export class ApiKeys {
       throw unauthorized();
     }
     if (record.siteId !== siteId) throw new ParleyError(ErrorCode.Forbidden, 'This API key is for another site.');
-    await this.store.touchApiKey(record.id, this.now());
+    // Written at most once a minute, not on every request (the stored time says when it was).
+    const at = this.now();
+    if (!record.lastUsedAt || at.getTime() - record.lastUsedAt.getTime() > 60_000) {
+      await this.store.touchApiKey(record.id, at);
+    }
     return record;
   }
 }
