@@ -285,6 +285,29 @@ describe('server API: history, buddies, online, limits', () => {
     expect(outsider.status).toBe(404);
   });
 
+  it('sets a room’s members: those left out are removed (and told), the new ones are in at once', async () => {
+    const key = await newKey();
+    for (const id of ['s-1', 's-2', 's-3']) await call('PUT', `shop/users/${id}`, { key, body: { name: id } });
+    const room = await call('POST', 'shop/rooms', { key, body: { name: 'Set', owner: 's-1', members: ['s-2'] } });
+    const roomId: string = room.body.data.room.id;
+    await call('POST', `shop/rooms/${roomId}/messages`, { key, body: { text: 'Notice', system: true } });
+    const s2 = await signIn('shop', 's-2');
+    const set = await call('PUT', `shop/rooms/${roomId}/members`, { key, body: { members: ['s-3'] } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const ids = async (...external: string[]) =>
+      Promise.all(external.map(async (e) => (await server.app.store.findUserByExternalId('shop', e))!.id));
+    const members = set.body.data.room.members.map((m: { user: { id: string } }) => m.user.id).sort();
+    // The owner stays, and so does the site's system user, who sent a notice here.
+    expect(members).toEqual((await ids('s-1', 's-3', 'parley:system')).sort());
+    await waitFor(() => s2.roomRemovals.find((r) => r.roomId === roomId && r.reason === 'removed'));
+    expect(await server.app.store.roomRole(roomId, (await ids('s-3'))[0]!)).toBe('member');
+    const sent = await call('POST', `shop/rooms/${roomId}/messages`, { key, body: { text: 'hi', from: 's-3' } });
+    expect(sent.status).toBe(201);
+    expect(
+      (await call('POST', `shop/rooms/${roomId}/messages`, { key, body: { text: 'x', from: 's-2' } })).status,
+    ).toBe(404);
+  });
+
   it('imports buddies (mutual, live in the roster) and lists who is online', async () => {
     const key = await newKey();
     for (const id of ['b-1', 'b-2', 'b-3']) await call('PUT', `shop/users/${id}`, { key, body: { name: id } });

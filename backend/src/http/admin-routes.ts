@@ -168,6 +168,15 @@ export function registerAdminRoutes(
     }));
   });
 
+  app.put(`${PREFIX}/rooms/:roomId/members`, async (request, reply) => {
+    const { site, key } = await caller(request);
+    const body = parseBody(adminSchemas.roomMembersPut, request.body);
+    return idempotent(request, reply, key, async () => ({
+      status: 200,
+      data: { room: await host.setRoomMembers(site, param(request, 'roomId'), body.members) },
+    }));
+  });
+
   app.post(`${PREFIX}/rooms/:roomId/messages`, async (request, reply) => {
     const { site, key } = await caller(request);
     const body = parseBody(adminSchemas.roomMessage, request.body);

@@ -36,6 +36,10 @@ export const adminSchemas = {
     owner: externalId,
     members: z.array(externalId).max(ADMIN_BATCH_MAX).optional(),
   }),
+  /** PUT …/rooms/:roomId/members: exactly these are members afterwards (the owner always is). */
+  roomMembersPut: z.strictObject({
+    members: z.array(externalId).max(ADMIN_BATCH_MAX),
+  }),
   /** POST …/rooms/:roomId/messages: a text message from a member (`from`), or a system notice. */
   roomMessage: z
     .strictObject({

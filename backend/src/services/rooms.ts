@@ -161,6 +161,36 @@ export class RoomService {
   }
 
   /**
+   * The host site's server sets who is in a room (server API): everyone in `memberIds` is a member
+   * afterwards (admins stay admins), everyone else but the owner and `keep` is removed, invitations
+   * included. Those removed get `room:removed`, the rest the new member list.
+   */
+  async setMembersForHost(room: RoomRecord, memberIds: string[], keep: readonly string[] = []): Promise<RoomInfo> {
+    const wanted = new Set(memberIds.filter((id) => id !== room.ownerId));
+    const kept = new Set([room.ownerId, ...keep]);
+    if (new Set([...wanted, ...kept]).size > Limits.roomMembers) {
+      throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
+    }
+    const current = await this.store.roomMembers(room.id);
+    const joined = new Set(current.filter((m) => m.role !== 'invited').map((m) => m.user.id));
+    const adding = [...wanted].filter((id) => !joined.has(id));
+    const removing = current.map((m) => m.user.id).filter((id) => !wanted.has(id) && !kept.has(id));
+    await this.lock.run(adding, async () => {
+      const counts = await this.store.roomCounts(adding);
+      for (const id of adding) assertMayHoldOneMore(this.caps, counts.get(id) ?? NO_ROOMS);
+      for (const id of adding) await this.store.setRoomMember(room.id, id, 'member', null);
+    });
+    for (const id of removing) await this.store.removeRoomMember(room.id, id);
+    this.logger.info({ room: room.id, added: adding.length, removed: removing.length }, 'room members set by the host');
+    if (removing.length > 0) await this.gone(room, removing, 'removed');
+    else {
+      await this.membershipChanged(room.id);
+      await this.changed(room);
+    }
+    return this.info(room, room.ownerId);
+  }
+
+  /**
    * One page of the caller's rooms and invitations, by room id. A constant number of statements
    * whatever the page holds: the rooms with their members, their activity, the caller's blocks.
    */

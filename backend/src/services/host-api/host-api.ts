@@ -80,6 +80,18 @@ export class HostApi {
     );
   }
 
+  /** Sets a room's members (see RoomService.setMembersForHost); the site's system user stays. */
+  async setRoomMembers(site: SiteRecord, roomId: string, externalIds: string[]): Promise<RoomInfo> {
+    const room = await this.room(site, roomId);
+    const members = await Promise.all([...new Set(externalIds)].map((m) => this.user(site, m)));
+    const system = await this.deps.store.findUserByExternalId(site.id, SYSTEM_SUBJECT);
+    return this.deps.rooms.setMembersForHost(
+      room,
+      members.map((m) => m.id),
+      system ? [system.id] : [],
+    );
+  }
+
   /**
    * Sends `text` into a room of the site, from a member or as a system notice. `clientId` makes a
    * retry a duplicate rather than a second message (the Idempotency-Key, when the host sent one).
