@@ -225,6 +225,28 @@ describe('server API: idempotency under races and restarts', () => {
     expect(history.body.data.messages).toHaveLength(1);
   });
 
+  it('lets a retry take over a claim abandoned mid-request, and forgets answers after 24 hours', async () => {
+    const store = server.app.store;
+    const { record } = await new ApiKeys(store).create('shop', 'claims');
+    const t0 = new Date('2030-01-01T00:00:00Z');
+    const later = (ms: number) => new Date(t0.getTime() + ms);
+    const day = 24 * 3600_000;
+    expect(await store.claimIdempotent(record.id, 'k', 'h', t0, later(day))).toBeNull();
+    // Still being handled a second later: the retry is told so.
+    expect(await store.claimIdempotent(record.id, 'k', 'h', later(1000), later(day))).toMatchObject({ status: 0 });
+    // Three minutes later nobody will finish it (its server stopped): the retry takes it over.
+    expect(await store.claimIdempotent(record.id, 'k', 'h', later(180_000), later(day))).toBeNull();
+    await store.finishIdempotent(record.id, 'k', 201, '{"ok":true}');
+    expect(await store.claimIdempotent(record.id, 'k', 'h', later(200_000), later(day))).toEqual({
+      requestHash: 'h',
+      status: 201,
+      response: '{"ok":true}',
+    });
+    // Answers live 24 hours, then the sweep deletes them.
+    expect(await store.sweepIdempotent(later(2 * day))).toBeGreaterThanOrEqual(1);
+    expect(await store.claimIdempotent(record.id, 'k', 'other', later(2 * day), later(3 * day))).toBeNull();
+  });
+
   it('replays a stored answer after a restart (kept in the database)', async () => {
     const first = await startServer({ sites: [{ id: 'inn' }] });
     const key = (await new ApiKeys(first.app.store).create('inn', 'restart')).key;

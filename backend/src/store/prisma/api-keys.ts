@@ -2,6 +2,11 @@ import type { ApiKeyRecord, ApiKeysRepository, IdempotencyRecord } from '../repo
 import type { StoreContext } from './context.js';
 
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * A claim still pending after this long belongs to a request that will never finish (its server
+ * stopped mid-request): a retry may take it over rather than wait for the whole 24 hours.
+ */
+const PENDING_ABANDONED_MS = 120_000;
 
 /** Server API keys and idempotent answers on Prisma. */
 export class PrismaApiKeys implements ApiKeysRepository {
@@ -47,22 +52,29 @@ export class PrismaApiKeys implements ApiKeysRepository {
       try {
         await this.ctx.retryBusy(() =>
           this.ctx.db.apiIdempotencyRecord.create({
-            data: { keyId, idempotencyKey, requestHash, status: 0, expiresAt },
+            data: { keyId, idempotencyKey, requestHash, status: 0, createdAt: now, expiresAt },
           }),
         );
         return null;
       } catch (err) {
-        // Claimed before (the primary key): that claim's record answers, unless it expired.
+        // Claimed before (the primary key): that claim's record answers, unless it expired or was abandoned.
         if ((err as { code?: string }).code !== 'P2002') throw err;
       }
       const found = await this.ctx.db.apiIdempotencyRecord.findUnique({ where });
-      if (found && found.expiresAt > now) {
+      const abandoned = new Date(now.getTime() - PENDING_ABANDONED_MS);
+      if (found && found.expiresAt > now && !(found.status === 0 && found.createdAt < abandoned)) {
         return { requestHash: found.requestHash, status: found.status, response: found.response };
       }
-      if (found)
+      if (found) {
+        // Only that stale record: a fresh claim made meanwhile by another request stays.
         await this.ctx.db.apiIdempotencyRecord.deleteMany({
-          where: { keyId, idempotencyKey, expiresAt: { lte: now } },
+          where: {
+            keyId,
+            idempotencyKey,
+            OR: [{ expiresAt: { lte: now } }, { status: 0, createdAt: { lt: abandoned } }],
+          },
         });
+      }
     }
     throw new Error(`could not claim idempotency key for API key ${keyId}`);
   }

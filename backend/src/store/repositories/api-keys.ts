@@ -36,7 +36,8 @@ export interface ApiKeysRepository {
   /**
    * Claims `idempotencyKey` for a request: returns null when this call claimed it (the caller
    * handles the request, then calls finishIdempotent or releaseIdempotent), or the record of
-   * the request that claimed it first. An expired record is replaced.
+   * the request that claimed it first. An expired record is replaced, and so is a claim still
+   * pending after two minutes (its request will never finish: the server stopped meanwhile).
    */
   claimIdempotent(
     keyId: string,
