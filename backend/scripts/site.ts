@@ -9,6 +9,7 @@
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
 //            [--max-file-mb N|default] [--edit-window-min N|default] [--xmpp on|off]
+//   api-keys <id> [--list] | --create <name> | --rotate <keyId> | --revoke <keyId>
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { themeSchema } from '../src/protocol/schemas.js';
@@ -17,6 +18,7 @@ import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { SiteRecord } from '../src/store/store.js';
 import { EDIT_WINDOW_MINUTES_MAX, siteSettings } from '../src/services/site-settings.js';
+import { ApiKeys } from '../src/services/host-api/api-keys.js';
 
 class UsageError extends Error {}
 
@@ -29,6 +31,7 @@ const USAGE = `usage: npm run site -- <command>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
            [--max-file-mb <n>|default] [--edit-window-min <n>|default] [--xmpp on|off]
+  api-keys <id> [--list] | --create <name> | --rotate <key id> | --revoke <key id>
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
 /** An origin pattern: scheme://host[:port|:*], nothing else. */
@@ -85,6 +88,10 @@ async function main(argv: string[]): Promise<void> {
       'edit-window-min': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
+      list: { type: 'boolean' },
+      create: { type: 'string' },
+      rotate: { type: 'string' },
+      revoke: { type: 'string' },
     },
   });
   if (!command) throw new UsageError('no command given');
@@ -202,6 +209,44 @@ async function main(argv: string[]): Promise<void> {
         }
         const updated = await store.updateSite(current.id, { settings, ...(values.name ? { name: values.name } : {}) });
         console.log(describe(updated, server));
+        return;
+      }
+      case 'api-keys': {
+        const current = await site();
+        const keys = new ApiKeys(store);
+        const actions = [values.create, values.rotate, values.revoke].filter((v) => v !== undefined);
+        if (actions.length > 1) throw new UsageError('api-keys takes one of --create, --rotate, --revoke');
+        const shown = (key: string) =>
+          `key:       ${key}\n           (shown this once: Parley keeps only its hash. Keep it on your server.)`;
+        if (values.create !== undefined) {
+          const name = values.create.trim();
+          if (!name || name.length > 64) throw new UsageError('--create takes a name of 1 to 64 characters');
+          const { key, record } = await keys.create(current.id, name);
+          console.log(`created API key ${record.id} "${record.name}" for ${current.id}\n${shown(key)}`);
+          return;
+        }
+        if (values.rotate !== undefined) {
+          const made = await keys.rotate(current.id, values.rotate);
+          if (!made) throw new UsageError(`site ${current.id} has no live API key "${values.rotate}"`);
+          console.log(
+            `API key ${values.rotate} is revoked; its replacement is ${made.record.id} "${made.record.name}"\n${shown(made.key)}`,
+          );
+          return;
+        }
+        if (values.revoke !== undefined) {
+          if (!(await keys.revoke(current.id, values.revoke))) {
+            throw new UsageError(`site ${current.id} has no live API key "${values.revoke}"`);
+          }
+          console.log(`API key ${values.revoke} is revoked: requests with it are refused from now on.`);
+          return;
+        }
+        const list = await keys.list(current.id);
+        if (list.length === 0) console.log(`no API keys yet: npm run site -- api-keys ${current.id} --create <name>`);
+        for (const k of list) {
+          const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'live';
+          const used = k.lastUsedAt ? `last used ${k.lastUsedAt.toISOString()}` : 'never used';
+          console.log(`${k.id}\t${k.prefix}…\t${k.name}\t${state}\t${used}\tcreated ${k.createdAt.toISOString()}`);
+        }
         return;
       }
       default:

@@ -10,6 +10,9 @@ import { watchSessions } from './transports/socketio/session-watch.js';
 import type { Lifecycle, ParleyServer } from './transports/socketio/types.js';
 import { registerDemoRoutes } from './http/demo-routes.js';
 import { frameworkError, registerRoutes } from './http/routes.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { ApiKeys } from './services/host-api/api-keys.js';
+import { HostApi } from './services/host-api/host-api.js';
 import { Accounts } from './services/accounts.js';
 import nodemailer from 'nodemailer';
 import { DigestMailer } from './services/digest-mailer.js';
@@ -324,6 +327,13 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     metricsToken: config.metricsToken,
     demoOpen: config.demoOpen,
     files: { service: files, signer: fileUrls, uploadsPerUser: limits.actions },
+  });
+  // The server API for host sites' servers (docs/api.md), on the same services as the socket.
+  registerAdminRoutes(http, {
+    store,
+    apiKeys: new ApiKeys(store),
+    host: new HostApi({ store, accounts, rooms, conversations, roster, presence }),
+    perKey: limiter('apiKey', config.apiKeyRatePerSecond, config.apiKeyRatePerSecond * 2),
   });
   attachGateway(io, {
     store,

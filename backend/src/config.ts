@@ -34,6 +34,8 @@ export interface Config {
   messageRatePerSecond: number;
   /** ACTION_RATE: other requests (roster, search, history, sync…) per second and user; burst twice. Default 20. */
   actionRatePerSecond: number;
+  /** API_KEY_RATE: server API requests per second and API key (docs/api.md); burst twice. Default 20. */
+  apiKeyRatePerSecond: number;
   /** LOGIN_RATE_ACCOUNT: sign-in attempts per minute for one username of a site (burst the same). Default 10. */
   loginPerAccountPerMinute: number;
   /** LOGIN_RATE_ADDRESS: sign-in attempts (password and identity) per minute from one address. Default 30. */
@@ -186,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     logLevel: env.LOG_LEVEL || 'info',
     messageRatePerSecond: int(env, 'MESSAGE_RATE', 20),
     actionRatePerSecond: int(env, 'ACTION_RATE', 20),
+    apiKeyRatePerSecond: int(env, 'API_KEY_RATE', 20),
     loginPerAccountPerMinute: int(env, 'LOGIN_RATE_ACCOUNT', 10),
     loginPerAddressPerMinute: int(env, 'LOGIN_RATE_ADDRESS', 30),
     registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),

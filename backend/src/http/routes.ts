@@ -49,13 +49,16 @@ const statusOf: Record<string, number> = {
   [ErrorCode.QuotaExceeded]: 429,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.IdempotencyConflict]: 409,
+  [ErrorCode.RoomFull]: 409,
+  [ErrorCode.LimitReached]: 409,
 };
 
 const demoRoot = join(repoRoot, 'demo-site');
 /** What the demo site may serve: pages, scripts and styles. */
 const DEMO_FILE = /^\/[\w-]+\.(?:html|js|css)$/;
 
-function sendError(reply: FastifyReply, error: ErrorBody) {
+export function sendError(reply: FastifyReply, error: ErrorBody) {
   return reply.code(statusOf[error.code] ?? 500).send({ ok: false, error });
 }
 
@@ -95,7 +98,7 @@ async function siteFor(
 }
 
 /** Validates a body against its schema, or throws bad_request naming the fields. */
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (containsNul(body)) throw new ParleyError(ErrorCode.BadRequest, 'Text must not contain U+0000.');
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new ParleyError(ErrorCode.BadRequest, describeIssues(parsed.error));

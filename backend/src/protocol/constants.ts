@@ -41,6 +41,8 @@ export const ErrorCode = {
   CalleeBusy: 'callee_busy',
   /** The message can no longer be edited: the site's edit window has passed. */
   TooLate: 'too_late',
+  /** Server API: an `Idempotency-Key` used before with another request, or whose request is still running. */
+  IdempotencyConflict: 'idempotency_conflict',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

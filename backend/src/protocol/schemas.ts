@@ -28,7 +28,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** `text` without the characters of {@link CONTROL} (for names that come from elsewhere). */
 export const stripControls = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 /** Printable text without control characters. */
-const line = (max: number) => bounded(max).refine((s) => !CONTROL.test(s), 'must not contain control characters');
+export const line = (max: number) =>
+  bounded(max).refine((s) => !CONTROL.test(s), 'must not contain control characters');
 const groupName = line(Limits.groupName).refine((s) => s.trim().length > 0, 'group name is empty');
 export const displayName = line(Limits.displayNameMax).refine((s) => s.trim().length > 0, 'display name is empty');
 export const avatarUrl = bounded(Limits.avatarUrl).refine(
@@ -41,10 +42,10 @@ export const username = bounded(32, 3).regex(
   'use lower-case letters, digits, dot, dash or underscore',
 );
 const password = bounded(Limits.passwordMax, Limits.passwordMin);
-const roomName = line(Limits.roomName).refine((s) => s.trim().length > 0, 'room name is empty');
+export const roomName = line(Limits.roomName).refine((s) => s.trim().length > 0, 'room name is empty');
 const roomRef = z.strictObject({ roomId: id });
 const clientId = bounded(Limits.clientId, 1);
-const body = bounded(Limits.messageBody).refine((s) => s.trim().length > 0, 'message text is empty');
+export const body = bounded(Limits.messageBody).refine((s) => s.trim().length > 0, 'message text is empty');
 /**
  * A plain address check: something@host.tld, no spaces; the mail server has the last word. The
  * domain's labels exclude the dot that separates them, so the pattern cannot backtrack over how

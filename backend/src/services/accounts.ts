@@ -19,6 +19,8 @@ const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, p
 export const IDENTITY_MAX_AGE_S = 3600;
 /** Characters of a host identity token's `sub` (the host's user id); a longer one is refused. */
 export const IDENTITY_SUBJECT_MAX = 128;
+/** Host user ids Parley keeps for itself (the site's system user, `parley:system`). */
+export const RESERVED_SUBJECT_PREFIX = 'parley:';
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2);
@@ -131,6 +133,12 @@ export class Accounts {
         `The identity token’s \`sub\` is longer than ${IDENTITY_SUBJECT_MAX} characters.`,
       );
     }
+    if (subject.startsWith(RESERVED_SUBJECT_PREFIX)) {
+      throw identityError(
+        ErrorCode.IdentityInvalid,
+        `The identity token’s \`sub\` must not start with ${RESERVED_SUBJECT_PREFIX}.`,
+      );
+    }
     const given = typeof claims.name === 'string' ? stripControls(claims.name).trim().slice(0, 64) : '';
     const name = given || stripControls(subject).slice(0, 64) || 'user';
     const avatar =
@@ -141,6 +149,22 @@ export class Accounts {
     // counts as confirmed. Without it the address waits for its confirmation link like any other.
     const verified = email !== null && claims.email_verified === true;
 
+    return this.upsertHostUser(site, subject, { name, avatar, email, verified });
+  }
+
+  /**
+   * The host site's user `subject` (its own id: an identity token's `sub`, or the server API's
+   * external id), created on first sight, its profile brought up to date after. One path for
+   * both, so a user the API made and one signing in with a token are the same user.
+   * `email` null keeps the address the user set themselves; `verified` marks it confirmed.
+   */
+  async upsertHostUser(
+    site: SiteRecord,
+    subject: string,
+    profile: { name: string; avatar: string | null; email: string | null; verified: boolean },
+  ): Promise<UserRecord> {
+    const { name, avatar, email } = profile;
+    const verified = email !== null && profile.verified;
     let user = await this.store.findUserByExternalId(site.id, subject);
     if (!user) {
       const base =

@@ -26,6 +26,13 @@ export async function sweepSessions(store: Store, now: Date, logger: Logger): Pr
   return count;
 }
 
+/** Deletes the server API's idempotent answers past their 24 hours. */
+export async function sweepIdempotent(store: Store, now: Date, logger: Logger): Promise<number> {
+  const count = await store.sweepIdempotent(now);
+  if (count > 0) logger.info({ count }, 'deleted expired idempotent answers');
+  return count;
+}
+
 /** Sweeps at start and then every hour; returns a function that stops it. */
 export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_000): () => void {
   const run = () =>
@@ -34,6 +41,9 @@ export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_
         logger.error({ err }, 'retention sweep failed'),
       ),
       sweepSessions(store, new Date(), logger).catch((err: unknown) => logger.error({ err }, 'session sweep failed')),
+      sweepIdempotent(store, new Date(), logger).catch((err: unknown) =>
+        logger.error({ err }, 'idempotent answers sweep failed'),
+      ),
     ]);
   void run();
   const timer = setInterval(run, everyMs);

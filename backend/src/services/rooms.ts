@@ -112,6 +112,85 @@ export class RoomService {
   }
 
   /**
+   * The host site's server makes a room (server API, docs/api.md): the owner and the members are
+   * in it at once, without invitations, since the host decides who belongs together. Each still
+   * counts against the rooms a user may hold.
+   */
+  async createForHost(
+    owner: UserRecord,
+    input: { name: string; public: boolean },
+    memberIds: string[],
+  ): Promise<RoomInfo> {
+    const members = [...new Set(memberIds)].filter((id) => id !== owner.id);
+    if (members.length + 1 > Limits.roomMembers) {
+      throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
+    }
+    return this.lock.run([owner.id, ...members], async () => {
+      const counts = await this.store.roomCounts([owner.id, ...members]);
+      const mine = counts.get(owner.id) ?? NO_ROOMS;
+      if (mine.owned >= this.caps.owned)
+        throw limitReached(`The owner owns ${this.caps.owned} rooms, the most one may.`);
+      for (const id of [owner.id, ...members]) assertMayHoldOneMore(this.caps, counts.get(id) ?? NO_ROOMS);
+      const room: RoomRecord = {
+        id: timeOrderedId(),
+        siteId: owner.siteId,
+        name: input.name.trim(),
+        public: input.public,
+        ownerId: owner.id,
+        closedAt: null,
+        createdAt: new Date(),
+      };
+      await this.store.createRoom(room, [
+        { userId: owner.id, role: 'owner', invitedBy: null },
+        ...members.map((userId) => ({ userId, role: 'member' as const, invitedBy: null })),
+      ]);
+      this.logger.info({ room: room.id, owner: owner.id, members: members.length }, 'room created by the host');
+      await this.membershipChanged(room.id);
+      return this.changed(room, owner.id);
+    });
+  }
+
+  /** The host site's server puts a user in one of its site's open rooms as a member (no-op if in it). */
+  async addForHost(room: RoomRecord, userId: string): Promise<void> {
+    const role = await this.store.roomRole(room.id, userId);
+    if (role && role !== 'invited') return;
+    await this.assertRoomForOneMore(room.id);
+    await this.store.setRoomMember(room.id, userId, 'member', null);
+    await this.membershipChanged(room.id);
+    await this.changed(room);
+  }
+
+  /**
+   * The host site's server sets who is in a room (server API): everyone in `memberIds` is a member
+   * afterwards (admins stay admins), everyone else but the owner and `keep` is removed, invitations
+   * included. Those removed get `room:removed`, the rest the new member list.
+   */
+  async setMembersForHost(room: RoomRecord, memberIds: string[], keep: readonly string[] = []): Promise<RoomInfo> {
+    const wanted = new Set(memberIds.filter((id) => id !== room.ownerId));
+    const kept = new Set([room.ownerId, ...keep]);
+    if (new Set([...wanted, ...kept]).size > Limits.roomMembers) {
+      throw new ParleyError(ErrorCode.RoomFull, `A room holds at most ${Limits.roomMembers} members and invitations.`);
+    }
+    const current = await this.store.roomMembers(room.id);
+    const joined = new Set(current.filter((m) => m.role !== 'invited').map((m) => m.user.id));
+    const adding = [...wanted].filter((id) => !joined.has(id));
+    const removing = current.map((m) => m.user.id).filter((id) => !wanted.has(id) && !kept.has(id));
+    await this.lock.run(adding, async () => {
+      const counts = await this.store.roomCounts(adding);
+      for (const id of adding) assertMayHoldOneMore(this.caps, counts.get(id) ?? NO_ROOMS);
+      for (const id of adding) await this.store.setRoomMember(room.id, id, 'member', null);
+    });
+    for (const id of removing) await this.store.removeRoomMember(room.id, id);
+    this.logger.info({ room: room.id, added: adding.length, removed: removing.length }, 'room members set by the host');
+    if (removing.length > 0) await this.gone(room, removing, 'removed');
+    else {
+      await this.membershipChanged(room.id);
+      await this.changed(room);
+    }
+    return this.info(room, room.ownerId);
+  }
+
+  /**
    * One page of the caller's rooms and invitations, by room id. A constant number of statements
    * whatever the page holds: the rooms with their members, their activity, the caller's blocks.
    */

@@ -14,6 +14,7 @@ import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
+import { PrismaApiKeys } from './prisma/api-keys.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +39,7 @@ export class PrismaStore implements Store {
   private readonly digests: PrismaDigests;
   private readonly files: PrismaFiles;
   private readonly remote: PrismaRemoteContacts;
+  private readonly apiKeys: PrismaApiKeys;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -60,6 +62,7 @@ export class PrismaStore implements Store {
     this.digests = new PrismaDigests(ctx);
     this.files = new PrismaFiles(ctx);
     this.remote = new PrismaRemoteContacts(ctx);
+    this.apiKeys = new PrismaApiKeys(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -172,6 +175,15 @@ export class PrismaStore implements Store {
   findRemoteContact: Store['findRemoteContact'] = (...a) => this.remote.findRemoteContact(...a);
   createRemoteContact: Store['createRemoteContact'] = (...a) => this.remote.createRemoteContact(...a);
   setRemoteDelivered: Store['setRemoteDelivered'] = (...a) => this.remote.setRemoteDelivered(...a);
+  createApiKey: Store['createApiKey'] = (...a) => this.apiKeys.createApiKey(...a);
+  getApiKey: Store['getApiKey'] = (...a) => this.apiKeys.getApiKey(...a);
+  listApiKeys: Store['listApiKeys'] = (...a) => this.apiKeys.listApiKeys(...a);
+  revokeApiKey: Store['revokeApiKey'] = (...a) => this.apiKeys.revokeApiKey(...a);
+  touchApiKey: Store['touchApiKey'] = (...a) => this.apiKeys.touchApiKey(...a);
+  claimIdempotent: Store['claimIdempotent'] = (...a) => this.apiKeys.claimIdempotent(...a);
+  finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
+  releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
+  sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -1,3 +1,4 @@
+import type { ApiKeysRepository } from './repositories/api-keys.js';
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
 import type { InboxRepository } from './repositories/inbox.js';
@@ -13,8 +14,10 @@ import type { UsersRepository } from './repositories/users.js';
 
 export * from './records.js';
 export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './repositories/message-changes.js';
+export type { ApiKeyRecord, IdempotencyRecord } from './repositories/api-keys.js';
 export type { HistoryPage } from './repositories/messages.js';
 export type {
+  ApiKeysRepository,
   DigestsRepository,
   FilesRepository,
   InboxRepository,
@@ -47,7 +50,8 @@ export interface Store
     ReadMarkersRepository,
     DigestsRepository,
     FilesRepository,
-    RemoteContactsRepository {
+    RemoteContactsRepository,
+    ApiKeysRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;
