@@ -175,22 +175,6 @@ const STATES: State[] = [
     },
   },
   {
-    // The oldest result is older than the newest page: a window of older history, "Jump to latest".
-    name: 'history-window',
-    go: async ({ t, panel }) => {
-      await panel
-        .getByRole('list', { name: t('searchResults') })
-        .getByRole('button')
-        .last()
-        .click();
-      const target = panel
-        .getByRole('list', { name: t('messages', { name: MATRIX_ARCHIVE.room }) })
-        .locator('li.target');
-      await expect(target).toBeFocused();
-      await expect(panel.getByRole('button', { name: starts(t('jumpToLatest')) })).toBeVisible();
-    },
-  },
-  {
     name: 'chat',
     subset: true,
     go: async ({ t, panel }) => {

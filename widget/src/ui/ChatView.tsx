@@ -145,10 +145,17 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
    * the keys that scroll still page it.
    */
   const focusScroll = useRef(false);
-  const onFocusIn = () => {
-    focusScroll.current = true;
-    requestAnimationFrame(() => requestAnimationFrame(() => (focusScroll.current = false)));
-  };
+  useEffect(() => {
+    const el = list.current;
+    if (!el) return;
+    // Added by hand: Preact would register an `onFocusIn` prop as a "FocusIn" event, which never fires.
+    const onFocusIn = () => {
+      focusScroll.current = true;
+      requestAnimationFrame(() => requestAnimationFrame(() => (focusScroll.current = false)));
+    };
+    el.addEventListener('focusin', onFocusIn);
+    return () => el.removeEventListener('focusin', onFocusIn);
+  }, []);
 
   const onScroll = () => {
     const el = list.current;
@@ -390,7 +397,6 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         class="messages"
         ref={list}
         onScroll={onScroll}
-        onFocusIn={onFocusIn}
         // A scrolling region: keyboard users scroll it with the arrow keys once it has focus.
         tabIndex={0}
         aria-label={t('messages', { name })}
