@@ -13,10 +13,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackage } from './testing-apt.js';
 
 export interface Coturn {
   /** `turn:127.0.0.1:<port>?transport=udp`: for TURN_URLS and the browser. */
@@ -51,26 +52,12 @@ function hasTurnserver(): boolean {
  * does for Chromium): needs root and apt-get; throws with what to do otherwise.
  */
 export function ensureCoturn(): void {
-  if (hasTurnserver()) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(
-      'turnserver (coturn) is missing and cannot be installed from here (' +
-        (isRoot ? 'no apt-get' : 'not root') +
-        '). Install it: `sudo apt-get install -y coturn`, or set TURNSERVER_PATH.',
-    );
-  }
-  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  console.log('turn: installing coturn with apt-get (once per machine)…');
-  try {
-    execFileSync('apt-get', [...lock, 'install', '-y', '-qq', 'coturn'], { stdio: 'inherit', env });
-  } catch {
-    // The package lists may be missing or stale on a fresh machine.
-    execFileSync('apt-get', [...lock, 'update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', [...lock, 'install', '-y', '-qq', 'coturn'], { stdio: 'inherit', env });
-  }
-  if (!hasTurnserver()) throw new Error('apt-get installed coturn but turnserver is still missing');
+  ensureDebianPackage(
+    'coturn',
+    hasTurnserver,
+    'turnserver (coturn)',
+    'Install it: `sudo apt-get install -y coturn`, or set TURNSERVER_PATH.',
+  );
 }
 
 /** Whether `port` is free on 127.0.0.1 for TCP (UDP is checked by turnserver failing to start). */

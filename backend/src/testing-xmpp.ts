@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackage } from './testing-apt.js';
 
 export interface Prosody {
   /** The virtual host of the test users (`localhost`). */
@@ -57,25 +58,12 @@ function hasProsody(): boolean {
  * coturn): needs root and apt-get; throws with what to do otherwise.
  */
 export function ensureProsody(): void {
-  if (hasProsody()) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(
-      'prosody is missing and cannot be installed from here (' +
-        (isRoot ? 'no apt-get' : 'not root') +
-        '). Install it: `sudo apt-get install -y prosody`, or set PROSODY_PATH and PROSODYCTL_PATH.',
-    );
-  }
-  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  console.log('xmpp: installing prosody with apt-get (once per machine)…');
-  try {
-    execFileSync('apt-get', [...lock, 'install', '-y', '-qq', 'prosody'], { stdio: 'inherit', env });
-  } catch {
-    execFileSync('apt-get', [...lock, 'update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', [...lock, 'install', '-y', '-qq', 'prosody'], { stdio: 'inherit', env });
-  }
-  if (!hasProsody()) throw new Error('apt-get installed prosody but it is still missing');
+  ensureDebianPackage(
+    'prosody',
+    hasProsody,
+    'prosody',
+    'Install it: `sudo apt-get install -y prosody`, or set PROSODY_PATH and PROSODYCTL_PATH.',
+  );
 }
 
 function freePort(): Promise<number> {
