@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/paths.js';
 import type { UserSummary } from '../src/protocol/index.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
 import { PROFILE_PROVIDER_DEFAULTS } from '../src/services/profiles/profile-config.js';
@@ -45,9 +49,7 @@ const secretOf = (site: string) => `${site}-provider-secret-0123456789abcdef`;
 function verify(req: IncomingMessage, body: string, secret: string): boolean {
   const timestamp = String(req.headers['parley-timestamp'] ?? '');
   const given = Buffer.from(String(req.headers['parley-signature'] ?? ''));
-  const expected = Buffer.from(
-    `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`,
-  );
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`);
   const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) <= 300;
   return fresh && given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -276,4 +278,47 @@ describe('profile provider: Parley asks the host for the profiles of ids it does
     await waitFor(() => shop.requests().length > count, 5000, 'a request for vic');
     expect(shop.requests().at(-1)!.ids).toEqual(['vic']);
   });
+});
+
+describe('npm run site -- set <id> --profile-url', () => {
+  /** Runs the site CLI as its own process on the test server's database. */
+  async function site(...args: string[]) {
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', join(repoRoot, 'backend/scripts/site.ts'), ...args],
+        { env: { ...process.env, DATABASE_URL: server.database.url } },
+      );
+      return { code: 0, out: stdout };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, out: e.stdout + e.stderr };
+    }
+  }
+
+  it(
+    'sets an https URL (or http on localhost), refuses others, and removes it with off',
+    { timeout: 120_000 },
+    async () => {
+      await server.app.store.createSite({
+        id: 'cli-shop',
+        name: 'CLI',
+        secret: secretOf('cli-shop'),
+        origins: [],
+        settings: {},
+      });
+      const refused = await site('set', 'cli-shop', '--profile-url', 'http://shop.example/profiles');
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain('--profile-url must be https://');
+      const set = await site('set', 'cli-shop', '--profile-url', 'https://shop.example/parley/profiles');
+      expect(set.code, set.out).toBe(0);
+      expect(set.out).toContain('fetched from https://shop.example/parley/profiles');
+      expect((await server.app.store.getSite('cli-shop'))!.settings.profileUrl).toBe(
+        'https://shop.example/parley/profiles',
+      );
+      const off = await site('set', 'cli-shop', '--profile-url', 'off');
+      expect(off.code, off.out).toBe(0);
+      expect((await server.app.store.getSite('cli-shop'))!.settings).not.toHaveProperty('profileUrl');
+    },
+  );
 });

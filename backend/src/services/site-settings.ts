@@ -75,6 +75,7 @@ export function siteSettings(site: SiteRecord): SiteSettings {
         ? raw.editWindowMinutes
         : Limits.editWindowMinutesDefault,
     // Set through `npm run site`, which validates; a hand-edited bad one means no provider.
-    profileUrl: typeof raw.profileUrl === 'string' && profileUrlProblem(raw.profileUrl) === null ? raw.profileUrl : null,
+    profileUrl:
+      typeof raw.profileUrl === 'string' && profileUrlProblem(raw.profileUrl) === null ? raw.profileUrl : null,
   };
 }

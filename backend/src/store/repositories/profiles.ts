@@ -16,7 +16,11 @@ export interface ProfilesRepository {
    * Of the users named, those of the site that have a host id, are not deleted, and whose profile
    * was last given before `before` (or never).
    */
-  staleProfiles(siteId: string, userIds: readonly string[], before: Date): Promise<{ id: string; externalId: string }[]>;
+  staleProfiles(
+    siteId: string,
+    userIds: readonly string[],
+    before: Date,
+  ): Promise<{ id: string; externalId: string }[]>;
   /**
    * Writes the provider's answer of time `at` for the host ids `asked`: name and avatar of those in
    * `found`, and `profileFetchedAt = at` alone for the others (the provider does not know them, so
