@@ -64,7 +64,9 @@ export class ProfileProvider {
    * never throws; does nothing for a site without a provider.
    */
   meet(site: SiteRecord, userIds: Iterable<string>): void {
-    if (this.stopping.signal.aborted || siteSettings(site).profileUrl === null) return;
+    // Called on every connect: a site without a provider costs one property read.
+    if (typeof site.settings.profileUrl !== 'string' || this.stopping.signal.aborted) return;
+    if (siteSettings(site).profileUrl === null) return;
     const ids = [...new Set(userIds)];
     if (ids.length === 0) return;
     this.enqueue(site.id, ids).catch((err: unknown) => {
