@@ -9,6 +9,7 @@
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
 //            [--max-file-mb N|default] [--edit-window-min N|default] [--xmpp on|off]
+//            [--profile-url https://…|off]
 //   api-keys <id> [--list] | --create <name> | --rotate <keyId> | --revoke <keyId>
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { SiteRecord } from '../src/store/store.js';
-import { EDIT_WINDOW_MINUTES_MAX, siteSettings } from '../src/services/site-settings.js';
+import { EDIT_WINDOW_MINUTES_MAX, profileUrlProblem, siteSettings } from '../src/services/site-settings.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
 
 class UsageError extends Error {}
@@ -31,6 +32,7 @@ const USAGE = `usage: npm run site -- <command>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
            [--max-file-mb <n>|default] [--edit-window-min <n>|default] [--xmpp on|off]
+           [--profile-url <https url>|off]
   api-keys <id> [--list] | --create <name> | --rotate <key id> | --revoke <key id>
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
@@ -64,6 +66,7 @@ function describe(site: SiteRecord, server: string): string {
     `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
     `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB, ${settings.editWindowMinutes ? `edits within ${settings.editWindowMinutes} min` : 'no edits'}, XMPP ${settings.xmpp ? 'on' : 'off'}`,
     `theme:     ${JSON.stringify(settings.theme)}`,
+    `profiles:  ${settings.profileUrl ? `fetched from ${settings.profileUrl}` : 'pushed by the host only (no profile provider)'}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
 }
@@ -86,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
       'max-file-mb': { type: 'string' },
       xmpp: { type: 'string' },
       'edit-window-min': { type: 'string' },
+      'profile-url': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
       list: { type: 'boolean' },
@@ -191,6 +195,13 @@ async function main(argv: string[]): Promise<void> {
               `--edit-window-min takes a whole number of minutes from 0 (no edits) to ${EDIT_WINDOW_MINUTES_MAX}, or default`,
             );
           settings.editWindowMinutes = n;
+        }
+        const profileUrl = values['profile-url'];
+        if (profileUrl === 'off') delete settings.profileUrl;
+        else if (profileUrl !== undefined) {
+          const problem = profileUrlProblem(profileUrl);
+          if (problem) throw new UsageError(`--profile-url ${problem}; or off to remove the provider`);
+          settings.profileUrl = profileUrl;
         }
         if (values.theme !== undefined) {
           let json: unknown;

@@ -35,6 +35,7 @@ import { RateLimiter, type Limiter } from './services/rate-limiter.js';
 import { Relations } from './services/relations.js';
 import { RoomService } from './services/rooms.js';
 import { RosterService } from './services/roster.js';
+import { ProfileProvider } from './services/profiles/profile-provider.js';
 import { scheduleRetention } from './services/retention.js';
 import { shutdownWindowMs, spreadDelayMs } from './services/shutdown-spread.js';
 import { migrate } from './store/migrate.js';
@@ -197,6 +198,13 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, notify);
   const roster = new RosterService(store, relations, presence, notify);
+  // Sites' profile providers: names and avatars of host users fetched in the background.
+  const profiles = new ProfileProvider({
+    store,
+    announcer: roster,
+    config: config.profiles,
+    logger: logger.child({ part: 'profiles' }),
+  });
   const fileUrls = new FileUrlSigner(config.secret, config.files.urlTtlMs);
   const conversations = new Conversations(store, writer, messaging, relations, notify, fileUrls);
   const messageChanges = new MessageChanges(store, conversations, messaging, given.clock);
@@ -332,7 +340,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   registerAdminRoutes(http, {
     store,
     apiKeys: new ApiKeys(store),
-    host: new HostApi({ store, accounts, rooms, conversations, roster, presence }),
+    host: new HostApi({ store, accounts, rooms, conversations, roster, presence, profiles }),
     perKey: limiter('apiKey', config.apiKeyRatePerSecond, config.apiKeyRatePerSecond * 2),
   });
   attachGateway(io, {
@@ -347,6 +355,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     presence,
     notify,
     calls,
+    profiles,
     limits,
     logger,
     lifecycle,
@@ -373,6 +382,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   async function shutdown(): Promise<void> {
     lifecycle.closing = true;
     calls.close();
+    profiles.close();
     const stopXmpp = xmpp?.stop(); // stanzas already taken are written with the rest below
     stopRetention();
     stopFileSweep();

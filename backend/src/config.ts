@@ -8,6 +8,7 @@ export type { FilesConfig, S3Config } from './services/files/files-config.js';
 import { withoutTrailing } from './text.js';
 import type { XmppConfig } from './transports/xmpp/xmpp-config.js';
 export type { XmppConfig } from './transports/xmpp/xmpp-config.js';
+import { PROFILE_PROVIDER_DEFAULTS, type ProfileProviderConfig } from './services/profiles/profile-config.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -130,6 +131,12 @@ export interface Config {
    * component sent; default the component domain without its first label).
    */
   xmpp: XmppConfig | null;
+  /**
+   * Sites' profile providers (docs/api.md#profile-provider): PROFILE_TIMEOUT_MS, how long Parley
+   * waits for a provider's answer (default 3000); PROFILE_CACHE_HOURS, how long a fetched profile
+   * is kept before the provider is asked again (default 24).
+   */
+  profiles: ProfileProviderConfig;
 }
 
 export type Transport = 'websocket' | 'polling';
@@ -225,6 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     callRingMs: positive(env, 'CALL_RING_SECONDS', 45) * 1000,
     callsPerMinute: positive(env, 'CALL_RATE', 20),
     xmpp: xmppConfig(env),
+    profiles: {
+      ...PROFILE_PROVIDER_DEFAULTS,
+      timeoutMs: positive(env, 'PROFILE_TIMEOUT_MS', PROFILE_PROVIDER_DEFAULTS.timeoutMs),
+      cacheMs: positive(env, 'PROFILE_CACHE_HOURS', 24) * 3_600_000,
+    },
     ...overrides,
   };
 }

@@ -5,7 +5,15 @@ import { timeOrderedId } from '../ids.js';
 import { ErrorCode, type UserSummary } from '../protocol/index.js';
 import { avatarUrl as avatarUrlSchema, email as emailSchema, stripControls } from '../protocol/schemas.js';
 import { ParleyError } from '../errors.js';
-import type { SessionRecord, SiteRecord, StoredConnection, Store, UserPatch, UserRecord } from '../store/store.js';
+import {
+  PROFILE_SET_BY_HOST,
+  type SessionRecord,
+  type SiteRecord,
+  type StoredConnection,
+  type Store,
+  type UserPatch,
+  type UserRecord,
+} from '../store/store.js';
 import type { EmailConfirmation } from './email-confirmation.js';
 import { siteSettings } from './site-settings.js';
 import { toSummary } from '../store/wire.js';
@@ -41,6 +49,9 @@ export interface OpenedSession {
 }
 
 const identityError = (code: ErrorCode, message: string) => new ParleyError(code, message);
+
+/** The name of a host user Parley has no profile for: their host id (shown until a profile comes). */
+export const fallbackName = (subject: string) => stripControls(subject).slice(0, 64) || 'user';
 
 export class Accounts {
   constructor(
@@ -139,8 +150,12 @@ export class Accounts {
         `The identity token’s \`sub\` must not start with ${RESERVED_SUBJECT_PREFIX}.`,
       );
     }
+    // A token with a name or an avatar pushes the profile (a missing name falls back to the id, a
+    // missing avatar to none). One with neither leaves the profile as Parley has it: from an
+    // earlier push, or from the site's profile provider (services/profiles/).
+    const pushed = typeof claims.name === 'string' || typeof claims.avatar === 'string';
     const given = typeof claims.name === 'string' ? stripControls(claims.name).trim().slice(0, 64) : '';
-    const name = given || stripControls(subject).slice(0, 64) || 'user';
+    const name = pushed ? given || fallbackName(subject) : null;
     const avatar =
       typeof claims.avatar === 'string' && avatarUrlSchema.safeParse(claims.avatar).success ? claims.avatar : null;
     // The host knows its users' addresses; a claim that is not an address is ignored, not fatal.
@@ -157,13 +172,19 @@ export class Accounts {
    * external id), created on first sight, its profile brought up to date after. One path for
    * both, so a user the API made and one signing in with a token are the same user.
    * `email` null keeps the address the user set themselves; `verified` marks it confirmed.
+   *
+   * `name` null: the host gave no profile. A new user is named after its id until the site's
+   * profile provider answers; a known one keeps its name and avatar. A given name (with its
+   * avatar) is a pushed profile: it wins over the provider, which is not asked for it again
+   * (profileFetchedAt = PROFILE_SET_BY_HOST; docs/api.md#profile-provider).
    */
   async upsertHostUser(
     site: SiteRecord,
     subject: string,
-    profile: { name: string; avatar: string | null; email: string | null; verified: boolean },
+    profile: { name: string | null; avatar: string | null; email: string | null; verified: boolean },
   ): Promise<UserRecord> {
-    const { name, avatar, email } = profile;
+    const { name, email } = profile;
+    const avatar = name === null ? null : profile.avatar;
     const verified = email !== null && profile.verified;
     let user = await this.store.findUserByExternalId(site.id, subject);
     if (!user) {
@@ -179,10 +200,11 @@ export class Accounts {
             id: timeOrderedId(),
             siteId: site.id,
             username,
-            displayName: name,
+            displayName: name ?? fallbackName(subject),
             avatarUrl: avatar,
             passwordHash: null,
             externalId: subject,
+            profileFetchedAt: name === null ? null : PROFILE_SET_BY_HOST,
             email,
             emailConfirmedAt: verified ? this.now() : null,
           });
@@ -194,17 +216,16 @@ export class Accounts {
       if (!user) throw new Error(`could not find a free username for identity subject on site ${site.id}`);
     } else {
       const confirm = verified && (user.email !== email || user.emailConfirmedAt === null);
-      if (
-        user.displayName !== name ||
-        user.avatarUrl !== avatar ||
-        (email !== null && user.email !== email) ||
-        confirm
-      ) {
+      const pushed =
+        name !== null &&
+        (user.displayName !== name ||
+          user.avatarUrl !== avatar ||
+          user.profileFetchedAt?.getTime() !== PROFILE_SET_BY_HOST.getTime());
+      if (pushed || (email !== null && user.email !== email) || confirm) {
         // A token without an e-mail claim keeps the address the user set themselves; a new address
         // the host does not vouch for starts unconfirmed (the store clears the confirmation).
         user = await this.store.updateUser(user.id, {
-          displayName: name,
-          avatarUrl: avatar,
+          ...(pushed ? { displayName: name, avatarUrl: avatar, profileFetchedAt: PROFILE_SET_BY_HOST } : {}),
           ...(email !== null ? { email } : {}),
           ...(confirm ? { emailConfirmedAt: this.now() } : {}),
         });
@@ -283,6 +304,10 @@ export class Accounts {
     const clean: UserPatch = {};
     if (patch.displayName !== undefined) clean.displayName = patch.displayName.trim();
     if (patch.avatarUrl !== undefined) clean.avatarUrl = patch.avatarUrl;
+    // A host user's own choice stands against the site's profile provider, as a pushed profile does.
+    if (user.externalId !== null && (patch.displayName !== undefined || patch.avatarUrl !== undefined)) {
+      clean.profileFetchedAt = PROFILE_SET_BY_HOST;
+    }
     if (patch.email !== undefined) clean.email = patch.email;
     if (patch.emailDigests !== undefined) clean.emailDigests = patch.emailDigests;
     if (typeof patch.email === 'string') {

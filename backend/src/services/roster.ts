@@ -33,6 +33,15 @@ export class RosterService {
     return (await this.entries(rows)).filter((e) => e !== null);
   }
 
+  /**
+   * Tells everyone who has `user` on their list (blocks aside), and the user's own connections,
+   * the user's current name and avatar (`user:updated`).
+   */
+  async announceProfile(user: UserRecord): Promise<void> {
+    const listed = (await this.relations.roster(user.id)).filter((r) => r.state !== 'blocked').map((r) => r.buddy.id);
+    this.notify.toUsers([user.id, ...listed], 'user:updated', { user: toSummary(user) });
+  }
+
   async search(user: UserRecord, query: string): Promise<UserSummary[]> {
     const found = await this.store.searchUsers(user.siteId, query.trim(), Limits.searchResults + 1);
     const hidden = new Set(

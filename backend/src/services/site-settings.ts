@@ -23,6 +23,29 @@ export interface SiteSettings {
    * Default Limits.editWindowMinutesDefault (15).
    */
   editWindowMinutes: number;
+  /**
+   * Where Parley asks the host for the names and avatars of its user ids it has no profile for
+   * (docs/api.md#profile-provider): https, or http on this machine. Null: no provider. Default null.
+   */
+  profileUrl: string | null;
+}
+
+/** Why `url` cannot be a profile provider's address, or null if it can (https, or http on loopback). */
+export function profileUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.length > 2048) return 'is longer than 2048 characters';
+  if (parsed.username || parsed.password) return 'must not hold a user name or password';
+  if (parsed.hash) return 'must not have a #fragment';
+  if (parsed.protocol === 'https:') return null;
+  // Plain http only where the request never leaves the machine: the answer names users.
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol === 'http:' && loopback) return null;
+  return 'must be https:// (or http:// on localhost)';
 }
 
 /** The longest edit window a site may set (`npm run site -- set <id> --edit-window-min N`): a week. */
@@ -51,5 +74,8 @@ export function siteSettings(site: SiteRecord): SiteSettings {
       raw.editWindowMinutes <= EDIT_WINDOW_MINUTES_MAX
         ? raw.editWindowMinutes
         : Limits.editWindowMinutesDefault,
+    // Set through `npm run site`, which validates; a hand-edited bad one means no provider.
+    profileUrl:
+      typeof raw.profileUrl === 'string' && profileUrlProblem(raw.profileUrl) === null ? raw.profileUrl : null,
   };
 }

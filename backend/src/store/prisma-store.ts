@@ -14,6 +14,7 @@ import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
+import { PrismaProfiles } from './prisma/profiles.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
@@ -39,6 +40,7 @@ export class PrismaStore implements Store {
   private readonly digests: PrismaDigests;
   private readonly files: PrismaFiles;
   private readonly remote: PrismaRemoteContacts;
+  private readonly profiles: PrismaProfiles;
   private readonly apiKeys: PrismaApiKeys;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
@@ -62,6 +64,7 @@ export class PrismaStore implements Store {
     this.digests = new PrismaDigests(ctx);
     this.files = new PrismaFiles(ctx);
     this.remote = new PrismaRemoteContacts(ctx);
+    this.profiles = new PrismaProfiles(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
   }
 
@@ -171,6 +174,11 @@ export class PrismaStore implements Store {
   setLastSeen: Store['setLastSeen'] = (...a) => this.users.setLastSeen(...a);
   searchUsers: Store['searchUsers'] = (...a) => this.users.searchUsers(...a);
   confirmEmail: Store['confirmEmail'] = (...a) => this.users.confirmEmail(...a);
+
+  // Profiles from the site's profile provider
+  staleProfiles: Store['staleProfiles'] = (...a) => this.profiles.staleProfiles(...a);
+  saveFetchedProfiles: Store['saveFetchedProfiles'] = (...a) => this.profiles.saveFetchedProfiles(...a);
+
   remoteContacts: Store['remoteContacts'] = (...a) => this.remote.remoteContacts(...a);
   findRemoteContact: Store['findRemoteContact'] = (...a) => this.remote.findRemoteContact(...a);
   createRemoteContact: Store['createRemoteContact'] = (...a) => this.remote.createRemoteContact(...a);

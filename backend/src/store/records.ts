@@ -47,7 +47,20 @@ export interface UserRecord {
   emailDigests: boolean;
   /** Messages stored up to this time were covered by a digest. */
   digestUpTo: Date | null;
+  /**
+   * When the host last gave this user's name and avatar: the time the site's profile provider
+   * answered for them, or PROFILE_SET_BY_HOST (far in the future) when the host pushed the profile
+   * (or the user set it) and the provider must not overwrite it. Null: never.
+   */
+  profileFetchedAt: Date | null;
 }
+
+/**
+ * `profileFetchedAt` of a profile the host pushed (an identity token with a name or avatar, the
+ * server API's PUT users) or the user set in the widget: later than any answer of the site's
+ * profile provider, so the provider never overwrites it and never asks for it again.
+ */
+export const PROFILE_SET_BY_HOST = new Date('9999-12-31T00:00:00.000Z');
 
 export type NewUser = Omit<
   UserRecord,
@@ -59,8 +72,10 @@ export type NewUser = Omit<
   | 'emailConfirmedAt'
   | 'emailDigests'
   | 'digestUpTo'
+  | 'profileFetchedAt'
 > & {
   externalId?: string | null;
+  profileFetchedAt?: Date | null;
   email?: string | null;
   emailConfirmedAt?: Date | null;
 };
@@ -76,6 +91,7 @@ export type UserPatch = Partial<
     | 'email'
     | 'emailConfirmedAt'
     | 'emailDigests'
+    | 'profileFetchedAt'
   >
 >;
 

@@ -15,6 +15,8 @@ import type { Conversations } from '../conversations.js';
 import type { PresenceService } from '../presence.js';
 import type { RoomService } from '../rooms.js';
 import type { RosterService } from '../roster.js';
+import type { ProfileProvider } from '../profiles/profile-provider.js';
+import { siteSettings } from '../site-settings.js';
 
 /** The site's own user, who sends system notices (docs/api.md, "System notices"). */
 export const SYSTEM_SUBJECT = `${RESERVED_SUBJECT_PREFIX}system`;
@@ -46,6 +48,8 @@ export class HostApi {
       conversations: Conversations;
       roster: RosterService;
       presence: PresenceService;
+      /** The sites' profile providers: ids named here that Parley has no profile for are asked for. */
+      profiles?: ProfileProvider;
     },
   ) {}
 
@@ -72,7 +76,8 @@ export class HostApi {
 
   async createRoom(site: SiteRecord, input: AdminRoomCreate): Promise<RoomInfo> {
     const owner = await this.user(site, input.owner);
-    const members = await Promise.all((input.members ?? []).map((m) => this.user(site, m)));
+    const members = await Promise.all((input.members ?? []).map((m) => this.member(site, m)));
+    this.deps.profiles?.meet(site, [owner.id, ...members.map((m) => m.id)]);
     return this.deps.rooms.createForHost(
       owner,
       { name: input.name, public: input.public ?? false },
@@ -83,7 +88,11 @@ export class HostApi {
   /** Sets a room's members (see RoomService.setMembersForHost); the site's system user stays. */
   async setRoomMembers(site: SiteRecord, roomId: string, externalIds: string[]): Promise<RoomInfo> {
     const room = await this.room(site, roomId);
-    const members = await Promise.all([...new Set(externalIds)].map((m) => this.user(site, m)));
+    const members = await Promise.all([...new Set(externalIds)].map((m) => this.member(site, m)));
+    this.deps.profiles?.meet(
+      site,
+      members.map((m) => m.id),
+    );
     const system = await this.deps.store.findUserByExternalId(site.id, SYSTEM_SUBJECT);
     return this.deps.rooms.setMembersForHost(
       room,
@@ -197,8 +206,15 @@ export class HostApi {
   ): Promise<{ results: { externalId: string; state: 'buddies' | 'blocked' | 'not_found' }[] }> {
     const user = await this.user(site, externalId);
     const results: { externalId: string; state: 'buddies' | 'blocked' | 'not_found' }[] = [];
+    const met = [user.id];
     for (const other of [...new Set(buddies)]) {
-      const buddy = other === externalId ? null : await this.deps.store.findUserByExternalId(site.id, other);
+      const buddy =
+        other === externalId || other.startsWith(RESERVED_SUBJECT_PREFIX)
+          ? null
+          : await this.member(site, other).catch((err: unknown) => {
+              if (err instanceof ParleyError && err.code === ErrorCode.NotFound) return null;
+              throw err;
+            });
       if (!buddy) {
         results.push({ externalId: other, state: 'not_found' });
         continue;
@@ -207,12 +223,14 @@ export class HostApi {
         await this.deps.roster.request(user, buddy.id);
         await this.deps.roster.request(buddy, user.id); // answers the pending request: accepted
         results.push({ externalId: other, state: 'buddies' });
+        met.push(buddy.id);
       } catch (err) {
         if (err instanceof ParleyError && (err.code === ErrorCode.Blocked || err.code === ErrorCode.BadRequest)) {
           results.push({ externalId: other, state: 'blocked' });
         } else throw err;
       }
     }
+    this.deps.profiles?.meet(site, met);
     return { results };
   }
 
@@ -242,6 +260,24 @@ export class HostApi {
     const user = await this.deps.store.findUserByExternalId(site.id, externalId);
     if (!user) throw noUser(externalId);
     return user;
+  }
+
+  /**
+   * A user named as a room member or buddy. With a profile provider, an id Parley has not seen
+   * becomes a user at once (named after the id until the provider answers), so the host can name
+   * users that never signed in; without one it is `not_found`.
+   */
+  private async member(site: SiteRecord, externalId: string): Promise<UserRecord> {
+    this.assertNotReserved(externalId);
+    const found = await this.deps.store.findUserByExternalId(site.id, externalId);
+    if (found) return found;
+    if (!this.deps.profiles || siteSettings(site).profileUrl === null) throw noUser(externalId);
+    return this.deps.accounts.upsertHostUser(site, externalId, {
+      name: null,
+      avatar: null,
+      email: null,
+      verified: false,
+    });
   }
 
   private async room(site: SiteRecord, roomId: string): Promise<RoomRecord> {

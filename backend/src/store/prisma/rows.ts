@@ -127,6 +127,7 @@ export function toUser(row: UserRow): UserRecord {
     emailConfirmedAt: row.emailConfirmedAt,
     emailDigests: row.emailDigests,
     digestUpTo: row.digestUpTo,
+    profileFetchedAt: row.profileFetchedAt,
   };
 }
 
@@ -146,6 +147,7 @@ export const USER_COLUMNS = [
   'emailConfirmedAt',
   'emailDigests',
   'digestUpTo',
+  'profileFetchedAt',
 ] as const;
 export type RawUserRow = Record<(typeof USER_COLUMNS)[number], unknown>;
 
@@ -195,6 +197,7 @@ export function rawUser(row: RawUserRow): UserRecord {
     emailConfirmedAt: rawDate(row.emailConfirmedAt),
     emailDigests: rawBool(row.emailDigests),
     digestUpTo: rawDate(row.digestUpTo),
+    profileFetchedAt: rawDate(row.profileFetchedAt),
   } as UserRow);
 }
 

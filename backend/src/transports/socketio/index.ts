@@ -12,6 +12,7 @@ import type { PresenceService } from '../../services/presence.js';
 import type { Limiter } from '../../services/rate-limiter.js';
 import type { RoomService } from '../../services/rooms.js';
 import type { RosterService } from '../../services/roster.js';
+import type { ProfileProvider } from '../../services/profiles/profile-provider.js';
 import type { Store } from '../../store/store.js';
 import type { ConnectionAuth } from '../../services/connection-auth.js';
 import { authenticateHandshake } from './handshake.js';
@@ -41,6 +42,8 @@ export interface GatewayDeps {
   presence: PresenceService;
   notify: Notifier;
   calls: Calls;
+  /** Fetches, in the background, the profiles of host users a connection meets (its user and roster). */
+  profiles: ProfileProvider;
   limits: {
     /** Calls and transfers started. */
     calls: Limiter;
@@ -121,6 +124,8 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
           settings: toSettings(user),
           serverTime: new Date().toISOString(),
         });
+        // After session:ready, never before it: the provider's answer arrives as user:updated.
+        deps.profiles.meet(socket.data.site, [user.id, ...entries.map((e) => e.user.id)]);
       })
       .catch((err: unknown) => {
         logger.error({ err, user: user.id, socket: socket.id }, 'could not load the session; closing the connection');

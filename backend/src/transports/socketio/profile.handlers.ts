@@ -1,7 +1,6 @@
 import type { Accounts } from '../../services/accounts.js';
 import { toSettings, toSummary } from '../../store/wire.js';
 import type { EmailConfirmation } from '../../services/email-confirmation.js';
-import type { Notifier } from '../../services/notifier.js';
 import type { PresenceService } from '../../services/presence.js';
 import type { Limiter } from '../../services/rate-limiter.js';
 import type { RosterService } from '../../services/roster.js';
@@ -15,10 +14,9 @@ export function profileRoutes(deps: {
   confirmations: EmailConfirmation;
   presence: PresenceService;
   roster: RosterService;
-  notify: Notifier;
   limits: { actions: Limiter };
 }): Pick<Routes, ProfileEvents> {
-  const { accounts, confirmations, presence, roster, notify } = deps;
+  const { accounts, confirmations, presence, roster } = deps;
   const limiter = deps.limits.actions;
   return {
     'presence:set': {
@@ -34,13 +32,11 @@ export function profileRoutes(deps: {
       run: async (socket, p) => {
         const updated = await accounts.updateProfile(socket.data.user, p, confirmations);
         socket.data.user = updated;
-        const user = toSummary(updated);
         if (p.displayName !== undefined || p.avatarUrl !== undefined) {
           // Everyone who has this user on their list sees the new name, and so do the user's tabs.
-          const listed = (await roster.view(updated)).filter((e) => e.state !== 'blocked').map((e) => e.user.id);
-          notify.toUsers([updated.id, ...listed], 'user:updated', { user });
+          await roster.announceProfile(updated);
         }
-        return { user, settings: toSettings(updated) };
+        return { user: toSummary(updated), settings: toSettings(updated) };
       },
     },
     'profile:confirm-email': {

@@ -1,5 +1,6 @@
 import type { Limiter } from '../../services/rate-limiter.js';
 import type { RosterService } from '../../services/roster.js';
+import type { ProfileProvider } from '../../services/profiles/profile-provider.js';
 import type { Routes } from './handler.js';
 
 type RosterEvents = Extract<keyof Routes, `roster:${string}`> | 'user:search';
@@ -7,9 +8,10 @@ type RosterEvents = Extract<keyof Routes, `roster:${string}`> | 'user:search';
 /** roster:* and user:search. */
 export function rosterRoutes(deps: {
   roster: RosterService;
+  profiles: ProfileProvider;
   limits: { actions: Limiter; buddyRequests: Limiter };
 }): Pick<Routes, RosterEvents> {
-  const { roster } = deps;
+  const { roster, profiles } = deps;
   const limiter = deps.limits.actions;
   // Buddy requests reach another person, so they have a tighter limit of their own (spam).
   const requests: Limiter = {
@@ -19,7 +21,12 @@ export function rosterRoutes(deps: {
     'user:search': { limiter, run: async ({ data }, p) => ({ users: await roster.search(data.user, p.query) }) },
     'roster:request': {
       limiter: requests,
-      run: async ({ data }, p) => ({ entry: await roster.request(data.user, p.userId, p.group ?? null) }),
+      run: async ({ data }, p) => {
+        const entry = await roster.request(data.user, p.userId, p.group ?? null);
+        // A buddy added by id whose profile the host never gave: its site's provider may know it.
+        profiles.meet(data.site, [p.userId]);
+        return { entry };
+      },
     },
     'roster:accept': {
       limiter,
