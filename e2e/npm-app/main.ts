@@ -3,6 +3,9 @@
 // in the query string (`?server=…`); `?tag` adds the script tag as well, as a page might that
 // also pastes parley.js.
 import { Parley, type HostEvents } from '@parley/widget';
+// The same package installed a second time under another name, as two bundles on one page would
+// each carry a copy: its Parley must drive the one widget.
+import { Parley as SecondCopy } from 'parley-copy';
 
 const server = new URLSearchParams(location.search).get('server') ?? location.origin;
 const received: string[] = [];
@@ -22,4 +25,4 @@ if (new URLSearchParams(location.search).has('tag')) {
 }
 
 // For the test's steps that a real app would take from its own buttons.
-(window as unknown as { app: { Parley: typeof Parley } }).app = { Parley };
+(window as unknown as { app: { Parley: typeof Parley; SecondCopy: typeof Parley } }).app = { Parley, SecondCopy };

@@ -78,8 +78,14 @@ test.beforeAll(async () => {
   const dir = join(work, 'app');
   cpSync(appSource, dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'npm-app', private: true, type: 'module' }));
-  // --offline: the package must install from its tarball alone (it has no dependencies).
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, tarball)], dir);
+  // --offline: the package must install from its tarball alone (it has no dependencies). A second
+  // copy under another name stands for a second bundle on the page that carries the package too.
+  const packed = join(work, tarball);
+  run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', packed, `parley-copy@file:${packed}`],
+    dir,
+  );
   // The package's types, as a strict app compiles them (tsc from the repo; the app has none).
   run(
     process.execPath,
@@ -142,6 +148,24 @@ test('an app importing the packed @parley/widget opens the widget and chats', as
   await nora.evaluate(() => (window as unknown as AppWindow).app.Parley('open'));
   await expect(nora.getByRole('navigation', { name: 'Buddies' })).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('a second copy of the package drives the same widget', async ({ openPage }) => {
+  const page = await openPage();
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(appUrl());
+  await expect(page.getByRole('button', { name: /^Open chat/ })).toBeVisible();
+  type AppWindow = { app: { SecondCopy: (...args: unknown[]) => void } };
+  await page.evaluate((server) => {
+    const { SecondCopy } = (window as unknown as AppWindow).app;
+    SecondCopy('init', { site: 'demo', server });
+    SecondCopy('open');
+  }, baseUrl());
+  await expect(page.getByRole('dialog', { name: 'Chat' })).toBeVisible();
+  await expect(page.locator('[data-parley]')).toHaveCount(1);
+  expect(warnings.some((w) => w.includes('init was called twice'))).toBe(true);
+  expect(await page.evaluate(() => typeof window.Parley)).toBe('undefined');
 });
 
 test('with parley.js on the page too, window.Parley is the package’s and there is one widget', async ({ openPage }) => {
