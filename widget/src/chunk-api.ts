@@ -1,7 +1,8 @@
 /**
- * What the host API (`loader.ts`, in parley.js or the npm package) and the chunks it loads on demand say to each other.
- * Types only: parley.js is a separate build from the chunks, so no module is shared between them
- * at run time and nothing reactive crosses this line (plain values and callbacks do).
+ * What the host API (`loader.ts`, in parley.js or the npm package) and the chunks it loads on demand
+ * say to each other. Types only: parley.js is a separate build from the chunks, so no module is
+ * shared between them at run time and nothing reactive crosses this line (plain values and callbacks
+ * do). The npm package is one build, but keeps to the same line.
  */
 import type { Signal } from '@preact/signals-core';
 import type { CallMedia, UserSummary } from '@parley/backend/protocol';
