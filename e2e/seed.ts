@@ -55,6 +55,8 @@ export const E2E_USERS = [
   'dina',
   'hugo',
   'ines',
+  'nora',
+  'otto',
 ] as const;
 
 /** Display names other than the capitalised username (long ones, to catch text that overflows). */
@@ -137,6 +139,8 @@ export async function seed(databaseFile: string): Promise<void> {
         hasThumb: true,
       }),
     ]);
+    // tests/npm-package.spec.ts: nora and otto chat in an app that imports @parley/widget.
+    await store.setBuddies(ids.nora!, ids.otto!, 'accepted');
     // jack invites his buddies kate and liam to a room.
     await store.setBuddies(ids.jack!, ids.kate!, 'accepted');
     await store.setBuddies(ids.jack!, ids.liam!, 'accepted');

@@ -76,7 +76,7 @@ export default defineConfig(({ mode }) =>
           emptyOutDir: false,
           sourcemap: false,
           lib: {
-            entry: 'src/loader.ts',
+            entry: 'src/script-tag.ts',
             name: 'ParleyWidget',
             formats: ['iife'],
             fileName: () => 'parley.js',

@@ -1,7 +1,8 @@
 /**
- * What parley.js (the boot script, `loader.ts`) and the chunks it loads on demand say to each other.
- * Types only: parley.js is a separate build from the chunks, so no module is shared between them
- * at run time and nothing reactive crosses this line (plain values and callbacks do).
+ * What the host API (`loader.ts`, in parley.js or the npm package) and the chunks it loads on demand
+ * say to each other. Types only: parley.js is a separate build from the chunks, so no module is
+ * shared between them at run time and nothing reactive crosses this line (plain values and callbacks
+ * do). The npm package is one build, but keeps to the same line.
  */
 import type { Signal } from '@preact/signals-core';
 import type { CallMedia, UserSummary } from '@parley/backend/protocol';
@@ -64,3 +65,14 @@ export interface PanelModule {
   /** Renders the panel and docked chats from the view state; returns the unmount. */
   mountPanel(options: PanelOptions): () => void;
 }
+
+/** The chunks the host API loads, by name. */
+export interface ChunkModules {
+  core: RuntimeModule;
+  panel: PanelModule;
+}
+/**
+ * Loads a chunk: parley.js from beside itself (boot/chunks.ts), the npm package with `import()`
+ * that the app's bundler resolves (npm-package.ts).
+ */
+export type LoadChunk = <K extends keyof ChunkModules>(name: K) => Promise<ChunkModules[K]>;

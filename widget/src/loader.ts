@@ -1,27 +1,28 @@
 /**
- * parley.js, the script a site pastes: `<script src="https://chat.example/parley.js" data-site="shop" async>`.
- * It owns one global, `window.Parley`, a function that takes commands (`Parley('open')`). Calls
- * made before this script ran were queued on a stub and are replayed here, in order.
+ * The host API both builds share: `createHostApi` returns the function that takes the commands
+ * (`Parley('open')`), mounts the widget on `init` and carries the commands out. Two entries call it:
+ * script-tag.ts, parley.js (the script a site pastes), which puts it on `window.Parley` and loads
+ * the chunks from beside itself; and npm-package.ts, `import { Parley } from '@parley/widget'`,
+ * whose chunks the app's own bundler splits out.
  *
- * This is the boot script, kept small (its budget is in scripts/size.mjs): the host API, the
- * settings, the theme and the launcher, in plain DOM. The rest loads on demand with `import()`
- * from beside this script (boot/chunks.ts): the core chunk (runtime.ts: the client and
- * socket.io-client) as soon as the visitor may be signed in (a stored session, an identity token,
- * `login`) or wants the panel; the panel chunk (panel.tsx: the Preact UI) when the panel opens,
- * fetched ahead when the browser is idle or the pointer or focus reaches the launcher. Commands
- * that need a chunk wait for it, in the order they were made.
+ * In parley.js this is the boot script, kept small (its budget is in scripts/size.mjs): the host
+ * API, the settings, the theme and the launcher, in plain DOM. The rest loads on demand through
+ * `load`: the core chunk (runtime.ts: the client and socket.io-client) as soon as the visitor may be
+ * signed in (a stored session, an identity token, `login`) or wants the panel; the panel chunk
+ * (panel.tsx: the Preact UI) when the panel opens, fetched ahead when the browser is idle or the
+ * pointer or focus reaches the launcher. Commands that need a chunk wait for it, in the order they
+ * were made.
  */
-import { chunkLoader } from './boot/chunks.js';
 import { createLauncher } from './boot/launcher.js';
 import css from './boot/base.css?inline';
-import type { LauncherState, Runtime } from './chunk-api.js';
+import type { LauncherState, LoadChunk, Runtime } from './chunk-api.js';
 import type { ClientOptions, HostEvents } from './core/client.js';
 import { fetchSiteConfig } from './core/site-config.js';
 import { TOKEN_STORAGES, tokenKey, tokenStore } from './core/storage.js';
 import { launcherTranslator } from './boot/launcher-words.js';
 import { resolveLocale } from './locale.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
-import { fromScriptTag, warn, type CommandName, type ParleyApi, type ParleySettings } from './settings.js';
+import { warn, type CommandName, type ParleyApi, type ParleySettings } from './settings.js';
 
 export type { Theme } from './theme.js';
 export type { HostEvents } from './core/client.js';
@@ -60,15 +61,17 @@ function whenIdle(fn: () => void): void {
   else addEventListener('load', idle, { once: true });
 }
 
-function boot(): void {
-  const existing = window.Parley;
-  if (existing?.loaded) return; // the script was included twice: one widget is enough
-  // The stub pushes `arguments` objects; take them as plain arrays.
-  const queued = Array.isArray(existing?.q) ? existing.q.map((call) => Array.from(call)) : [];
-  const script = document.currentScript as HTMLScriptElement | null;
-  const tag = fromScriptTag(script);
-  // The chunks sit beside parley.js, wherever it came from.
-  const load = chunkLoader(script?.src || `${tag.server ?? location.origin}/parley.js`);
+export interface HostApiOptions {
+  /** Loads the core or the panel chunk (once; a failed load may be tried again). */
+  load: LoadChunk;
+  /** Settings under those `init` gives: the script tag's `data-*` and `window.ParleySettings`. */
+  defaults(): Partial<ParleySettings>;
+  /** `shutdown` removed the widget: the entry lets go of this API (window.Parley, the page slot). */
+  onShutdown(): void;
+}
+
+/** The host API: a function taking the commands of {@link ParleyCommands}; no widget until `init`. */
+export function createHostApi({ load, defaults, onShutdown }: HostApiOptions): ParleyApi {
   /** Fetches both chunks ahead of need; a failure is reported when a chunk is needed. */
   const prefetch = () => {
     for (const name of ['core', 'panel'] as const) load(name).catch(() => undefined);
@@ -244,7 +247,7 @@ function boot(): void {
     init: ([settings]) => {
       if (typeof settings !== 'object' || settings === null)
         return warn("init expects a settings object: Parley('init', { site: '…' }).");
-      mount({ ...tag, ...window.ParleySettings, ...(settings as Partial<ParleySettings>) });
+      mount({ ...defaults(), ...(settings as Partial<ParleySettings>) });
     },
     open: withCore((r) => r.view.open()),
     close: ifCore((r) => r.view.close()),
@@ -327,7 +330,7 @@ function boot(): void {
         w.runtime?.stop();
         w.host.remove();
       }
-      delete window.Parley;
+      onShutdown();
     },
   };
 
@@ -344,12 +347,5 @@ function boot(): void {
   };
   const api = run as ParleyApi;
   api.loaded = true;
-  window.Parley = api;
-
-  // An explicit init (queued or later) wins; otherwise the tag or window.ParleySettings start it.
-  const hasInit = queued.some((call) => call[0] === 'init');
-  if (!hasInit && (tag.site || window.ParleySettings?.site)) mount({ ...tag, ...window.ParleySettings });
-  for (const call of queued) run(...call);
+  return api;
 }
-
-boot();

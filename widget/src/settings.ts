@@ -1,7 +1,7 @@
 /**
  * What a site can say to Parley: the settings (`Parley('init', …)`, `window.ParleySettings`,
  * `data-*` attributes on the script tag) and the commands of the host API, `window.Parley`.
- * The boot script (loader.ts) carries them out.
+ * The host API (loader.ts) carries them out.
  */
 import type { HostEvents } from './core/client.js';
 import type { TokenStorage } from './core/storage.js';
@@ -14,7 +14,7 @@ export type { HostEvents } from './core/client.js';
 export interface ParleySettings {
   /** The site id the Parley operator gave you. Required. */
   site: string;
-  /** Parley server origin; defaults to where parley.js was loaded from. */
+  /** Parley server origin; defaults to where parley.js was loaded from (the npm package: the page's origin). */
   server?: string;
   /** Interface language ("en", "zh-CN", "ar": mirrored, right to left); defaults to the browser's. */
   locale?: string;
@@ -68,7 +68,16 @@ export interface ParleyCommands {
 }
 
 export type CommandName = keyof ParleyCommands;
-export type ParleyApi = (<C extends CommandName>(command: C, ...args: Parameters<ParleyCommands[C]>) => void) & {
+/**
+ * `Parley(name, ...args)`: one of {@link ParleyCommands} with its arguments. `on` has a signature of
+ * its own: `Parameters<>` of a generic method would give every handler the union of all events.
+ */
+export interface ParleyCommand {
+  <E extends keyof HostEvents>(command: 'on', event: E, handler: (data: HostEvents[E]) => void): void;
+  <C extends Exclude<CommandName, 'on'>>(command: C, ...args: Parameters<ParleyCommands[C]>): void;
+}
+/** `window.Parley`: the commands, and what the stub and parley.js mark on it. */
+export type ParleyApi = ParleyCommand & {
   q?: unknown[][];
   loaded?: boolean;
 };

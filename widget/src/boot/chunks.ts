@@ -1,4 +1,4 @@
-import type { PanelModule, RuntimeModule } from '../chunk-api.js';
+import type { ChunkModules, LoadChunk } from '../chunk-api.js';
 
 /**
  * The files of each on-demand chunk, entry first, then the shared chunks it imports; paths relative
@@ -6,20 +6,15 @@ import type { PanelModule, RuntimeModule } from '../chunk-api.js';
  */
 declare const __PARLEY_CHUNKS__: { core: string[]; panel: string[] };
 
-interface Modules {
-  core: RuntimeModule;
-  panel: PanelModule;
-}
-
 /**
  * Loads the on-demand chunks with `import()` from where parley.js itself came from (`base`, the
  * script's URL), so a page whose CSP lets that origin run scripts lets the chunks run too. Every
  * file of a chunk is asked for at once rather than one import after another. A chunk is loaded
  * once; a failed load is forgotten, so the next call tries again.
  */
-export function chunkLoader(base: string): <K extends keyof Modules>(name: K) => Promise<Modules[K]> {
-  const loading = new Map<keyof Modules, Promise<unknown>>();
-  return <K extends keyof Modules>(name: K) => {
+export function chunkLoader(base: string): LoadChunk {
+  const loading = new Map<keyof ChunkModules, Promise<unknown>>();
+  return <K extends keyof ChunkModules>(name: K) => {
     let promise = loading.get(name);
     if (!promise) {
       const files = __PARLEY_CHUNKS__[name];
@@ -29,6 +24,6 @@ export function chunkLoader(base: string): <K extends keyof Modules>(name: K) =>
       loading.set(name, promise);
       promise.catch(() => loading.delete(name));
     }
-    return promise as Promise<Modules[K]>;
+    return promise as Promise<ChunkModules[K]>;
   };
 }
