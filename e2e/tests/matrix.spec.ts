@@ -81,7 +81,11 @@ const ROOM = 'Design review';
 
 /** Uma's own socket, ringing Tess for the call states (a test client: it never answers with media). */
 let caller: TestClient | null = null;
-/** Each configuration's call leaves a call-log message in Tess and Uma's chat (the server writes one per call). */
+/**
+ * Each configuration's call leaves a call-log message in Tess and Uma's chat (the server writes one
+ * per call). Asked of the server when a configuration starts (see {@link callLogsSoFar}), not only
+ * counted here: Playwright starts a new worker after a failed test, which would forget the count.
+ */
 let callLogs = 0;
 const AGENDA = 'Agenda for ten o’clock';
 /** Tess's newest message whose own text (not a quote of it) holds `text`. */
@@ -172,6 +176,22 @@ const STATES: State[] = [
       await field.press('Enter');
       const results = panel.getByRole('list', { name: t('searchResults') }).getByRole('button');
       await expect(results).toHaveCount(MATRIX_ARCHIVE.results);
+    },
+  },
+  {
+    // The oldest result is older than the newest page: a window of older history, "Jump to latest".
+    name: 'history-window',
+    go: async ({ t, panel }) => {
+      await panel
+        .getByRole('list', { name: t('searchResults') })
+        .getByRole('button')
+        .last()
+        .click();
+      const target = panel
+        .getByRole('list', { name: t('messages', { name: MATRIX_ARCHIVE.room }) })
+        .locator('li.target');
+      await expect(target).toBeFocused();
+      await expect(panel.getByRole('button', { name: starts(t('jumpToLatest')) })).toBeVisible();
     },
   },
   {
@@ -402,6 +422,7 @@ for (const config of CONFIGURATIONS) {
     test.setTimeout(300_000);
     const cells = STATES.filter((s) => (!s.desktopOnly || viewport === 'desktop') && (!subsetOnly || s.subset));
     testInfo.annotations.push({ type: 'cells', description: String(cells.length) });
+    callLogs = await callLogsSoFar();
     const page = await openWidget(browser, config);
     const t = translator(locale);
     const ui: Ui = {
@@ -430,8 +451,11 @@ for (const config of CONFIGURATIONS) {
           const problems = [
             ...(await timed('axe', () => axeProblems(page))),
             ...(await timed('layout', () => layoutProblems(page))),
-            ...(await timed('focus', () => focusProblems(page))),
           ];
+          // Scrolling controls into view may page in history (a window grows at either end): that
+          // lands first, or the list would grow while the keyboard walks through it.
+          await timed('loads', () => loadsLanded(page));
+          problems.push(...(await timed('focus', () => focusProblems(page))));
           expect.soft(problems, cell).toEqual([]);
         });
       }
@@ -461,6 +485,25 @@ async function settle(page: Page): Promise<void> {
     await document.fonts.ready;
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   });
+}
+
+/** Nothing the widget shows as loading (older or newer messages) is still on its way. */
+async function loadsLanded(page: Page): Promise<void> {
+  await settle(page); // the scroll events have run, and any page they asked for shows as loading
+  await expect(page.locator('[data-parley] li.more')).toHaveCount(0);
+  await settle(page);
+}
+
+/** Call logs among the newest messages of Tess and Uma's chat (the page the widget shows). */
+async function callLogsSoFar(): Promise<number> {
+  const [tess, uma] = await Promise.all([login(baseUrl(), 'tess', 'tess-pass'), login(baseUrl(), 'uma', 'uma-pass')]);
+  const client = await TestClient.connect(baseUrl(), tess.token);
+  try {
+    const newest = await client.ok('message:history', { in: { kind: 'direct', id: uma.user.id }, limit: 50 });
+    return newest.messages.filter((m) => m.content.kind === 'call').length;
+  } finally {
+    client.close();
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { login, TestClient } from '@parley/backend/testing';
-import { SEARCH_HISTORY, SEARCH_TARGETS, searchFiller } from '../seed.js';
+import { MATRIX_ARCHIVE, SEARCH_HISTORY, SEARCH_TARGETS, searchFiller } from '../seed.js';
 import { expect, test } from './fixtures.js';
-import { baseUrl, buddy, messageBodies } from './widget.js';
+import { baseUrl, buddy, composer, messageBodies } from './widget.js';
 
 /**
  * Search in a conversation's history and jump to a result (issue 18): Hugo and Ines have
@@ -148,4 +148,44 @@ test('a window of older history that reaches the newest messages becomes the cha
   const seeded = Array.from({ length: SEARCH_HISTORY - (n - 25) + 1 }, (_, i) => textOf(n - 25 + i));
   await expect.poll(async () => (await messageBodies(hugo).allTextContents()).slice(0, seeded.length)).toEqual(seeded);
   await expect(c.message(textOf(n))).toHaveAttribute('aria-current', 'true');
+});
+
+test('a chat the host opens over one showing older history starts as its own: newest messages, no window, no reply', async ({
+  signedIn,
+}) => {
+  // Tess (the matrix user, e2e/seed.ts): the room "Launch log" has 200 messages, her chat with Uma 17 and more.
+  const tess = await signedIn('tess');
+  const panel = tess.getByRole('dialog', { name: 'Chat' });
+  await panel.getByRole('tab', { name: 'Chats' }).click();
+  await panel.getByRole('button', { name: new RegExp(`^${MATRIX_ARCHIVE.room}`) }).click();
+  const room = panel.getByRole('list', { name: `Messages with ${MATRIX_ARCHIVE.room}` });
+  // A reply begun, then a jump to the oldest result: a window of older history, scrolled to it.
+  const newest = room.locator('li.message').last();
+  await newest.hover();
+  await newest.getByRole('button', { name: 'Message actions' }).click();
+  await newest.getByRole('menuitem', { name: 'Reply' }).click();
+  await expect(panel.getByRole('group', { name: /^Replying to / })).toBeVisible();
+  await panel.getByRole('button', { name: 'Search messages' }).click();
+  const field = panel.getByRole('searchbox', { name: 'Search messages' });
+  await field.fill(MATRIX_ARCHIVE.query);
+  await field.press('Enter');
+  await panel.getByRole('list', { name: 'Search results' }).getByRole('button').last().click();
+  await expect(room.locator('li.target')).toBeFocused();
+  const latest = panel.getByRole('button', { name: /^Jump to latest/ });
+  await expect(latest).toBeVisible();
+
+  // The host page opens the chat with Uma in the same panel.
+  await tess.evaluate(() => window.Parley!('openChat', 'uma'));
+  const uma = panel.getByRole('list', { name: /^Messages with Uma/ });
+  await expect(uma.locator('li.message')).not.toHaveCount(0);
+  await expect(uma.locator('li.message').last()).toBeInViewport();
+  await expect(latest).toHaveCount(0);
+  await expect(panel.getByRole('group', { name: /^Replying to / })).toHaveCount(0);
+  await expect(composer(tess, 'Uma Wolfeschlegelsteinhausenbergerdorff')).toBeFocused();
+  // Back in the room: the newest messages again, not the window.
+  await panel.getByRole('button', { name: 'Back', exact: true }).click();
+  await panel.getByRole('tab', { name: 'Chats' }).click();
+  await panel.getByRole('button', { name: new RegExp(`^${MATRIX_ARCHIVE.room}`) }).click();
+  await expect(room.getByText('Log 200:')).toBeInViewport();
+  await expect(latest).toHaveCount(0);
 });

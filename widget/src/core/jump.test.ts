@@ -141,6 +141,23 @@ describe('jump to a message (core/jump.ts)', () => {
     expect(w.messages.some((m) => m.id === id(102))).toBe(false);
   });
 
+  it('drops answers that land after the user left the window: no window comes back, the tail keeps its messages', async () => {
+    const { api, state } = setup(2100);
+    // The chat is left (ChatView calls jumpToLatest) while the jump's surroundings are on their way.
+    const opening = api.jumpTo(BOB, id(100));
+    api.jumpToLatest(BOB);
+    await opening;
+    expect(api.jumps.value.has(BOB)).toBe(false);
+    // And while a page of the window is on its way.
+    await api.jumpTo(BOB, id(100));
+    const paging = api.pageWindow(BOB, 'newer');
+    api.jumpToLatest(BOB);
+    await paging;
+    expect(api.jumps.value.has(BOB)).toBe(false);
+    const tail = state.value.get(BOB)!;
+    expect(tail.messages.map((m) => m.id)).toEqual([...Array(50)].map((_, i) => id(2051 + i)));
+  });
+
   it('says when the message cannot be found', async () => {
     const { api } = setup(100);
     await api.jumpTo(BOB, 'm99999');

@@ -61,7 +61,9 @@ export function Panel() {
       ) : menu ? (
         <StatusMenu onDone={() => setMenu(false)} />
       ) : peer ? (
-        <ChatView peerId={peer} />
+        // One view per conversation: opening another chat over this one (the host's openChat) must
+        // not carry this one's scroll place, reply, edit, draft or open details into it.
+        <ChatView key={peer} peerId={peer} />
       ) : (
         <>
           <div class="tabs" role="tablist">
