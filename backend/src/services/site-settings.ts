@@ -1,5 +1,6 @@
 import { Limits, type Theme } from '../protocol/index.js';
 import { themeSchema } from '../protocol/schemas.js';
+import { SIGNED_ACTIONS, type SignedAction } from '../protocol/signed-actions.js';
 import type { SiteRecord } from '../store/store.js';
 
 /** A site's settings, each with its default. Stored as JSON on the site; unknown keys are ignored. */
@@ -23,6 +24,16 @@ export interface SiteSettings {
    * Default Limits.editWindowMinutesDefault (15).
    */
   editWindowMinutes: number;
+  /**
+   * Actions that need a token the site's server signed (docs/protocol.md#signed-actions), e.g.
+   * `['room:join', 'buddy:add']`. Default [] (none).
+   */
+  signedActions: SignedAction[];
+}
+
+/** The known actions of `raw`, once each, in the order of SIGNED_ACTIONS; anything else is dropped. */
+export function signedActionsOf(raw: unknown): SignedAction[] {
+  return Array.isArray(raw) ? SIGNED_ACTIONS.filter((action) => raw.includes(action)) : [];
 }
 
 /** The longest edit window a site may set (`npm run site -- set <id> --edit-window-min N`): a week. */
@@ -51,5 +62,6 @@ export function siteSettings(site: SiteRecord): SiteSettings {
       raw.editWindowMinutes <= EDIT_WINDOW_MINUTES_MAX
         ? raw.editWindowMinutes
         : Limits.editWindowMinutesDefault,
+    signedActions: signedActionsOf(raw.signedActions),
   };
 }

@@ -15,6 +15,7 @@ import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
+import { PrismaActionTokens } from './prisma/action-tokens.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +41,7 @@ export class PrismaStore implements Store {
   private readonly files: PrismaFiles;
   private readonly remote: PrismaRemoteContacts;
   private readonly apiKeys: PrismaApiKeys;
+  private readonly actionTokens: PrismaActionTokens;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -63,6 +65,7 @@ export class PrismaStore implements Store {
     this.files = new PrismaFiles(ctx);
     this.remote = new PrismaRemoteContacts(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
+    this.actionTokens = new PrismaActionTokens(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -184,6 +187,10 @@ export class PrismaStore implements Store {
   finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
   releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
   sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
+
+  // Used action tokens
+  claimActionToken: Store['claimActionToken'] = (...a) => this.actionTokens.claimActionToken(...a);
+  sweepActionTokens: Store['sweepActionTokens'] = (...a) => this.actionTokens.sweepActionTokens(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -1,3 +1,4 @@
+import type { ActionTokensRepository } from './repositories/action-tokens.js';
 import type { ApiKeysRepository } from './repositories/api-keys.js';
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
@@ -17,6 +18,7 @@ export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './rep
 export type { ApiKeyRecord, IdempotencyRecord } from './repositories/api-keys.js';
 export type { HistoryPage } from './repositories/messages.js';
 export type {
+  ActionTokensRepository,
   ApiKeysRepository,
   DigestsRepository,
   FilesRepository,
@@ -51,7 +53,8 @@ export interface Store
     DigestsRepository,
     FilesRepository,
     RemoteContactsRepository,
-    ApiKeysRepository {
+    ApiKeysRepository,
+    ActionTokensRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

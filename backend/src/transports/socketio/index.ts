@@ -14,6 +14,9 @@ import type { RoomService } from '../../services/rooms.js';
 import type { RosterService } from '../../services/roster.js';
 import type { Store } from '../../store/store.js';
 import type { ConnectionAuth } from '../../services/connection-auth.js';
+import type { ActionTokens } from '../../services/action-tokens.js';
+import { siteSettings } from '../../services/site-settings.js';
+import { requireActionTokens } from './signed-routes.js';
 import { authenticateHandshake } from './handshake.js';
 import { createEventListener } from './handler.js';
 import { messageRoutes } from './message.handlers.js';
@@ -41,6 +44,8 @@ export interface GatewayDeps {
   presence: PresenceService;
   notify: Notifier;
   calls: Calls;
+  /** Checks the signed tokens of the actions a site lists (docs/protocol.md#signed-actions). */
+  actionTokens: ActionTokens;
   limits: {
     /** Calls and transfers started. */
     calls: Limiter;
@@ -76,7 +81,16 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   );
   coalesceWrites(io.engine);
   const onEvent = createEventListener(
-    { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps), ...callRoutes(deps) },
+    requireActionTokens(
+      {
+        ...messageRoutes(deps),
+        ...rosterRoutes(deps),
+        ...profileRoutes(deps),
+        ...roomRoutes(deps),
+        ...callRoutes(deps),
+      },
+      deps.actionTokens,
+    ),
     { logger, lifecycle, metrics },
   );
   // Socket.IO calls a socket's listeners with the socket as `this`: one function serves them all.
@@ -120,6 +134,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
           inboxHead,
           settings: toSettings(user),
           serverTime: new Date().toISOString(),
+          signedActions: siteSettings(socket.data.site).signedActions,
         });
       })
       .catch((err: unknown) => {
