@@ -9,6 +9,7 @@
 //   set <id> [--registration-open true|false] [--strangers-may-message true|false]
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
 //            [--max-file-mb N|default] [--edit-window-min N|default] [--xmpp on|off]
+//            [--signed-actions room:join,buddy:add|none]
 //   api-keys <id> [--list] | --create <name> | --rotate <keyId> | --revoke <keyId>
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { SiteRecord } from '../src/store/store.js';
 import { EDIT_WINDOW_MINUTES_MAX, siteSettings } from '../src/services/site-settings.js';
+import { SIGNED_ACTIONS, type SignedAction } from '../src/protocol/signed-actions.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
 
 class UsageError extends Error {}
@@ -31,6 +33,7 @@ const USAGE = `usage: npm run site -- <command>
   set <id> [--registration-open true|false] [--strangers-may-message true|false]
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
            [--max-file-mb <n>|default] [--edit-window-min <n>|default] [--xmpp on|off]
+           [--signed-actions <action>,<action>…|none]   (${SIGNED_ACTIONS.join(', ')})
   api-keys <id> [--list] | --create <name> | --rotate <key id> | --revoke <key id>
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
@@ -64,6 +67,7 @@ function describe(site: SiteRecord, server: string): string {
     `secret:    ${site.secret}   (signs host identity tokens; keep it on your server)`,
     `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB, ${settings.editWindowMinutes ? `edits within ${settings.editWindowMinutes} min` : 'no edits'}, XMPP ${settings.xmpp ? 'on' : 'off'}`,
     `theme:     ${JSON.stringify(settings.theme)}`,
+    `signed:    ${settings.signedActions.join(', ') || '(no action needs a signed token)'}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
 }
@@ -86,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
       'max-file-mb': { type: 'string' },
       xmpp: { type: 'string' },
       'edit-window-min': { type: 'string' },
+      'signed-actions': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
       list: { type: 'boolean' },
@@ -191,6 +196,18 @@ async function main(argv: string[]): Promise<void> {
               `--edit-window-min takes a whole number of minutes from 0 (no edits) to ${EDIT_WINDOW_MINUTES_MAX}, or default`,
             );
           settings.editWindowMinutes = n;
+        }
+        const signed = values['signed-actions'];
+        if (signed === 'none') delete settings.signedActions;
+        else if (signed !== undefined) {
+          const actions = signed.split(',').map((a) => a.trim());
+          const unknown = actions.filter((a) => !(SIGNED_ACTIONS as readonly string[]).includes(a));
+          if (unknown.length > 0 || actions.length === 0) {
+            throw new UsageError(
+              `--signed-actions takes a comma-separated list of ${SIGNED_ACTIONS.join(', ')}, or none (not: ${unknown.join(', ')})`,
+            );
+          }
+          settings.signedActions = SIGNED_ACTIONS.filter((a: SignedAction) => actions.includes(a));
         }
         if (values.theme !== undefined) {
           let json: unknown;

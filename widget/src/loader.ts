@@ -184,6 +184,10 @@ function boot(): void {
       tokenStorage = undefined;
     }
     const server = settings.server ?? location.origin;
+    const signAction = settings.signAction;
+    if (signAction !== undefined && typeof signAction !== 'function') {
+      warn('signAction must be a function ({ action, resource }) => Promise<token>; ignored.');
+    }
     const siteConfig = fetchSiteConfig(server, settings.site);
     const w: Mounted = {
       host,
@@ -196,6 +200,7 @@ function boot(): void {
         siteConfig,
         ...(tokenStorage ? { tokenStorage } : {}),
         ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
+        ...(typeof signAction === 'function' ? { signAction } : {}),
       },
       identityToken: settings.identityToken,
       pageTheme: settings.theme ? cleanTheme(settings.theme, warn) : {},

@@ -77,6 +77,8 @@ export const Limits = {
   searchResults: 20,
   /** Characters of a host identity token. */
   identityToken: 4096,
+  /** Characters of a signed action token (`actionToken`). */
+  actionToken: 2048,
   roomName: 64,
   /** Members and open invitations of one room together. */
   roomMembers: 100,

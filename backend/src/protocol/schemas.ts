@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { Limits, REACTIONS } from './constants.js';
-import { ACTION_TOKEN_MAX } from './signed-actions.js';
 
 /**
  * A string of at most `max` characters (and at least `min`), checked before anything else: a
@@ -97,7 +96,7 @@ const transfer = z.strictObject({
  * A token the site's server signed for this one request, where the site requires one for its
  * action (see ./signed-actions.ts); ignored where it does not.
  */
-const actionToken = bounded(ACTION_TOKEN_MAX, 1).optional();
+const actionToken = bounded(Limits.actionToken, 1).optional();
 
 /** A message of the conversation named beside it. */
 const messageRef = { in: conversation, messageId: id };

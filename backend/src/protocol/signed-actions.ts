@@ -12,8 +12,7 @@ export type SignedAction = (typeof SIGNED_ACTIONS)[number];
 
 /** The most seconds an action token may live (its `exp` at most this far ahead). */
 export const ACTION_TOKEN_MAX_AGE_S = 60;
-/** Characters of an action token, and of its `jti`. */
-export const ACTION_TOKEN_MAX = 2048;
+/** Characters of an action token's `jti` (the token itself: Limits.actionToken). */
 export const ACTION_JTI_MAX = 128;
 
 /** What one request asks to do: the action, and the resource its token must name as `res`. */
