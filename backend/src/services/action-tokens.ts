@@ -3,7 +3,7 @@ import { ParleyError } from '../errors.js';
 import { ErrorCode } from '../protocol/index.js';
 import { ACTION_JTI_MAX, ACTION_TOKEN_MAX_AGE_S, type ActionRequest } from '../protocol/signed-actions.js';
 import type { SiteRecord, UserRecord } from '../store/store.js';
-import { siteSettings } from './site-settings.js';
+import { signedActionsOf } from './site-settings.js';
 
 /** Seconds of clock difference between the host's server and this one that are forgiven. */
 export const ACTION_TOKEN_SKEW_S = 5;
@@ -36,7 +36,8 @@ export class ActionTokens {
 
   /** Whether the site requires a token for `action`. */
   required(site: SiteRecord, action: ActionRequest['action']): boolean {
-    return siteSettings(site).signedActions.includes(action);
+    // Only this setting is read (not every setting of the site): it is asked on each such request.
+    return signedActionsOf(site.settings.signedActions).includes(action);
   }
 
   /** Throws the ParleyError a client is told unless `token` allows `request` (or none is needed). */
