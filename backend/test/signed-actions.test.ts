@@ -20,6 +20,7 @@ const server = useServer({
       secret: SECRET,
       settings: { signedActions: ['room:join', 'room:invite', 'buddy:add'], strangersMayMessage: true },
     },
+    { id: 'calling', secret: SECRET, settings: { signedActions: ['call:start', 'room:create'] } },
   ],
 });
 
@@ -36,10 +37,10 @@ function actionToken(
     .sign(new TextEncoder().encode(secret));
 }
 
-/** A host user of the signed site, signed in with an identity token (so its `sub` is `externalId`). */
-async function hostUser(externalId: string) {
+/** A host user of a site, signed in with an identity token (so its `sub` is `externalId`). */
+async function hostUser(externalId: string, site = 'signed') {
   const jwt = await identityToken(SECRET, { sub: externalId, name: externalId });
-  return server.track(await TestClient.connect(server.url, jwt, { site: 'signed', identity: true }));
+  return server.track(await TestClient.connect(server.url, jwt, { site, identity: true }));
 }
 
 describe('signed actions', () => {
@@ -206,5 +207,32 @@ describe('signed actions', () => {
     } finally {
       await server.app.store.updateSite('signed', { settings: site.settings });
     }
+  });
+
+  it('signs calls for the callee, and room creation for the room’s name', async () => {
+    const caller = await hostUser('caller-1', 'calling');
+    const callee = await hostUser('callee-1', 'calling');
+    // Buddies (buddy requests are not signed on this site).
+    await caller.ok('roster:request', { userId: callee.ready.user.id });
+    await callee.ok('roster:accept', { userId: caller.ready.user.id });
+    const calleeId = callee.ready.user.id;
+    const invite = (actionToken?: string) =>
+      caller.request('call:invite', { to: calleeId, kind: 'audio', ...(actionToken ? { actionToken } : {}) });
+    expect(await codeOf(invite())).toBe(ErrorCode.ActionTokenRequired);
+    expect(await codeOf(invite(await actionToken({ sub: 'caller-1', act: 'call:start', res: 'callee-1' })))).toBe(
+      ErrorCode.ActionTokenInvalid,
+    );
+    const rung = await invite(await actionToken({ sub: 'caller-1', act: 'call:start', res: calleeId }));
+    if (!rung.ok) throw new Error(`call:invite failed: ${rung.error.code}`);
+    await caller.ok('call:hangup', { callId: rung.data.callId });
+
+    expect(await codeOf(caller.request('room:create', { name: 'Signed room' }))).toBe(ErrorCode.ActionTokenRequired);
+    const token = await actionToken({ sub: 'caller-1', act: 'room:create', res: 'Signed room' });
+    expect(await codeOf(caller.request('room:create', { name: 'Another name', actionToken: token }))).toBe(
+      ErrorCode.ActionTokenInvalid,
+    );
+    // Refused above before its `jti` was taken, so the same token still works for the name it names.
+    const { room } = await caller.ok('room:create', { name: 'Signed room', actionToken: token });
+    expect(room.name).toBe('Signed room');
   });
 });
