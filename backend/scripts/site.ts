@@ -10,6 +10,7 @@
 //            [--retention-days N|off] [--theme '{"primaryColor":"#0a7"}'] [--name "New name"]
 //            [--max-file-mb N|default] [--edit-window-min N|default] [--xmpp on|off]
 //            [--profile-url https://…|off]
+//            [--signed-actions room:join,buddy:add|none]
 //   api-keys <id> [--list] | --create <name> | --rotate <keyId> | --revoke <keyId>
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ import { migrate } from '../src/store/migrate.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import type { SiteRecord } from '../src/store/store.js';
 import { EDIT_WINDOW_MINUTES_MAX, profileUrlProblem, siteSettings } from '../src/services/site-settings.js';
+import { SIGNED_ACTIONS, type SignedAction } from '../src/protocol/signed-actions.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
 
 class UsageError extends Error {}
@@ -33,6 +35,7 @@ const USAGE = `usage: npm run site -- <command>
            [--retention-days <n>|off] [--theme '<json>'] [--name <name>]
            [--max-file-mb <n>|default] [--edit-window-min <n>|default] [--xmpp on|off]
            [--profile-url <https url>|off]
+           [--signed-actions <action>,<action>…|none]   (${SIGNED_ACTIONS.join(', ')})
   api-keys <id> [--list] | --create <name> | --rotate <key id> | --revoke <key id>
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
@@ -67,6 +70,7 @@ function describe(site: SiteRecord, server: string): string {
     `settings:  registration ${settings.registrationOpen ? 'open' : 'closed'}, strangers ${settings.strangersMayMessage ? 'may' : 'may not'} message, retention ${settings.retentionDays ? `${settings.retentionDays} days` : 'forever'}, files up to ${(settings.maxFileBytes / 1024 / 1024).toFixed(1)} MB, ${settings.editWindowMinutes ? `edits within ${settings.editWindowMinutes} min` : 'no edits'}, XMPP ${settings.xmpp ? 'on' : 'off'}`,
     `theme:     ${JSON.stringify(settings.theme)}`,
     `profiles:  ${settings.profileUrl ? `fetched from ${settings.profileUrl}` : 'pushed by the host only (no profile provider)'}`,
+    `signed:    ${settings.signedActions.join(', ') || '(no action needs a signed token)'}`,
     `snippet:   ${snippet(site, server)}`,
   ].join('\n');
 }
@@ -90,6 +94,7 @@ async function main(argv: string[]): Promise<void> {
       xmpp: { type: 'string' },
       'edit-window-min': { type: 'string' },
       'profile-url': { type: 'string' },
+      'signed-actions': { type: 'string' },
       theme: { type: 'string' },
       server: { type: 'string' },
       list: { type: 'boolean' },
@@ -202,6 +207,18 @@ async function main(argv: string[]): Promise<void> {
           const problem = profileUrlProblem(profileUrl);
           if (problem) throw new UsageError(`--profile-url ${problem}; or off to remove the provider`);
           settings.profileUrl = profileUrl;
+        }
+        const signed = values['signed-actions'];
+        if (signed === 'none') delete settings.signedActions;
+        else if (signed !== undefined) {
+          const actions = signed.split(',').map((a) => a.trim());
+          const unknown = actions.filter((a) => !(SIGNED_ACTIONS as readonly string[]).includes(a));
+          if (unknown.length > 0 || actions.length === 0) {
+            throw new UsageError(
+              `--signed-actions takes a comma-separated list of ${SIGNED_ACTIONS.join(', ')}, or none (not: ${unknown.join(', ')})`,
+            );
+          }
+          settings.signedActions = SIGNED_ACTIONS.filter((a: SignedAction) => actions.includes(a));
         }
         if (values.theme !== undefined) {
           let json: unknown;

@@ -19,6 +19,7 @@ import { DigestMailer } from './services/digest-mailer.js';
 import { EmailConfirmation } from './services/email-confirmation.js';
 import { InboxWriter } from './services/inbox-writer.js';
 import { ConnectionAuth } from './services/connection-auth.js';
+import { ActionTokens } from './services/action-tokens.js';
 import { Conversations } from './services/conversations.js';
 import { FileUrlSigner } from './services/files/signed-urls.js';
 import { FileService } from './services/files/files.js';
@@ -356,6 +357,11 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     notify,
     calls,
     profiles,
+    // Signed actions: used `jti`s in the database on one node, in Redis (every node sees them) in cluster mode.
+    actionTokens: new ActionTokens(
+      cluster ? cluster.usedActionTokens : { claim: (...a) => store.claimActionToken(...a) },
+      given.clock,
+    ),
     limits,
     logger,
     lifecycle,

@@ -79,11 +79,15 @@ describe('npm run site', () => {
       'on',
       '--edit-window-min',
       '5',
+      '--signed-actions',
+      'buddy:add,room:join',
     );
     expect(set.code).toBe(0);
     expect(set.out).toContain('XMPP on');
     expect((await server.app.store.getSite('cafe'))!.settings.xmpp).toBe(true);
     expect((await server.app.store.getSite('cafe'))!.settings.editWindowMinutes).toBe(5);
+    expect(set.out).toContain('signed:    room:join, buddy:add');
+    expect((await server.app.store.getSite('cafe'))!.settings.signedActions).toEqual(['room:join', 'buddy:add']);
     const config = await (await fetch(`${server.url}/api/v1/sites/cafe/config`)).json();
     expect(config).toEqual({
       ok: true,
@@ -96,13 +100,17 @@ describe('npm run site', () => {
       ['origins', 'cafe', '--add', 'javascript:alert(1)'],
       ['rotate-secret', 'no-such-site'],
       ['set', 'cafe', '--xmpp', 'yes'],
+      ['set', 'cafe', '--signed-actions', 'room:join,room:destroy'],
     ]) {
       const result = await site(...bad);
       expect(result.code, bad.join(' ')).toBe(2);
       expect(result.out).toContain('usage: npm run site');
     }
-    // The bad theme changed nothing.
+    // The bad theme changed nothing, nor did the unknown action.
     expect((await server.app.store.getSite('cafe'))!.settings.theme).toEqual({ primaryColor: '#0a7', mode: 'dark' });
+    expect((await server.app.store.getSite('cafe'))!.settings.signedActions).toEqual(['room:join', 'buddy:add']);
+    expect((await site('set', 'cafe', '--signed-actions', 'none')).out).toContain('(no action needs a signed token)');
+    expect((await server.app.store.getSite('cafe'))!.settings.signedActions).toBeUndefined();
   });
 });
 

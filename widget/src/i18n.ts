@@ -191,6 +191,9 @@ const en = {
   editTooLate: 'This message can no longer be edited: the time for edits has passed.',
   changeFailed: 'The message was not changed: {reason}',
   voiceMessage: '🎤 Voice message',
+  actionUnsigned: 'This needs the site’s permission, and this page does not ask for it. Tell the site’s owner.',
+  actionDenied: 'The site did not allow this.',
+  actionDeniedBecause: 'The site did not allow this: {reason}',
 };
 export type StringKey = keyof typeof en;
 
@@ -382,6 +385,9 @@ const zh: Record<StringKey, string> = {
   editTooLate: '此消息已无法编辑：可编辑的时间已过。',
   changeFailed: '消息未更改：{reason}',
   voiceMessage: '🎤 语音消息',
+  actionUnsigned: '此操作需要网站许可，但本页面没有请求许可。请告知网站管理员。',
+  actionDenied: '网站不允许此操作。',
+  actionDeniedBecause: '网站不允许此操作：{reason}',
 };
 
 /** Arabic lives in locales/ar.ts; here the compiler checks that it has every key. */

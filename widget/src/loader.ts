@@ -187,6 +187,10 @@ export function createHostApi({ load, defaults, onShutdown }: HostApiOptions): P
       tokenStorage = undefined;
     }
     const server = settings.server ?? location.origin;
+    const signAction = settings.signAction;
+    if (signAction !== undefined && typeof signAction !== 'function') {
+      warn('signAction must be a function ({ action, resource }) => Promise<token>; ignored.');
+    }
     const siteConfig = fetchSiteConfig(server, settings.site);
     const w: Mounted = {
       host,
@@ -199,6 +203,7 @@ export function createHostApi({ load, defaults, onShutdown }: HostApiOptions): P
         siteConfig,
         ...(tokenStorage ? { tokenStorage } : {}),
         ...(typeof away === 'number' && away >= 0 ? { awayAfterMs: away * 60_000 } : {}),
+        ...(typeof signAction === 'function' ? { signAction } : {}),
       },
       identityToken: settings.identityToken,
       pageTheme: settings.theme ? cleanTheme(settings.theme, warn) : {},

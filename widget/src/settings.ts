@@ -3,12 +3,12 @@
  * `data-*` attributes on the script tag) and the commands of the host API, `window.Parley`.
  * The host API (loader.ts) carries them out.
  */
-import type { HostEvents } from './core/client.js';
+import type { HostEvents, SignAction } from './core/client.js';
 import type { TokenStorage } from './core/storage.js';
 import type { Theme } from './theme.js';
 
 export type { Theme } from './theme.js';
-export type { HostEvents } from './core/client.js';
+export type { HostEvents, SignAction } from './core/client.js';
 
 /** What `Parley('init', settings)`, `window.ParleySettings` or `data-*` attributes may say. */
 export interface ParleySettings {
@@ -41,6 +41,18 @@ export interface ParleySettings {
    * tag). Read by the call chunk when a call rings, not by parley.js.
    */
   ring?: 'on' | 'off';
+  /**
+   * For sites that require signed actions (`npm run site -- set <id> --signed-actions …`): called
+   * before each such action with `{ action, resource }` (e.g. `{ action: 'room:join', resource:
+   * roomId }`); resolve with a token your server signed for the signed-in user, or reject to refuse
+   * (the widget says so). Only in `Parley('init', …)` or `window.ParleySettings`; see docs/widget.md.
+   *
+   * ```js
+   * signAction: (request) =>
+   *   fetch('/chat/sign', { method: 'POST', body: JSON.stringify(request) }).then((r) => r.text()),
+   * ```
+   */
+  signAction?: SignAction;
 }
 
 /**

@@ -7,6 +7,7 @@ import { ClusterError, connectRedis } from './redis.js';
 import { RedisPresenceRegistry } from './redis-presence.js';
 import { RedisCallRegistry } from './redis-call-registry.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
+import { RedisActionTokens } from './redis-action-tokens.js';
 import { syncRelations } from './relations-sync.js';
 
 export interface ClusterOptions {
@@ -33,6 +34,8 @@ export interface Cluster {
   limiter(name: string, ratePerSecond: number, burst: number): Limiter;
   /** The calls in progress, shared by every node; a ringing call expires after `ringTtlMs`. */
   callRegistry(ringTtlMs: number): RedisCallRegistry;
+  /** Signed actions' used `jti`s, seen by every node (docs/protocol.md#signed-actions). */
+  usedActionTokens: RedisActionTokens;
   /** Keeps `relations` in step with roster changes made on other nodes. */
   syncRelations(relations: Relations): Promise<void>;
   ping(): Promise<void>;
@@ -77,6 +80,7 @@ export async function joinCluster(options: ClusterOptions): Promise<Cluster> {
     limiter: (name, ratePerSecond, burst) =>
       new RedisRateLimiter(redis, `${prefix}rate:${name}:`, ratePerSecond, burst, log),
     callRegistry: (ringTtlMs) => new RedisCallRegistry(redis, prefix, ringTtlMs),
+    usedActionTokens: new RedisActionTokens(redis, `${prefix}jti:`),
     async syncRelations(relations) {
       stopSync = await syncRelations({
         relations,

@@ -43,6 +43,14 @@ export const ErrorCode = {
   TooLate: 'too_late',
   /** Server API: an `Idempotency-Key` used before with another request, or whose request is still running. */
   IdempotencyConflict: 'idempotency_conflict',
+  /** The site requires a token its server signed for this action (`actionToken`), and none came. */
+  ActionTokenRequired: 'action_token_required',
+  /** The action token is malformed, not signed with the site's secret, or names another user, action or resource. */
+  ActionTokenInvalid: 'action_token_invalid',
+  /** The action token has expired (ask the page for a fresh one). */
+  ActionTokenExpired: 'action_token_expired',
+  /** The action token's `jti` was used before: each token is good for one request. */
+  ActionTokenReplayed: 'action_token_replayed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -69,6 +77,8 @@ export const Limits = {
   searchResults: 20,
   /** Characters of a host identity token. */
   identityToken: 4096,
+  /** Characters of a signed action token (`actionToken`). */
+  actionToken: 2048,
   roomName: 64,
   /** Members and open invitations of one room together. */
   roomMembers: 100,

@@ -13,6 +13,8 @@ import type { PROTOCOL_VERSION } from './constants.js';
 
 export { ErrorCode, Limits, PROTOCOL_VERSION, REACTIONS } from './constants.js';
 export type { ReactionEmoji } from './constants.js';
+export type { ActionRequest, SignedAction } from './signed-actions.js';
+import type { SignedAction } from './signed-actions.js';
 export type { Ack, ErrorBody, Result, UserSummary } from './basics.js';
 import type { Ack, UserSummary } from './basics.js';
 
@@ -282,6 +284,11 @@ export interface SessionReady {
   inboxHead: number;
   settings: UserSettings;
   serverTime: string;
+  /**
+   * The actions this site requires a signed token for (see docs/protocol.md#signed-actions); the
+   * widget asks the page for one before each. Empty on most sites.
+   */
+  signedActions: SignedAction[];
 }
 
 export interface PresenceChanged {

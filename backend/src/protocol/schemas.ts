@@ -92,6 +92,12 @@ const transfer = z.strictObject({
   mime: bounded(128),
 });
 
+/**
+ * A token the site's server signed for this one request, where the site requires one for its
+ * action (see ./signed-actions.ts); ignored where it does not.
+ */
+const actionToken = bounded(Limits.actionToken, 1).optional();
+
 /** A message of the conversation named beside it. */
 const messageRef = { in: conversation, messageId: id };
 
@@ -129,8 +135,8 @@ export const schemas = {
   'conversation:list': z.strictObject({}),
   'file:urls': z.strictObject({ in: conversation, fileId: id }),
   'call:invite': z.union([
-    z.strictObject({ to: id, kind: z.enum(['audio', 'video']) }),
-    z.strictObject({ to: id, kind: z.literal('data'), transfer }),
+    z.strictObject({ to: id, kind: z.enum(['audio', 'video']), actionToken }),
+    z.strictObject({ to: id, kind: z.literal('data'), transfer, actionToken }),
   ]),
   'call:answer': z.strictObject({ callId, accept: z.boolean() }),
   'call:signal': z.strictObject({ callId, signal }),
@@ -155,7 +161,7 @@ export const schemas = {
   'user:search': z.strictObject({
     query: bounded(Limits.searchQuery, 1).refine((s) => s.trim().length > 0, 'query is empty'),
   }),
-  'roster:request': z.strictObject({ userId: id, group: groupName.nullable().optional() }),
+  'roster:request': z.strictObject({ userId: id, group: groupName.nullable().optional(), actionToken }),
   'roster:accept': z.strictObject({ userId: id, group: groupName.nullable().optional() }),
   'roster:decline': userRef,
   'roster:cancel': userRef,
@@ -168,14 +174,15 @@ export const schemas = {
     name: roomName,
     public: z.boolean().optional(),
     invite: z.array(id).max(Limits.roomInvites).optional(),
+    actionToken,
   }),
   'room:list': z.strictObject({
     after: id.optional(),
     limit: z.number().int().min(1).max(Limits.roomListPageMax).optional(),
   }),
   'room:search': z.strictObject({ query: line(Limits.searchQuery).optional() }),
-  'room:join': roomRef,
-  'room:invite': z.strictObject({ roomId: id, userId: id }),
+  'room:join': z.strictObject({ roomId: id, actionToken }),
+  'room:invite': z.strictObject({ roomId: id, userId: id, actionToken }),
   'room:accept': roomRef,
   'room:decline': roomRef,
   'room:leave': roomRef,

@@ -33,6 +33,13 @@ export async function sweepIdempotent(store: Store, now: Date, logger: Logger): 
   return count;
 }
 
+/** Deletes the used `jti`s of signed action tokens that have expired (one node; Redis expires its own). */
+export async function sweepActionTokens(store: Store, now: Date, logger: Logger): Promise<number> {
+  const count = await store.sweepActionTokens(now);
+  if (count > 0) logger.debug({ count }, 'deleted expired action token ids');
+  return count;
+}
+
 /** Sweeps at start and then every hour; returns a function that stops it. */
 export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_000): () => void {
   const run = () =>
@@ -43,6 +50,9 @@ export function scheduleRetention(store: Store, logger: Logger, everyMs = 3_600_
       sweepSessions(store, new Date(), logger).catch((err: unknown) => logger.error({ err }, 'session sweep failed')),
       sweepIdempotent(store, new Date(), logger).catch((err: unknown) =>
         logger.error({ err }, 'idempotent answers sweep failed'),
+      ),
+      sweepActionTokens(store, new Date(), logger).catch((err: unknown) =>
+        logger.error({ err }, 'action token sweep failed'),
       ),
     ]);
   void run();

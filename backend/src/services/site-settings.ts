@@ -1,5 +1,6 @@
 import { Limits, type Theme } from '../protocol/index.js';
 import { themeSchema } from '../protocol/schemas.js';
+import { SIGNED_ACTIONS, type SignedAction } from '../protocol/signed-actions.js';
 import type { SiteRecord } from '../store/store.js';
 
 /** A site's settings, each with its default. Stored as JSON on the site; unknown keys are ignored. */
@@ -28,6 +29,11 @@ export interface SiteSettings {
    * (docs/api.md#profile-provider): https, or http on this machine. Null: no provider. Default null.
    */
   profileUrl: string | null;
+  /**
+   * Actions that need a token the site's server signed (docs/protocol.md#signed-actions), e.g.
+   * `['room:join', 'buddy:add']`. Default [] (none).
+   */
+  signedActions: SignedAction[];
 }
 
 /** Why `url` cannot be a profile provider's address, or null if it can (https, or http on loopback). */
@@ -46,6 +52,11 @@ export function profileUrlProblem(url: string): string | null {
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
   if (parsed.protocol === 'http:' && loopback) return null;
   return 'must be https:// (or http:// on localhost)';
+}
+
+/** The known actions of `raw`, once each, in the order of SIGNED_ACTIONS; anything else is dropped. */
+export function signedActionsOf(raw: unknown): SignedAction[] {
+  return Array.isArray(raw) ? SIGNED_ACTIONS.filter((action) => raw.includes(action)) : [];
 }
 
 /** The longest edit window a site may set (`npm run site -- set <id> --edit-window-min N`): a week. */
@@ -77,5 +88,6 @@ export function siteSettings(site: SiteRecord): SiteSettings {
     // Set through `npm run site`, which validates; a hand-edited bad one means no provider.
     profileUrl:
       typeof raw.profileUrl === 'string' && profileUrlProblem(raw.profileUrl) === null ? raw.profileUrl : null,
+    signedActions: signedActionsOf(raw.signedActions),
   };
 }

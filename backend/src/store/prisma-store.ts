@@ -16,6 +16,7 @@ import { PrismaUsers } from './prisma/users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaProfiles } from './prisma/profiles.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
+import { PrismaActionTokens } from './prisma/action-tokens.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
@@ -42,6 +43,7 @@ export class PrismaStore implements Store {
   private readonly remote: PrismaRemoteContacts;
   private readonly profiles: PrismaProfiles;
   private readonly apiKeys: PrismaApiKeys;
+  private readonly actionTokens: PrismaActionTokens;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -66,6 +68,7 @@ export class PrismaStore implements Store {
     this.remote = new PrismaRemoteContacts(ctx);
     this.profiles = new PrismaProfiles(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
+    this.actionTokens = new PrismaActionTokens(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -192,6 +195,10 @@ export class PrismaStore implements Store {
   finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
   releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
   sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
+
+  // Used action tokens
+  claimActionToken: Store['claimActionToken'] = (...a) => this.actionTokens.claimActionToken(...a);
+  sweepActionTokens: Store['sweepActionTokens'] = (...a) => this.actionTokens.sweepActionTokens(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -1,3 +1,4 @@
+import type { ActionTokensRepository } from './repositories/action-tokens.js';
 import type { ApiKeysRepository } from './repositories/api-keys.js';
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
@@ -19,6 +20,7 @@ export type { ApiKeyRecord, IdempotencyRecord } from './repositories/api-keys.js
 export type { HistoryPage } from './repositories/messages.js';
 export type { FetchedProfile } from './repositories/profiles.js';
 export type {
+  ActionTokensRepository,
   ApiKeysRepository,
   DigestsRepository,
   FilesRepository,
@@ -55,7 +57,8 @@ export interface Store
     FilesRepository,
     RemoteContactsRepository,
     ApiKeysRepository,
-    ProfilesRepository {
+    ProfilesRepository,
+    ActionTokensRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

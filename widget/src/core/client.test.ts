@@ -76,6 +76,7 @@ const ready: SessionReady = {
   inboxHead: 0,
   settings: { email: null, emailConfirmed: false, emailDigests: true },
   serverTime: '',
+  signedActions: [],
 };
 const fromBob = (id: string, text: string): ChatMessage => ({
   id,

@@ -25,6 +25,7 @@ import { createRoster } from './roster.js';
 import { createSession } from './session.js';
 import { createFileUrls } from './file-urls.js';
 import { createUploads } from './uploads.js';
+import { signedRequests, type SignAction } from './signed-actions.js';
 import type { TokenStorage } from './storage.js';
 import { typing } from './typing.js';
 
@@ -34,6 +35,7 @@ export { canDeleteForEveryone, canEdit, canReact } from './message-changes.js';
 export { quoteOf } from './conversations.js';
 export type { ChatsOnScreen, Feature, FeatureContext } from './feature.js';
 export type { Prefs } from './profile.js';
+export type { ActionProblem, SignAction } from './signed-actions.js';
 
 /** A message as the host page gets it: `body` is the text of `content` ("" for other kinds), as before protocol 2. */
 export type HostMessage = ChatMessage & { body: string };
@@ -60,6 +62,8 @@ export interface ClientOptions {
   tokenStorage?: TokenStorage;
   /** The site's public settings if already asked for (parley.js does); otherwise `start` asks. */
   siteConfig?: Promise<SiteConfig | null>;
+  /** Signs the actions the site requires a token for (see signed-actions.ts); none when the page gave none. */
+  signAction?: SignAction;
 }
 
 /** The widget's headless core, as the UI and the host API see it (see {@link createClient}). */
@@ -113,10 +117,12 @@ export function createClient(options: ClientOptions) {
   const profile = createProfile(connection, lifecycle, options.site, options.awayAfterMs);
   const roster = createRoster(connection, lifecycle);
   const receipts = createReceipts(connection, conversations, lifecycle);
+  // Requests that perform an action the site wants signed carry the page's token.
+  const signed = signedRequests(connection.request, options.signAction, lifecycle);
   const context: FeatureContext = {
     ...lifecycle,
     on: connection.on,
-    request: connection.request,
+    request: signed.request,
     me: profile.me,
     conversations,
     screen,
@@ -194,7 +200,10 @@ export function createClient(options: ClientOptions) {
     me: profile.me as ReadonlySignal<UserSummary | null>,
     ...roomsApi,
     disconnect,
-    request: connection.request,
+    request: signed.request,
+    /** Why the last action the site wants signed failed (the panel says so); null when none did. */
+    actionProblem: signed.actionProblem,
+    dismissActionProblem: signed.dismissActionProblem,
     use,
     /** The UI says which chats are on screen (see ChatsOnScreen). */
     attachView(screen: ChatsOnScreen) {

@@ -194,4 +194,7 @@ export const ar = {
   editTooLate: 'لم يعد من الممكن تعديل هذه الرسالة: انتهت مدة التعديل.',
   changeFailed: 'لم تُغيَّر الرسالة: {reason}',
   voiceMessage: '🎤 رسالة صوتية',
+  actionUnsigned: 'يتطلب هذا إذن الموقع، وهذه الصفحة لا تطلبه. أبلغ مالك الموقع.',
+  actionDenied: 'لم يسمح الموقع بهذا.',
+  actionDeniedBecause: 'لم يسمح الموقع بهذا: {reason}',
 };

@@ -52,6 +52,7 @@ export function Panel() {
           {t('offlineBanner')}
         </p>
       )}
+      <ActionProblemBanner />
       {status === 'signed-out' ? (
         <AuthForm />
       ) : !me ? (
@@ -89,5 +90,26 @@ export function Panel() {
         </>
       )}
     </section>
+  );
+}
+
+/** An action the site wants signed was not allowed (no signer on the page, or it or the server said no). */
+function ActionProblemBanner() {
+  const { client, t } = useWidget();
+  const problem = client.actionProblem.value;
+  if (!problem) return null;
+  const text =
+    problem.kind === 'unsigned'
+      ? t('actionUnsigned')
+      : problem.detail
+        ? t('actionDeniedBecause', { reason: problem.detail })
+        : t('actionDenied');
+  return (
+    <p class="banner action-problem" role="alert">
+      <span dir="auto">{text}</span>
+      <button type="button" class="icon" aria-label={t('close')} onClick={() => client.dismissActionProblem()}>
+        ×
+      </button>
+    </p>
   );
 }

@@ -15,6 +15,9 @@ import type { RosterService } from '../../services/roster.js';
 import type { ProfileProvider } from '../../services/profiles/profile-provider.js';
 import type { Store } from '../../store/store.js';
 import type { ConnectionAuth } from '../../services/connection-auth.js';
+import type { ActionTokens } from '../../services/action-tokens.js';
+import { siteSettings } from '../../services/site-settings.js';
+import { requireActionTokens } from './signed-routes.js';
 import { authenticateHandshake } from './handshake.js';
 import { createEventListener } from './handler.js';
 import { messageRoutes } from './message.handlers.js';
@@ -44,6 +47,8 @@ export interface GatewayDeps {
   calls: Calls;
   /** Fetches, in the background, the profiles of host users a connection meets (its user and roster). */
   profiles: ProfileProvider;
+  /** Checks the signed tokens of the actions a site lists (docs/protocol.md#signed-actions). */
+  actionTokens: ActionTokens;
   limits: {
     /** Calls and transfers started. */
     calls: Limiter;
@@ -79,7 +84,16 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
   );
   coalesceWrites(io.engine);
   const onEvent = createEventListener(
-    { ...messageRoutes(deps), ...rosterRoutes(deps), ...profileRoutes(deps), ...roomRoutes(deps), ...callRoutes(deps) },
+    requireActionTokens(
+      {
+        ...messageRoutes(deps),
+        ...rosterRoutes(deps),
+        ...profileRoutes(deps),
+        ...roomRoutes(deps),
+        ...callRoutes(deps),
+      },
+      deps.actionTokens,
+    ),
     { logger, lifecycle, metrics },
   );
   // Socket.IO calls a socket's listeners with the socket as `this`: one function serves them all.
@@ -123,6 +137,7 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
           inboxHead,
           settings: toSettings(user),
           serverTime: new Date().toISOString(),
+          signedActions: siteSettings(socket.data.site).signedActions,
         });
         // After session:ready, never before it: the provider's answer arrives as user:updated.
         deps.profiles.meet(socket.data.site, [user.id, ...entries.map((e) => e.user.id)]);
