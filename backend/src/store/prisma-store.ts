@@ -13,6 +13,7 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { PrismaHostUsers } from './prisma/host-users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
@@ -40,6 +41,7 @@ export class PrismaStore implements Store {
   private readonly files: PrismaFiles;
   private readonly remote: PrismaRemoteContacts;
   private readonly apiKeys: PrismaApiKeys;
+  private readonly hostUsers: PrismaHostUsers;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -63,6 +65,7 @@ export class PrismaStore implements Store {
     this.files = new PrismaFiles(ctx);
     this.remote = new PrismaRemoteContacts(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
+    this.hostUsers = new PrismaHostUsers(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -184,6 +187,10 @@ export class PrismaStore implements Store {
   finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
   releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
   sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
+  usersByIds: Store['usersByIds'] = (...a) => this.hostUsers.usersByIds(...a);
+  userMetadata: Store['userMetadata'] = (...a) => this.hostUsers.userMetadata(...a);
+  setUserMetadata: Store['setUserMetadata'] = (...a) => this.hostUsers.setUserMetadata(...a);
+  wipeUser: Store['wipeUser'] = (...a) => this.hostUsers.wipeUser(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -1,6 +1,7 @@
 import type { ApiKeysRepository } from './repositories/api-keys.js';
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
+import type { HostUsersRepository } from './repositories/host-users.js';
 import type { InboxRepository } from './repositories/inbox.js';
 import type { MessageChangesRepository } from './repositories/message-changes.js';
 import type { MessagesRepository } from './repositories/messages.js';
@@ -20,6 +21,7 @@ export type {
   ApiKeysRepository,
   DigestsRepository,
   FilesRepository,
+  HostUsersRepository,
   InboxRepository,
   MessageChangesRepository,
   MessagesRepository,
@@ -51,7 +53,8 @@ export interface Store
     DigestsRepository,
     FilesRepository,
     RemoteContactsRepository,
-    ApiKeysRepository {
+    ApiKeysRepository,
+    HostUsersRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;
