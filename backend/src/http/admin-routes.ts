@@ -45,8 +45,6 @@ type AdminHandlers = {
   [R in (typeof adminRoutes)[number] as R['operationId']]: (input: HandlerInput<R>) => Promise<Answer>;
 };
 
-const PREFIX = '/api/v1/admin/sites/:site';
-
 /** Two SHA-256 hex digests compared in constant time (the house rule for hashes; test/abuse.test.ts). */
 function sameHex(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
