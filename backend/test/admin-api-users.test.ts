@@ -138,6 +138,9 @@ describe('server API: deleting a user', () => {
     expect(await server.app.store.roomRole(roomId, doraId)).toBeNull();
     expect(await server.app.store.roomRole(roomId, peer.ready.user.id)).toBe('owner');
 
+    // Nobody finds the deleted user by name any more.
+    expect((await peer.ok('user:search', { query: 'Deleted' })).users).toEqual([]);
+
     // The messages stay in the peer's history, from the deleted user.
     const dm = await peer.ok('message:history', { in: { kind: 'direct', id: doraId } });
     expect(dm.messages.map((m) => m.id)).toContain(direct.message.id);
