@@ -54,8 +54,9 @@ function sameHex(a: string, b: string): boolean {
 
 /**
  * The server API (docs/api.md): the host site's server manages its users, rooms and messages with
- * a per-site API key. Every request: the key (401 missing or bad, 403 another site's), the rate
- * per key, the body against its schema (protocol/admin-api.ts). Writes with an `Idempotency-Key`
+ * a per-site API key. The routes are the rows of protocol/admin-api-routes.ts, which the OpenAPI
+ * document describes too. Every request: the key (401 missing or bad, 403 another site's), the rate
+ * per key, the path, query and body against the row's schemas. Writes with an `Idempotency-Key`
  * are answered once and replayed after (the answer is kept in the database for 24 hours).
  * No CORS: these routes are for servers; a key must never reach a browser.
  */
