@@ -104,7 +104,7 @@ export class PresenceService {
       if (gone.length > 0) this.track(this.prune(gone), gone[0]!, 'online directory');
       for (const id of candidates) {
         cursor = id;
-        const chosen = online.get(id)!;
+        const chosen = online.get(id);
         if (chosen && chosen.state !== 'invisible') users.push({ id, presence: shown(chosen, null) });
         if (users.length === limit) return { users, next: id };
       }
