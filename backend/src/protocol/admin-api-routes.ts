@@ -14,6 +14,14 @@ import { bounded } from './schemas.js';
 /** Every admin route is below this path; `{site}` is the site id. */
 export const ADMIN_PREFIX = '/api/v1/admin/sites/{site}';
 
+/** The groups the document shows routes in, with what each holds. */
+export const ADMIN_TAGS = {
+  Users: 'The host’s users: profiles, metadata, deletion, buddies.',
+  Rooms: 'Rooms the host makes, and who is in them.',
+  Messages: 'Messages and system notices, and history.',
+  Presence: 'Who is online.',
+} as const;
+
 /** Errors a route may answer beyond those every route may (400, 401, 403, 429). */
 export type AdminErrorStatus = 404 | 409 | 413;
 
@@ -23,7 +31,7 @@ export interface AdminRoute {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Below ADMIN_PREFIX, parameters as `{name}`. */
   path: string;
-  tag: 'Users' | 'Rooms' | 'Messages' | 'Presence';
+  tag: keyof typeof ADMIN_TAGS;
   summary: string;
   description: string;
   /** The path parameters other than `site`, each with its schema. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ErrorCode } from './constants.js';
 import { ADMIN_BATCH_MAX, IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS, jsonValue } from './admin-api.js';
-import { ADMIN_PREFIX, adminRoutes, type AdminRoute } from './admin-api-routes.js';
+import { ADMIN_PREFIX, ADMIN_TAGS, adminRoutes, type AdminRoute } from './admin-api-routes.js';
 import { adminAnswers } from './admin-api-answers.js';
 import { bounded } from './schemas.js';
 
@@ -170,12 +170,7 @@ export function openApiDocument(options: { version: string }): Json {
       license: { name: 'MIT', identifier: 'MIT' },
     },
     security: [{ apiKey: [] }],
-    tags: [
-      { name: 'Users', description: 'The host’s users: profiles, metadata, deletion, buddies.' },
-      { name: 'Rooms', description: 'Rooms the host makes, and who is in them.' },
-      { name: 'Messages', description: 'Messages and system notices, and history.' },
-      { name: 'Presence', description: 'Who is online.' },
-    ],
+    tags: Object.entries(ADMIN_TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       securitySchemes: {
