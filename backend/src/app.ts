@@ -11,6 +11,7 @@ import type { Lifecycle, ParleyServer } from './transports/socketio/types.js';
 import { registerDemoRoutes } from './http/demo-routes.js';
 import { frameworkError, registerRoutes } from './http/routes.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
+import { registerApiDocs } from './http/api-docs.js';
 import { ApiKeys } from './services/host-api/api-keys.js';
 import { HostApi } from './services/host-api/host-api.js';
 import { Accounts } from './services/accounts.js';
@@ -32,6 +33,7 @@ import { IceService } from './services/calls/ice.js';
 import { Fanout } from './services/fanout.js';
 import { PresenceService } from './services/presence.js';
 import { LocalPresenceRegistry } from './services/presence-registry.js';
+import { LocalOnlineDirectory } from './services/online-directory.js';
 import { RateLimiter, type Limiter } from './services/rate-limiter.js';
 import { Relations } from './services/relations.js';
 import { RoomService } from './services/rooms.js';
@@ -50,6 +52,8 @@ import { XmppGateway } from './transports/xmpp/index.js';
 
 export interface ParleyApp {
   http: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
+  /** Every Fastify route (method and URL) as registered. */
+  routes: readonly { method: string; url: string }[];
   io: ParleyServer;
   store: Store;
   logger: Logger;
@@ -161,6 +165,11 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     frameworkErrors: frameworkError,
     trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
   });
+  // Every route as registered, for the test that the OpenAPI document describes each server API route.
+  const routes: { method: string; url: string }[] = [];
+  http.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   await http.register(fastifyHelmet, {
     contentSecurityPolicy: { useDefaults: false, directives: DEMO_CSP },
     // parley.js is loaded by other sites' pages: it must be fetchable cross-origin (the API has CORS).
@@ -195,7 +204,14 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const relations = new Relations(store);
   if (cluster) await cluster.syncRelations(relations);
   const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
-  const presence = new PresenceService(registry, store, relations, notify, logger);
+  const presence = new PresenceService(
+    registry,
+    store,
+    relations,
+    notify,
+    logger,
+    cluster ? cluster.onlineDirectory : new LocalOnlineDirectory(),
+  );
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, notify);
   const roster = new RosterService(store, relations, presence, notify);
@@ -341,9 +357,20 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   registerAdminRoutes(http, {
     store,
     apiKeys: new ApiKeys(store),
-    host: new HostApi({ store, accounts, rooms, conversations, roster, presence, profiles }),
+    host: new HostApi({
+      store,
+      accounts,
+      rooms,
+      conversations,
+      roster,
+      presence,
+      profiles,
+      endSessions: (userId, reason, match) => notify.endSessions(userId, reason, match),
+      logger: logger.child({ part: 'host-api' }),
+    }),
     perKey: limiter('apiKey', config.apiKeyRatePerSecond, config.apiKeyRatePerSecond * 2),
   });
+  registerApiDocs(http);
   attachGateway(io, {
     store,
     accounts,
@@ -450,6 +477,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
 
   return {
     http,
+    routes,
     io,
     store,
     logger,

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths.js';
 import { ErrorCode, type ErrorBody } from '../src/protocol/index.js';
+import { adminClient } from './admin-client.js';
 import { ApiKeys, apiKeyHash } from '../src/services/host-api/api-keys.js';
 import { identityToken, startServer, TestClient, useServer, waitFor } from './support.js';
 
@@ -13,31 +14,7 @@ const server = useServer({
   sites: [{ id: 'shop' }, { id: 'mall' }],
 });
 
-type Answer = { status: number; body: { ok: boolean; data?: any; error?: ErrorBody }; replayed: boolean };
-
-/** A server API request as a host's server makes it. */
-async function call(
-  method: string,
-  path: string,
-  options: { key?: string; body?: unknown; idempotencyKey?: string; raw?: string } = {},
-): Promise<Answer> {
-  const response = await fetch(`${server.url}/api/v1/admin/sites/${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-    },
-    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as Answer['body'],
-    replayed: response.headers.get('idempotent-replayed') === 'true',
-  };
-}
-
-const newKey = async (site = 'shop', name = 'test') => (await new ApiKeys(server.app.store).create(site, name)).key;
+const { call, newKey } = adminClient(() => server);
 
 async function signIn(site: string, externalId: string) {
   const secret = (await server.app.store.getSite(site))!.secret;

@@ -8,6 +8,7 @@ import { RedisPresenceRegistry } from './redis-presence.js';
 import { RedisCallRegistry } from './redis-call-registry.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
 import { RedisActionTokens } from './redis-action-tokens.js';
+import { RedisOnlineDirectory } from './redis-online-directory.js';
 import { syncRelations } from './relations-sync.js';
 
 export interface ClusterOptions {
@@ -31,6 +32,8 @@ export interface Cluster {
   /** For `new Server({ adapter })`. */
   adapter: ReturnType<typeof createAdapter>;
   presence: RedisPresenceRegistry;
+  /** Who may be online, per site, for the server API's list of online users. */
+  onlineDirectory: RedisOnlineDirectory;
   limiter(name: string, ratePerSecond: number, burst: number): Limiter;
   /** The calls in progress, shared by every node; a ringing call expires after `ringTtlMs`. */
   callRegistry(ringTtlMs: number): RedisCallRegistry;
@@ -77,6 +80,7 @@ export async function joinCluster(options: ClusterOptions): Promise<Cluster> {
     nodeId: () => presence.nodeId,
     adapter,
     presence,
+    onlineDirectory: new RedisOnlineDirectory(redis, prefix),
     limiter: (name, ratePerSecond, burst) =>
       new RedisRateLimiter(redis, `${prefix}rate:${name}:`, ratePerSecond, burst, log),
     callRegistry: (ringTtlMs) => new RedisCallRegistry(redis, prefix, ringTtlMs),

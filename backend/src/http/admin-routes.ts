@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/index.js';
-import { adminSchemas, externalId, IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../protocol/admin-api.js';
+import type { z } from 'zod';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_TTL_MS } from '../protocol/admin-api.js';
+import { adminRoutes, fastifyPath, type AdminOperation, type AdminRoute } from '../protocol/admin-api-routes.js';
 import { ParleyError } from '../errors.js';
 import type { ApiKeys } from '../services/host-api/api-keys.js';
 import type { HostApi } from '../services/host-api/host-api.js';
@@ -28,7 +30,20 @@ interface Caller {
 /** What a handler answers: the HTTP status and the `data` of `{ ok: true, data }`. */
 type Answer = { status: number; data: unknown };
 
-const PREFIX = '/api/v1/admin/sites/:site';
+type Parsed<S> = S extends z.ZodType ? z.infer<S> : undefined;
+/** What a handler gets: the caller's site, and the path, body and query as its route's schemas parsed them. */
+interface HandlerInput<R extends AdminRoute = AdminRoute> {
+  site: SiteRecord;
+  params: { [K in keyof R['params']]: string };
+  body: Parsed<R['body']>;
+  query: Parsed<R['query']>;
+  /** For a message: a client id made from the Idempotency-Key, when one was given. */
+  clientId: string | undefined;
+}
+/** One handler per row of the route table, named by its operationId: the compiler asks for each. */
+type AdminHandlers = {
+  [R in (typeof adminRoutes)[number] as R['operationId']]: (input: HandlerInput<R>) => Promise<Answer>;
+};
 
 /** Two SHA-256 hex digests compared in constant time (the house rule for hashes; test/abuse.test.ts). */
 function sameHex(a: string, b: string): boolean {
@@ -39,8 +54,9 @@ function sameHex(a: string, b: string): boolean {
 
 /**
  * The server API (docs/api.md): the host site's server manages its users, rooms and messages with
- * a per-site API key. Every request: the key (401 missing or bad, 403 another site's), the rate
- * per key, the body against its schema (protocol/admin-api.ts). Writes with an `Idempotency-Key`
+ * a per-site API key. The routes are the rows of protocol/admin-api-routes.ts, which the OpenAPI
+ * document describes too. Every request: the key (401 missing or bad, 403 another site's), the rate
+ * per key, the path, query and body against the row's schemas. Writes with an `Idempotency-Key`
  * are answered once and replayed after (the answer is kept in the database for 24 hours).
  * No CORS: these routes are for servers; a key must never reach a browser.
  */
@@ -64,12 +80,6 @@ export function registerAdminRoutes(
   }
 
   const param = (request: FastifyRequest, name: string) => (request.params as Record<string, string>)[name] ?? '';
-
-  function externalIdParam(request: FastifyRequest): string {
-    const parsed = externalId.safeParse(param(request, 'externalId'));
-    if (!parsed.success) throw new ParleyError(ErrorCode.BadRequest, `externalId: ${parsed.error.issues[0]?.message}`);
-    return parsed.data;
-  }
 
   /**
    * Answers a write, once per `Idempotency-Key`: the first request's answer is stored and replayed
@@ -139,89 +149,72 @@ export function registerAdminRoutes(
     return reply.code(answer.status).type('application/json; charset=utf-8').send(body);
   }
 
-  /** Creates the host's user, or updates their profile (the same as an identity token sign-in). */
-  app.put(`${PREFIX}/users/:externalId`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const id = externalIdParam(request);
-    const body = parseBody(adminSchemas.userPut, request.body);
-    return idempotent(request, reply, key, async () => {
-      const { user, created } = await host.upsertUser(site, id, body);
+  const handlers: AdminHandlers = {
+    /** Creates the host's user, or updates their profile (the same as an identity token sign-in). */
+    putUser: async ({ site, params, body }) => {
+      const { user, created } = await host.upsertUser(site, params.externalId, body);
       return { status: created ? 201 : 200, data: { user } };
-    });
-  });
-
-  app.get(`${PREFIX}/users/:externalId`, async (request) => {
-    const { site } = await caller(request);
-    return { ok: true, data: { user: await host.getUser(site, externalIdParam(request)) } };
-  });
-
-  /** Adds mutual buddies to a user (a host importing its "friends"). */
-  app.put(`${PREFIX}/users/:externalId/buddies`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const id = externalIdParam(request);
-    const body = parseBody(adminSchemas.buddiesPut, request.body);
-    return idempotent(request, reply, key, async () => ({
+    },
+    getUser: async ({ site, params }) => ({ status: 200, data: { user: await host.getUser(site, params.externalId) } }),
+    deleteUser: async ({ site, params }) => ({ status: 200, data: await host.deleteUser(site, params.externalId) }),
+    /** Adds mutual buddies to a user (a host importing its "friends"). */
+    putBuddies: async ({ site, params, body }) => ({
       status: 200,
-      data: await host.importBuddies(site, id, body.buddies),
-    }));
-  });
-
-  app.post(`${PREFIX}/rooms`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const body = parseBody(adminSchemas.roomCreate, request.body);
-    return idempotent(request, reply, key, async () => ({
-      status: 201,
-      data: { room: await host.createRoom(site, body) },
-    }));
-  });
-
-  app.put(`${PREFIX}/rooms/:roomId/members`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const body = parseBody(adminSchemas.roomMembersPut, request.body);
-    return idempotent(request, reply, key, async () => ({
+      data: await host.importBuddies(site, params.externalId, body.buddies),
+    }),
+    createRoom: async ({ site, body }) => ({ status: 201, data: { room: await host.createRoom(site, body) } }),
+    putRoomMembers: async ({ site, params, body }) => ({
       status: 200,
-      data: { room: await host.setRoomMembers(site, param(request, 'roomId'), body.members) },
-    }));
-  });
-
-  app.post(`${PREFIX}/rooms/:roomId/messages`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const body = parseBody(adminSchemas.roomMessage, request.body);
-    return idempotent(request, reply, key, async (clientId) => {
-      const sent = await host.postToRoom(site, param(request, 'roomId'), body, clientId);
+      data: { room: await host.setRoomMembers(site, params.roomId, body.members) },
+    }),
+    postRoomMessage: async ({ site, params, body, clientId }) => {
+      const sent = await host.postToRoom(site, params.roomId, body, clientId);
       return { status: sent.duplicate ? 200 : 201, data: sent };
-    });
-  });
-
-  app.get(`${PREFIX}/rooms/:roomId/messages`, async (request) => {
-    const { site } = await caller(request);
-    const query = parseBody(adminSchemas.historyQuery, { ...(request.query as object) });
-    return { ok: true, data: await host.roomHistory(site, param(request, 'roomId'), query) };
-  });
-
-  /** A direct message from the user to another (buddies, or strangers where the site allows). */
-  app.post(`${PREFIX}/users/:externalId/messages`, async (request, reply) => {
-    const { site, key } = await caller(request);
-    const id = externalIdParam(request);
-    const body = parseBody(adminSchemas.directMessage, request.body);
-    return idempotent(request, reply, key, async (clientId) => {
-      const sent = await host.sendDirect(site, id, body, clientId);
+    },
+    getRoomMessages: async ({ site, params, query }) => ({
+      status: 200,
+      data: await host.roomHistory(site, params.roomId, query),
+    }),
+    /** A direct message from the user to another, or a system notice to the user. */
+    postDirectMessage: async ({ site, params, body, clientId }) => {
+      const sent = await host.sendDirect(site, params.externalId, body, clientId);
       return { status: sent.duplicate ? 200 : 201, data: sent };
+    },
+    getDirectMessages: async ({ site, params, query }) => ({
+      status: 200,
+      data: await host.directHistory(site, params.externalId, params.with, query),
+    }),
+    getOnline: async ({ site, query }) => {
+      if (query.users === undefined) return { status: 200, data: await host.onlinePage(site, query) };
+      const users = typeof query.users === 'string' ? [query.users] : query.users;
+      return { status: 200, data: await host.online(site, users) };
+    },
+  };
+
+  // Every row of the table, and nothing else: the OpenAPI document describes the same rows.
+  for (const route of adminRoutes as readonly AdminRoute[]) {
+    const handle = handlers[route.operationId as AdminOperation] as (input: HandlerInput) => Promise<Answer>;
+    app.route({
+      method: route.method,
+      url: fastifyPath(route),
+      handler: async (request, reply) => {
+        const { site, key } = await caller(request);
+        const params: Record<string, string> = {};
+        for (const [name, schema] of Object.entries(route.params)) {
+          const parsed = schema.safeParse(param(request, name));
+          if (!parsed.success)
+            throw new ParleyError(ErrorCode.BadRequest, `${name}: ${parsed.error.issues[0]?.message}`);
+          params[name] = parsed.data;
+        }
+        const body = route.body ? parseBody(route.body, request.body) : undefined;
+        const query = route.query ? parseBody(route.query, { ...(request.query as object) }) : undefined;
+        const input = { site, params, body, query };
+        if (!route.idempotent) {
+          const answer = await handle({ ...input, clientId: undefined });
+          return reply.code(answer.status).send({ ok: true, data: answer.data });
+        }
+        return idempotent(request, reply, key, (clientId) => handle({ ...input, clientId }));
+      },
     });
-  });
-
-  app.get(`${PREFIX}/users/:externalId/conversations/:with/messages`, async (request) => {
-    const { site } = await caller(request);
-    const query = parseBody(adminSchemas.historyQuery, { ...(request.query as object) });
-    const withUser = externalId.safeParse(param(request, 'with'));
-    if (!withUser.success) throw new ParleyError(ErrorCode.BadRequest, `with: ${withUser.error.issues[0]?.message}`);
-    return { ok: true, data: await host.directHistory(site, externalIdParam(request), withUser.data, query) };
-  });
-
-  app.get(`${PREFIX}/online`, async (request) => {
-    const { site } = await caller(request);
-    const query = parseBody(adminSchemas.onlineQuery, { ...(request.query as object) });
-    const users = typeof query.users === 'string' ? [query.users] : query.users;
-    return { ok: true, data: await host.online(site, users) };
-  });
+  }
 }

@@ -333,7 +333,7 @@ export interface RoomRemoved {
  * longer allowed (its origin was removed, or the site deleted).
  */
 export interface SessionEnded {
-  reason: 'logout' | 'password_changed' | 'expired' | 'site_changed';
+  reason: 'logout' | 'password_changed' | 'expired' | 'site_changed' | 'account_deleted';
 }
 
 /**

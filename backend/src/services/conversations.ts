@@ -63,16 +63,16 @@ export class Conversations {
 
   /**
    * Direct: the peer must be a user of the caller's site, and for `write` (send, typing) one the
-   * caller may message (buddies, or strangers where the site allows, never across a block).
-   * Room: the caller must have joined it (invitees may not read or write).
+   * caller may message (buddies, or strangers where the site allows, never across a block); a
+   * `notice` (the site's own, see `send`) only one of the site. Room: the caller must have joined it (invitees may not read or write).
    */
   private async resolve(
     site: SiteRecord,
     user: UserRecord,
     key: ConversationKey,
-    purpose: 'send' | 'write' | 'read',
+    purpose: 'send' | 'notice' | 'write' | 'read',
   ): Promise<Resolved> {
-    const write = purpose !== 'read';
+    const write = purpose !== 'read' && purpose !== 'notice';
     if (key.kind === 'direct') {
       if (key.id === user.id) throw new ParleyError(ErrorCode.BadRequest, 'There is no conversation with yourself.');
       // Writing checks the relation, which also proves the peer is of this site; reading only that.
@@ -95,7 +95,7 @@ export class Conversations {
     // A message needs no look-up here: the writer checks membership inside its transaction (a
     // room the sender is not in, closed or of another site, refuses it), so the hot path stays
     // one transaction. Everything else checks now.
-    if (purpose === 'send') return { kind: 'room', conversationId, roomId: key.id, members };
+    if (purpose === 'send' || purpose === 'notice') return { kind: 'room', conversationId, roomId: key.id, members };
     const [room, role] = await Promise.all([this.store.getRoom(key.id), this.store.roomRole(key.id, user.id)]);
     if (!room || room.siteId !== user.siteId || room.closedAt || !role || !JOINED.includes(role)) throw noRoom();
     return { kind: 'room', conversationId, roomId: key.id, members };
@@ -107,8 +107,17 @@ export class Conversations {
     return (await c.members()).map((m) => m.id).filter((id) => id !== user.id);
   }
 
-  async send(site: SiteRecord, sender: UserRecord, input: Payload<'message:send'>): Promise<ReplyData['message:send']> {
-    const c = await this.resolve(site, sender, input.in, 'send');
+  /**
+   * Stores and delivers a message. `fromSite`: the site's own server sends it (a system notice
+   * through the server API), so a direct message needs no relation, only a recipient of the site.
+   */
+  async send(
+    site: SiteRecord,
+    sender: UserRecord,
+    input: Payload<'message:send'>,
+    fromSite = false,
+  ): Promise<ReplyData['message:send']> {
+    const c = await this.resolve(site, sender, input.in, fromSite ? 'notice' : 'send');
     const content = input.content;
     // A file is sent by its upload's id: it must be the sender's own, stored into this very
     // conversation; what the message shows of it comes from what the server stored.

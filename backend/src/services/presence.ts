@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { Notifier } from './notifier.js';
 import type { Chosen, PresenceRegistry } from './presence-registry.js';
+import { LocalOnlineDirectory, type OnlineDirectory } from './online-directory.js';
 import type { Relations } from './relations.js';
 
 export const offline = (lastSeen: Date | null): Presence => ({
@@ -37,6 +38,8 @@ export class PresenceService {
     private readonly relations: Relations,
     private readonly notify: Notifier,
     private readonly logger: Logger,
+    /** Who of each site may be online, for `onlinePage` (the server API's list). */
+    private readonly directory: OnlineDirectory = new LocalOnlineDirectory(),
   ) {
     registry.listen({
       online: (userId, chosen) => {
@@ -44,7 +47,7 @@ export class PresenceService {
           this.track(this.tell(userId, shown(chosen, null)), userId, 'presence fan-out');
       },
       offline: (userId, at, chosen) => {
-        const tasks: Promise<unknown>[] = [this.store.setLastSeen(userId, at)];
+        const tasks: Promise<unknown>[] = [this.store.setLastSeen(userId, at), this.prune([userId])];
         if (chosen.state !== 'invisible') tasks.push(this.tell(userId, offline(at)));
         this.track(
           Promise.all(tasks).finally(() => this.relations.forget(userId)),
@@ -71,8 +74,59 @@ export class PresenceService {
   }
 
   /** A connection of `user` opened; resolves with what the user has chosen (for session:ready). */
-  connect(user: UserRecord): Promise<Chosen> {
-    return this.registry.connect(user.id, { state: user.presenceState, status: user.statusText, idle: false });
+  async connect(user: UserRecord): Promise<Chosen> {
+    const chosen = await this.registry.connect(user.id, {
+      state: user.presenceState,
+      status: user.statusText,
+      idle: false,
+    });
+    // After the registry counted the connection: see `prune` for why the order matters.
+    this.track(this.directory.add(user.siteId, user.id), user.id, 'online directory');
+    return chosen;
+  }
+
+  /**
+   * One page of the site's online users as others see them (invisible users left out), by user id
+   * after `after`. `next` is the cursor of the following page, null when there is none.
+   */
+  async onlinePage(
+    siteId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ users: { id: string; presence: Presence }[]; next: string | null }> {
+    const users: { id: string; presence: Presence }[] = [];
+    let cursor = after;
+    // A few rounds at most: candidates who are invisible or gone shorten a page, never stall it.
+    for (let round = 0; round < 4; round++) {
+      const candidates = await this.directory.page(siteId, cursor, limit);
+      const online = await this.registry.lookup(candidates);
+      const gone = candidates.filter((id) => !online.has(id));
+      if (gone.length > 0) this.track(this.prune(gone), gone[0]!, 'online directory');
+      for (const id of candidates) {
+        cursor = id;
+        const chosen = online.get(id);
+        if (chosen && chosen.state !== 'invisible') users.push({ id, presence: shown(chosen, null) });
+        if (users.length === limit) return { users, next: id };
+      }
+      if (candidates.length < limit) return { users, next: null };
+    }
+    return { users, next: cursor ?? null };
+  }
+
+  /**
+   * Takes users who went offline (or were found offline by a page) out of the online directory.
+   * A connection that opened meanwhile (on any node) adds its user after the registry counted it,
+   * so either that add comes after this removal, or the registry already shows the user online
+   * here and the user is put back.
+   */
+  private async prune(userIds: string[]): Promise<void> {
+    const sites = new Map<string, string>();
+    for (const id of userIds) {
+      const siteId = await this.directory.remove(id);
+      if (siteId !== null) sites.set(id, siteId);
+    }
+    const online = await this.registry.lookup([...sites.keys()]);
+    for (const id of online.keys()) await this.directory.add(sites.get(id)!, id);
   }
 
   /** Open connections of the user, on every node (one node: this one). */

@@ -13,6 +13,7 @@ import { PrismaRoster } from './prisma/roster.js';
 import { PrismaSessions } from './prisma/sessions.js';
 import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
+import { PrismaHostUsers } from './prisma/host-users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaProfiles } from './prisma/profiles.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
@@ -44,6 +45,7 @@ export class PrismaStore implements Store {
   private readonly profiles: PrismaProfiles;
   private readonly apiKeys: PrismaApiKeys;
   private readonly actionTokens: PrismaActionTokens;
+  private readonly hostUsers: PrismaHostUsers;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -69,6 +71,7 @@ export class PrismaStore implements Store {
     this.profiles = new PrismaProfiles(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
     this.actionTokens = new PrismaActionTokens(ctx);
+    this.hostUsers = new PrismaHostUsers(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -195,6 +198,10 @@ export class PrismaStore implements Store {
   finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
   releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
   sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
+  usersByIds: Store['usersByIds'] = (...a) => this.hostUsers.usersByIds(...a);
+  userMetadata: Store['userMetadata'] = (...a) => this.hostUsers.userMetadata(...a);
+  setUserMetadata: Store['setUserMetadata'] = (...a) => this.hostUsers.setUserMetadata(...a);
+  wipeUser: Store['wipeUser'] = (...a) => this.hostUsers.wipeUser(...a);
 
   // Used action tokens
   claimActionToken: Store['claimActionToken'] = (...a) => this.actionTokens.claimActionToken(...a);

@@ -2,6 +2,7 @@ import type { ActionTokensRepository } from './repositories/action-tokens.js';
 import type { ApiKeysRepository } from './repositories/api-keys.js';
 import type { DigestsRepository } from './repositories/digests.js';
 import type { FilesRepository } from './repositories/files.js';
+import type { HostUsersRepository } from './repositories/host-users.js';
 import type { InboxRepository } from './repositories/inbox.js';
 import type { MessageChangesRepository } from './repositories/message-changes.js';
 import type { MessagesRepository } from './repositories/messages.js';
@@ -24,6 +25,7 @@ export type {
   ApiKeysRepository,
   DigestsRepository,
   FilesRepository,
+  HostUsersRepository,
   InboxRepository,
   MessageChangesRepository,
   MessagesRepository,
@@ -58,7 +60,8 @@ export interface Store
     RemoteContactsRepository,
     ApiKeysRepository,
     ProfilesRepository,
-    ActionTokensRepository {
+    ActionTokensRepository,
+    HostUsersRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

@@ -19,6 +19,7 @@ const SESSION_ENDED: Record<SessionEnded['reason'], string> = {
   password_changed: 'Your password was changed. Please sign in again.',
   expired: 'Your session has ended. Please sign in again.',
   site_changed: 'This site’s chat settings changed. Please sign in again.',
+  account_deleted: 'Your chat account was deleted.',
 };
 
 export interface SessionOptions {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type ChatMessage, type Presence, type RoomInfo, type UserSummary } from '../../protocol/index.js';
-import type { AdminHistoryQuery, AdminRoomCreate, AdminRoomMessage, AdminUserPut } from '../../protocol/admin-api.js';
+import type {
+  AdminDirectMessage,
+  AdminHistoryQuery,
+  AdminRoomCreate,
+  AdminRoomMessage,
+  AdminUserPut,
+} from '../../protocol/admin-api.js';
+import type { Logger } from '../../logger.js';
 import { ParleyError } from '../../errors.js';
 import {
   roomConversationId,
@@ -17,12 +24,13 @@ import type { RoomService } from '../rooms.js';
 import type { RosterService } from '../roster.js';
 import type { ProfileProvider } from '../profiles/profile-provider.js';
 import { siteSettings } from '../site-settings.js';
+import { deleteHostUser, isDeletedUser, type UserDeletionDeps } from './user-deletion.js';
 
 /** The site's own user, who sends system notices (docs/api.md, "System notices"). */
 export const SYSTEM_SUBJECT = `${RESERVED_SUBJECT_PREFIX}system`;
 
-/** A user as the server API shows them: Parley's summary and the host's own id. */
-export type HostUser = UserSummary & { externalId: string };
+/** A user as the server API shows them: Parley's summary, the host's own id and, for one user, metadata. */
+export type HostUser = UserSummary & { externalId: string; metadata?: Record<string, unknown> | null };
 /** A message as the server API shows it: the protocol's message, and the sender's host id. */
 export type HostMessage = ChatMessage & { senderExternalId: string | null };
 
@@ -32,6 +40,10 @@ const noRoom = () => new ParleyError(ErrorCode.NotFound, 'No such room on this s
 function hostUser(user: UserRecord): HostUser {
   return { ...toSummary(user), externalId: user.externalId ?? '' };
 }
+
+/** Stored metadata is JSON text the API wrote from a checked object. */
+const parseMetadata = (text: string | null): Record<string, unknown> | null =>
+  text === null ? null : (JSON.parse(text) as Record<string, unknown>);
 
 /**
  * What the host site's server does through the server API (docs/api.md), on the same services as
@@ -50,6 +62,8 @@ export class HostApi {
       presence: PresenceService;
       /** The sites' profile providers: ids named here that Parley has no profile for are asked for. */
       profiles?: ProfileProvider;
+      endSessions: UserDeletionDeps['endSessions'];
+      logger: Logger;
     },
   ) {}
 
@@ -67,11 +81,30 @@ export class HostApi {
       email: input.email ?? null,
       verified: input.emailVerified === true,
     });
-    return { user: hostUser(user), created: !existed };
+    if (input.metadata !== undefined) {
+      await this.deps.store.setUserMetadata(user.id, input.metadata === null ? null : JSON.stringify(input.metadata));
+    }
+    return { user: await this.withMetadata(user), created: !existed };
   }
 
   async getUser(site: SiteRecord, externalId: string): Promise<HostUser> {
-    return hostUser(await this.user(site, externalId));
+    return this.withMetadata(await this.user(site, externalId));
+  }
+
+  /**
+   * Deletes the user (see deleteHostUser). `deleted` false: there was no such user, which is
+   * also what deleting again finds, since a deleted user's external id is released.
+   */
+  async deleteUser(site: SiteRecord, externalId: string): Promise<{ deleted: boolean }> {
+    this.assertNotReserved(externalId);
+    const user = await this.deps.store.findUserByExternalId(site.id, externalId);
+    if (!user) return { deleted: false };
+    await deleteHostUser(this.deps, user);
+    return { deleted: true };
+  }
+
+  private async withMetadata(user: UserRecord): Promise<HostUser> {
+    return { ...hostUser(user), metadata: parseMetadata(await this.deps.store.userMetadata(user.id)) };
   }
 
   async createRoom(site: SiteRecord, input: AdminRoomCreate): Promise<RoomInfo> {
@@ -128,22 +161,31 @@ export class HostApi {
   }
 
   /**
-   * A direct message from the user `from` to the user `to`, under the same rules as in the widget:
-   * they must be buddies (or the site lets strangers message), and neither may have blocked the other.
+   * A direct message from the user `of` to the user `to`, under the same rules as in the widget:
+   * they must be buddies (or the site lets strangers message), and neither may have blocked the
+   * other. With `system: true`, a notice from the site's system user to `of` instead, which needs
+   * no relation: the site speaks to its own user.
    */
   async sendDirect(
     site: SiteRecord,
-    from: string,
-    input: { to: string; text: string },
+    of: string,
+    input: AdminDirectMessage,
     clientId: string | undefined,
   ): Promise<{ message: HostMessage; duplicate: boolean }> {
-    const sender = await this.user(site, from);
-    const recipient = await this.user(site, input.to);
-    const sent = await this.deps.conversations.send(site, sender, {
-      in: { kind: 'direct', id: recipient.id },
-      clientId: clientId ?? randomUUID(),
-      content: { kind: 'text', text: input.text },
-    });
+    const user = await this.user(site, of);
+    const [sender, recipient] = input.system
+      ? [await this.systemUser(site), user]
+      : [user, await this.user(site, input.to!)];
+    const sent = await this.deps.conversations.send(
+      site,
+      sender,
+      {
+        in: { kind: 'direct', id: recipient.id },
+        clientId: clientId ?? randomUUID(),
+        content: { kind: 'text', text: input.text },
+      },
+      input.system === true,
+    );
     return { message: { ...sent.message, senderExternalId: sender.externalId }, duplicate: sent.duplicate };
   }
 
@@ -155,7 +197,9 @@ export class HostApi {
     page: AdminHistoryQuery,
   ): Promise<{ messages: HostMessage[]; hasMore: boolean }> {
     const user = await this.user(site, of);
-    const other = await this.user(site, withUser);
+    // The chat with the site's system user (its direct notices) may be read too.
+    const system = withUser === SYSTEM_SUBJECT ? await this.deps.store.findUserByExternalId(site.id, withUser) : null;
+    const other = system ?? (await this.user(site, withUser));
     const found = await this.deps.conversations.history(site, user, {
       in: { kind: 'direct', id: other.id },
       ...(page.before !== undefined ? { before: page.before } : {}),
@@ -247,6 +291,24 @@ export class HostApi {
         .map((u) => ({ ...hostUser(u), presence: presence.get(u.id)! }))
         .filter((u) => u.presence && u.presence.state !== 'offline'),
     };
+  }
+
+  /** A page of every online user of the site, by user id (PresenceService.onlinePage). */
+  async onlinePage(
+    site: SiteRecord,
+    page: { cursor?: string; limit?: number },
+  ): Promise<{ users: (HostUser & { presence: Presence })[]; nextCursor: string | null }> {
+    const found = await this.deps.presence.onlinePage(site.id, page.cursor, page.limit ?? 50);
+    const records = new Map((await this.deps.store.usersByIds(found.users.map((u) => u.id))).map((u) => [u.id, u]));
+    const users: (HostUser & { presence: Presence })[] = [];
+    for (const { id, presence } of found.users) {
+      const user = records.get(id);
+      // The site's system user never connects; a deleted user's connections are closing.
+      if (!user || user.siteId !== site.id || user.externalId?.startsWith(RESERVED_SUBJECT_PREFIX)) continue;
+      if (isDeletedUser(user)) continue;
+      users.push({ ...hostUser(user), presence });
+    }
+    return { users, nextCursor: found.next };
   }
 
   private assertNotReserved(externalId: string) {

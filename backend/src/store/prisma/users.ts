@@ -67,7 +67,8 @@ export class PrismaUsers implements UsersRepository {
     // and `_` in the query as wildcards, and SQLite's LIKE has no default escape character.
     const q = this.ctx.sql();
     const ids = await this.ctx.db.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT "id" FROM "User" WHERE "siteId" = ${q.p(siteId)} AND (` +
+      // Users the host deleted are nobody to find (docs/api.md#deleting-users).
+      `SELECT "id" FROM "User" WHERE "siteId" = ${q.p(siteId)} AND "deletedAt" IS NULL AND (` +
         `${this.ctx.position('"username"', q.p(query.toLowerCase()))} = 1 OR ` +
         `${this.ctx.position('lower("displayName")', `lower(${q.p(query)})`)} > 0) ` +
         `ORDER BY "username" LIMIT ${q.p(limit, '::integer')}`,

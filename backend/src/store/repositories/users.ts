@@ -13,7 +13,7 @@ export interface UsersRepository {
    */
   updateUser(id: string, patch: UserPatch): Promise<UserRecord>;
   setLastSeen(userId: string, at: Date): Promise<void>;
-  /** Users of a site whose username starts with, or display name contains, `query`. */
+  /** Users of a site whose username starts with, or display name contains, `query` (deleted users left out). */
   searchUsers(siteId: string, query: string, limit: number): Promise<UserRecord[]>;
   /**
    * Sets `emailConfirmedAt` if the user's address is still `email` (compare-and-set: a link for an
