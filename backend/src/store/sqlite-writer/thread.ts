@@ -27,6 +27,7 @@ import {
   toMessage,
   type RawMessageRow,
 } from '../prisma/rows.js';
+import { SearchIndexer } from '../search-indexer.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
 const settings = workerData as WriterSettings;
@@ -129,6 +130,9 @@ function writeEntry(e: InboxRecord, now: Date): void {
 /** One IMMEDIATE transaction per batch: it takes the write lock at once, so it never has to upgrade. */
 const appendInTransaction = db.transaction(append);
 
+/** Search indexing, between batches, on this connection (the server side decides when). */
+const indexer = new SearchIndexer(db);
+
 port.on('message', (request: WriterRequest) => {
   if (request.type === 'stop') {
     db.close();
@@ -143,8 +147,13 @@ port.on('message', (request: WriterRequest) => {
   const started = performance.now();
   let reply: WriterReply;
   try {
-    const results = appendInTransaction.immediate(request.items);
-    reply = { type: 'done', id: request.id, results, ms: performance.now() - started };
+    if (request.type === 'index') {
+      const pass = indexer.pass(request.limit);
+      reply = { type: 'indexed', id: request.id, pass, ms: performance.now() - started };
+    } else {
+      const results = appendInTransaction.immediate(request.items);
+      reply = { type: 'done', id: request.id, results, ms: performance.now() - started };
+    }
   } catch (err) {
     const e = err as { message?: string; code?: string };
     reply = { type: 'failed', id: request.id, message: String(e.message ?? err), code: e.code ?? null };
