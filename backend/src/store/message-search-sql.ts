@@ -17,8 +17,8 @@
  * a search tests the text itself after the index anyway).
  * Indexed: messages with a text or caption, not deleted for everyone.
  *
- * Indexing is not done by the insert: the insert trigger only gives the message its key (AUTOINCREMENT,
- * so keys rise in commit order and are never reused), and a background indexer
+ * Indexing is not done by the insert: the insert trigger only gives the message its key (the largest
+ * so far plus one: under SQLite's single writer, keys rise in commit order), and a background indexer
  * (store/search-indexer.ts, on the writer thread) puts the keys above `MessageSearchCursor` into the
  * FTS table in batches and moves the cursor in the same transaction. So a key at or below the
  * cursor is in the index, one above it is pending, and a search scans the pending ones itself.
@@ -38,6 +38,13 @@ export const isSearchTable = (name: string) =>
 /** The key of a message that is in the index now (at or below the cursor), or none. */
 const INDEXED_KEY = `(SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id" AND "id" <= (SELECT "indexedUpTo" FROM "MessageSearchCursor"))`;
 
+/**
+ * After a key is deleted: keys are `max + 1`, so once the largest is gone the next message would
+ * get a key at or below the cursor and never be indexed. Lowering the cursor to the largest key
+ * left is exact (every key up to it was indexed; none lies between it and the old cursor).
+ */
+const CURSOR_TO_LAST_KEY = `UPDATE "MessageSearchCursor" SET "indexedUpTo" = (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey") WHERE "indexedUpTo" > (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey");`;
+
 export const SEARCH_TRIGGERS_SQL = `DROP TRIGGER IF EXISTS "Message_search_insert";
 DROP TRIGGER IF EXISTS "Message_search_update";
 DROP TRIGGER IF EXISTS "Message_search_delete";
@@ -49,11 +56,13 @@ CREATE TRIGGER "Message_search_update" AFTER UPDATE OF "body", "deletedAt" ON "M
 WHEN OLD."body" IS NOT NEW."body" OR OLD."deletedAt" IS NOT NEW."deletedAt" BEGIN
     DELETE FROM "MessageSearch" WHERE "rowid" = ${INDEXED_KEY};
     DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id";
+    ${CURSOR_TO_LAST_KEY}
     INSERT INTO "MessageSearchKey" ("messageId") SELECT NEW."id" WHERE NEW."body" <> '' AND NEW."deletedAt" IS NULL;
 END;
 CREATE TRIGGER "Message_search_delete" AFTER DELETE ON "Message" BEGIN
     DELETE FROM "MessageSearch" WHERE "rowid" = ${INDEXED_KEY};
     DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id";
+    ${CURSOR_TO_LAST_KEY}
 END;`;
 
 /** Empties the index and fills it from Message as it is now, everything indexed (the cursor at the last key). */

@@ -14,8 +14,9 @@ export interface IndexPass {
  * The SQLite search index's background indexer (see message-search-sql.ts): takes the keys above
  * `MessageSearchCursor` in key order, puts their messages' current text into the FTS5 table and
  * moves the cursor to the last key taken, all in one transaction, so a crash or restart resumes
- * exactly where the last committed pass ended. Keys rise in commit order (AUTOINCREMENT under
- * SQLite's single writer), so no message committed later can land below the cursor.
+ * exactly where the last committed pass ended. Keys rise in commit order (each the largest plus
+ * one, under SQLite's single writer; the triggers lower the cursor when the largest indexed key is
+ * deleted), so no message committed later can land at or below the cursor.
  *
  * Runs on the SQLite writer thread between its batches (sqlite-writer/thread.ts), on that
  * thread's connection: a second connection would hold the write lock while it indexes and the

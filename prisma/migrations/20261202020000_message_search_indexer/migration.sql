@@ -4,23 +4,6 @@
 -- the keys above MessageSearchCursor into the FTS5 table in batches and moves the cursor. The
 -- index as it is stays: every key there now is indexed, so the cursor starts at the last one.
 
--- The triggers first: the old ones name MessageSearchKey, which is rebuilt below.
-DROP TRIGGER IF EXISTS "Message_search_insert";
-DROP TRIGGER IF EXISTS "Message_search_update";
-DROP TRIGGER IF EXISTS "Message_search_delete";
-
--- AUTOINCREMENT: keys rise in commit order and are never reused, even after the newest is deleted,
--- so a key above the cursor is exactly a message not yet indexed. Same ids as before (the FTS5
--- rowids).
-CREATE TABLE "new_MessageSearchKey" (
-    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
-    "messageId" TEXT NOT NULL
-);
-INSERT INTO "new_MessageSearchKey" ("id", "messageId") SELECT "id", "messageId" FROM "MessageSearchKey";
-DROP TABLE "MessageSearchKey";
-ALTER TABLE "new_MessageSearchKey" RENAME TO "MessageSearchKey";
-CREATE UNIQUE INDEX "MessageSearchKey_messageId_key" ON "MessageSearchKey"("messageId");
-
 -- The indexer's durable cursor: every key up to indexedUpTo is in MessageSearch. One row.
 CREATE TABLE "MessageSearchCursor" (
     "id" INTEGER NOT NULL PRIMARY KEY CHECK ("id" = 1),
@@ -39,9 +22,11 @@ CREATE TRIGGER "Message_search_update" AFTER UPDATE OF "body", "deletedAt" ON "M
 WHEN OLD."body" IS NOT NEW."body" OR OLD."deletedAt" IS NOT NEW."deletedAt" BEGIN
     DELETE FROM "MessageSearch" WHERE "rowid" = (SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id" AND "id" <= (SELECT "indexedUpTo" FROM "MessageSearchCursor"));
     DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id";
+    UPDATE "MessageSearchCursor" SET "indexedUpTo" = (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey") WHERE "indexedUpTo" > (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey");
     INSERT INTO "MessageSearchKey" ("messageId") SELECT NEW."id" WHERE NEW."body" <> '' AND NEW."deletedAt" IS NULL;
 END;
 CREATE TRIGGER "Message_search_delete" AFTER DELETE ON "Message" BEGIN
     DELETE FROM "MessageSearch" WHERE "rowid" = (SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id" AND "id" <= (SELECT "indexedUpTo" FROM "MessageSearchCursor"));
     DELETE FROM "MessageSearchKey" WHERE "messageId" = OLD."id";
+    UPDATE "MessageSearchCursor" SET "indexedUpTo" = (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey") WHERE "indexedUpTo" > (SELECT coalesce(max("id"), 0) FROM "MessageSearchKey");
 END;
