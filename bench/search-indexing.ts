@@ -40,12 +40,19 @@ const percentile = (sorted: number[], p: number) =>
 
 export type Triggers = 'old' | 'current' | 'none';
 
+/** Per message: wall-clock µs, and CPU µs of this process (what competes for the cores; waits for
+ * the disk and for a core on the loaded machine count in the first only). */
+export interface Cost {
+  wall: number;
+  cpu: number;
+}
+
 export interface IndexingCosts {
   rounds: number;
-  /** µs per inserted message, per round, by trigger set. */
-  insert: Record<Triggers, number[]>;
-  /** µs per indexed message, per round, by pass size. */
-  indexer: Record<number, number[]>;
+  /** Per inserted message, per round, by trigger set. */
+  insert: Record<Triggers, Cost[]>;
+  /** Per indexed message, per round, by pass size. */
+  indexer: Record<number, Cost[]>;
   placement: Record<'none' | 'same connection' | 'own connection', Latency>;
 }
 
@@ -99,27 +106,44 @@ function inserter(db: Database.Database) {
   });
 }
 
-/** µs per message for MESSAGES inserts in transactions of PER_COMMIT. */
-function insertCost(db: Database.Database, bodies: string[]): number {
-  const commit = inserter(db);
+/** Wall and CPU time of `run`, per `count`. */
+function timed(count: () => number, run: () => void): Cost {
+  const cpu = process.cpuUsage();
   const started = performance.now();
-  for (let from = 0; from < bodies.length; from += PER_COMMIT) commit(bodies.slice(from, from + PER_COMMIT));
-  return ((performance.now() - started) * 1000) / bodies.length;
+  run();
+  const wall = (performance.now() - started) * 1000;
+  const used = process.cpuUsage(cpu);
+  const n = count();
+  return { wall: wall / n, cpu: (used.user + used.system) / n };
 }
 
-/** µs per message for indexing everything pending in passes of `size`. */
-function indexerCost(db: Database.Database, size: number): number {
+/** Per message, for MESSAGES inserts in transactions of PER_COMMIT. */
+function insertCost(db: Database.Database, bodies: string[]): Cost {
+  const commit = inserter(db);
+  return timed(
+    () => bodies.length,
+    () => {
+      for (let from = 0; from < bodies.length; from += PER_COMMIT) commit(bodies.slice(from, from + PER_COMMIT));
+    },
+  );
+}
+
+/** Per message, for indexing everything pending in passes of `size`. */
+function indexerCost(db: Database.Database, size: number): Cost {
   db.exec(
     `INSERT INTO "MessageSearch" ("MessageSearch") VALUES ('delete-all'); UPDATE "MessageSearchCursor" SET "indexedUpTo" = 0`,
   );
   const indexer = new SearchIndexer(db);
   let total = 0;
-  const started = performance.now();
-  for (let pass = indexer.pass(size); ; pass = indexer.pass(size)) {
-    total += pass.indexed;
-    if (!pass.more) break;
-  }
-  return ((performance.now() - started) * 1000) / total;
+  return timed(
+    () => total,
+    () => {
+      for (let pass = indexer.pass(size); ; pass = indexer.pass(size)) {
+        total += pass.indexed;
+        if (!pass.more) break;
+      }
+    },
+  );
 }
 
 const COMMITS = 120;
@@ -197,9 +221,10 @@ export async function indexingCosts(rounds = 3, log: (line: string) => void = ()
             costs.indexer[size]!.push(indexerCost(db, size));
         db.close();
       }
+      const f = (c: Cost) => `${c.wall.toFixed(0)}/${c.cpu.toFixed(0)}`;
       log(
-        `round ${round + 1}/${rounds}: insert µs old ${costs.insert.old.at(-1)!.toFixed(0)}, current ${costs.insert.current.at(-1)!.toFixed(0)}, none ${costs.insert.none.at(-1)!.toFixed(0)}; ` +
-          `indexer µs ${PASS_SIZES.map((s) => `${s}: ${costs.indexer[s]!.at(-1)!.toFixed(0)}`).join(', ')}`,
+        `round ${round + 1}/${rounds} (µs wall/CPU): insert old ${f(costs.insert.old.at(-1)!)}, current ${f(costs.insert.current.at(-1)!)}, none ${f(costs.insert.none.at(-1)!)}; ` +
+          `indexer ${PASS_SIZES.map((s) => `${s}: ${f(costs.indexer[s]!.at(-1)!)}`).join(', ')}`,
       );
     }
     const samples: Record<string, Latency[]> = { none: [], 'same connection': [], 'own connection': [] };
