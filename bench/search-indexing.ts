@@ -189,7 +189,8 @@ async function placement(
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - now - 1)));
   }
   if (worker) {
-    worker.postMessage('stop');
+    // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker thread's port, not a window
+    worker.postMessage({ stop: true });
     await new Promise((resolve) => worker.once('exit', resolve));
   }
   const cursor = (db.prepare('SELECT "indexedUpTo" AS n FROM "MessageSearchCursor"').get() as { n: number }).n;

@@ -24,4 +24,5 @@ parentPort.on('message', () => {
   db.close();
   parentPort.close();
 });
-parentPort.postMessage('ready');
+// oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker thread's port, not a window
+parentPort.postMessage({ ready: true });
