@@ -4,8 +4,6 @@ import type Database from 'better-sqlite3';
 export interface IndexPass {
   /** Messages put into the index. */
   indexed: number;
-  /** The cursor after the pass: every key up to it is in the index. */
-  cursor: number;
   /** Whether keys above the cursor may remain (the pass stopped at its limit). */
   more: boolean;
 }
@@ -28,6 +26,7 @@ export interface IndexPass {
  */
 export class SearchIndexer {
   private readonly run: (limit: number) => IndexPass;
+  private readonly idle: () => boolean;
 
   constructor(db: Database.Database) {
     const cursor = db.prepare<[], { indexedUpTo: number }>(
@@ -39,6 +38,10 @@ export class SearchIndexer {
     );
     const insert = db.prepare<[number, string]>('INSERT INTO "MessageSearch" ("rowid", "body") VALUES (?, ?)');
     const move = db.prepare<[number]>('UPDATE "MessageSearchCursor" SET "indexedUpTo" = ? WHERE "id" = 1');
+    const waiting = db.prepare<[], { id: number }>(
+      'SELECT "id" FROM "MessageSearchKey" WHERE "id" > (SELECT "indexedUpTo" FROM "MessageSearchCursor") LIMIT 1',
+    );
+    this.idle = () => waiting.get() === undefined;
     this.run = db.transaction((limit: number): IndexPass => {
       const from = cursor.get()?.indexedUpTo;
       if (from === undefined) throw new Error('MessageSearchCursor has no row: the search migration did not run');
@@ -46,12 +49,16 @@ export class SearchIndexer {
       for (const row of rows) insert.run(row.id, row.body);
       const to = rows.at(-1)?.id ?? from;
       if (to !== from) move.run(to);
-      return { indexed: rows.length, cursor: to, more: rows.length === limit };
+      return { indexed: rows.length, more: rows.length === limit };
     }).immediate;
   }
 
-  /** Indexes up to `limit` pending messages in one transaction. */
+  /**
+   * Indexes up to `limit` pending messages in one transaction. With none pending it takes no write
+   * lock (it runs on a timer, and cold-path writes on other connections would wait for the lock).
+   */
   pass(limit: number): IndexPass {
+    if (this.idle()) return { indexed: 0, more: false };
     return this.run(Math.max(1, Math.trunc(limit)));
   }
 }
