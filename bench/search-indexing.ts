@@ -2,12 +2,12 @@
 // (issue 15), measured on SQLite files with the project's migrations:
 //
 // - insert cost: 20,000 messages in transactions of 50 with synchronous = FULL, as the writer
-//   thread commits them, under three sets of triggers: the old ones (every insert indexed at once:
-//   the migrations up to 20261201220000_message_search only), the current ones (the insert only
-//   gives the message its search key) and none (the insert trigger dropped). In rounds, the three
-//   interleaved in a rotating order (the machine is shared: a load swing hits all three alike);
-//   medians over the rounds.
-// - indexer cost: the 20,000 keys the current triggers left pending, indexed by SearchIndexer in
+//   thread commits them, three ways: old (every insert indexed at once by the insert trigger: the
+//   migrations up to 20261201220000_message_search only), current (the writer inserts the
+//   message's search key beside it; indexing later) and none (no search work at all). In rounds,
+//   the three interleaved in a rotating order (the machine is shared: a load swing hits all three
+//   alike); medians over the rounds.
+// - indexer cost: the 20,000 keys the current way left pending, indexed by SearchIndexer in
 //   passes of 50, 500 and 2,000 messages (one transaction each, synchronous = FULL), per message.
 // - placement: a writer committing 50 messages every 50 ms (1,000 a second) for 6 s while the
 //   indexer runs every 250 ms in passes of 500, either on the writer's own connection between its
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { migrate, schemaPaths, SearchIndexer } from '@parley/backend/testing';
+import { migrate, schemaPaths, SEARCH_KEY_INSERT_SQL, SearchIndexer } from '@parley/backend/testing';
 
 const MESSAGES = 20_000;
 const PER_COMMIT = 50;
@@ -76,7 +76,6 @@ async function database(folder: string, name: string, triggers: Triggers): Promi
   const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  if (triggers === 'none') db.exec('DROP TRIGGER "Message_search_insert"');
   return db;
 }
 
@@ -95,14 +94,20 @@ function texts(n: number): string[] {
   });
 }
 
-function inserter(db: Database.Database) {
+/** The writer's inserts: the message, and (the current way) its search key. */
+function inserter(db: Database.Database, withKey: boolean) {
   const insert = db.prepare(
     'INSERT INTO "Message" (id, siteId, senderId, conversationId, recipientId, clientId, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
+  const key = db.prepare(SEARCH_KEY_INSERT_SQL);
   const at = iso(new Date());
   let n = 0;
   return db.transaction((bodies: string[]) => {
-    for (const body of bodies) insert.run(uuidv7(), 'demo', 'a', 'dm:a:b', 'b', `c-${n++}`, body, at);
+    for (const body of bodies) {
+      const id = uuidv7();
+      insert.run(id, 'demo', 'a', 'dm:a:b', 'b', `c-${n++}`, body, at);
+      if (withKey) key.run(id);
+    }
   });
 }
 
@@ -118,8 +123,8 @@ function timed(count: () => number, run: () => void): Cost {
 }
 
 /** Per message, for MESSAGES inserts in transactions of PER_COMMIT. */
-function insertCost(db: Database.Database, bodies: string[]): Cost {
-  const commit = inserter(db);
+function insertCost(db: Database.Database, bodies: string[], withKey: boolean): Cost {
+  const commit = inserter(db, withKey);
   return timed(
     () => bodies.length,
     () => {
@@ -157,7 +162,7 @@ async function placement(
   file: string,
   where: keyof IndexingCosts['placement'],
 ): Promise<Latency> {
-  const commit = inserter(db);
+  const commit = inserter(db, true);
   const bodies = texts(PER_COMMIT);
   const indexer = where === 'same connection' ? new SearchIndexer(db) : null;
   const worker =
@@ -216,7 +221,7 @@ export async function indexingCosts(rounds = 3, log: (line: string) => void = ()
       for (let k = 0; k < order.length; k++) {
         const triggers = order[(round + k) % order.length]!;
         const db = await database(folder, `insert-${round}-${triggers}`, triggers);
-        costs.insert[triggers].push(insertCost(db, bodies));
+        costs.insert[triggers].push(insertCost(db, bodies, triggers === 'current'));
         if (triggers === 'current')
           for (const size of round % 2 ? [...PASS_SIZES].reverse() : PASS_SIZES)
             costs.indexer[size]!.push(indexerCost(db, size));

@@ -4,7 +4,7 @@
  * create it with these statements, and `npm run db:new-migration` appends them again to any
  * generated migration that redefines or drops "Message" (Prisma's SQLite migrations rebuild a
  * changed table as "new_Message", copy the rows, DROP the old one and rename; dropping a table
- * drops its triggers, so the index would silently stop following new messages). A test checks that
+ * drops its triggers, so the index would silently stop following edits and deletions). A test checks that
  * the newest search migration holds these very texts.
  *
  * Shape (docs/architecture.md, "Message search"): `MessageSearch` is a contentless FTS5 table
@@ -17,8 +17,10 @@
  * a search tests the text itself after the index anyway).
  * Indexed: messages with a text or caption, not deleted for everyone.
  *
- * Indexing is not done by the insert: the insert trigger only gives the message its key (the largest
- * so far plus one: under SQLite's single writer, keys rise in commit order), and a background indexer
+ * Indexing is not done by the insert: whatever stores a message gives it its key in the same
+ * transaction (SEARCH_KEY_INSERT_SQL: the largest key so far plus one, so under SQLite's single
+ * writer keys rise in commit order; an insert trigger did this first, and its mere firing doubled
+ * the CPU cost of an insert), and a background indexer
  * (store/search-indexer.ts, on the writer thread) puts the keys above `MessageSearchCursor` into the
  * FTS table in batches and moves the cursor in the same transaction. So a key at or below the
  * cursor is in the index, one above it is pending, and a search scans the pending ones itself.
@@ -35,6 +37,14 @@ export const isSearchTable = (name: string) =>
     (t) => name === t || (t === 'MessageSearch' && /^MessageSearch_(data|idx|content|docsize|config)$/.test(name)),
   );
 
+/**
+ * Gives a new message its search key, so the indexer will index it. Whatever inserts into
+ * "Message" on SQLite runs it for each message with text (the writer thread and the Prisma path
+ * in prisma/inbox.ts do; so must a tool or test that inserts rows itself). Not a trigger: firing
+ * an AFTER INSERT trigger cost 35 µs of CPU a message, as much as the insert itself.
+ */
+export const SEARCH_KEY_INSERT_SQL = 'INSERT INTO "MessageSearchKey" ("messageId") VALUES (?)';
+
 /** The key of a message that is in the index now (at or below the cursor), or none. */
 const INDEXED_KEY = `(SELECT "id" FROM "MessageSearchKey" WHERE "messageId" = OLD."id" AND "id" <= (SELECT "indexedUpTo" FROM "MessageSearchCursor"))`;
 
@@ -48,10 +58,6 @@ const CURSOR_TO_LAST_KEY = `UPDATE "MessageSearchCursor" SET "indexedUpTo" = (SE
 export const SEARCH_TRIGGERS_SQL = `DROP TRIGGER IF EXISTS "Message_search_insert";
 DROP TRIGGER IF EXISTS "Message_search_update";
 DROP TRIGGER IF EXISTS "Message_search_delete";
-CREATE TRIGGER "Message_search_insert" AFTER INSERT ON "Message"
-WHEN NEW."body" <> '' AND NEW."deletedAt" IS NULL BEGIN
-    INSERT INTO "MessageSearchKey" ("messageId") VALUES (NEW."id");
-END;
 CREATE TRIGGER "Message_search_update" AFTER UPDATE OF "body", "deletedAt" ON "Message"
 WHEN OLD."body" IS NOT NEW."body" OR OLD."deletedAt" IS NOT NEW."deletedAt" BEGIN
     DELETE FROM "MessageSearch" WHERE "rowid" = ${INDEXED_KEY};

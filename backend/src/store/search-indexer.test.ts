@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './migrate.js';
 import { ftsTrigrams } from './prisma/messages.js';
+import { SEARCH_KEY_INSERT_SQL } from './message-search-sql.js';
 import { SearchIndexer } from './search-indexer.js';
 
 /**
@@ -26,12 +27,13 @@ afterAll(() => {
 });
 
 let n = 0;
-const insert = (id: string, body: string) =>
-  db
-    .prepare(
-      `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "clientId", "body", "createdAt") VALUES (?, 'demo', 'u1', 'dm:u1:u2', ?, ?, '2026-12-01T00:00:00+00:00')`,
-    )
-    .run(id, `c-${n++}`, body);
+/** A message as the writer stores it: the row, and its search key when it has text. */
+const insert = (id: string, body: string) => {
+  db.prepare(
+    `INSERT INTO "Message" ("id", "siteId", "senderId", "conversationId", "clientId", "body", "createdAt") VALUES (?, 'demo', 'u1', 'dm:u1:u2', ?, ?, '2026-12-01T00:00:00+00:00')`,
+  ).run(id, `c-${n++}`, body);
+  if (body !== '') db.prepare(SEARCH_KEY_INSERT_SQL).run(id);
+};
 /** The messages the FTS5 index itself holds for `text`. */
 const indexed = (text: string) =>
   db
@@ -58,7 +60,12 @@ const indexAll = () => {
 };
 
 describe('the background search indexer', () => {
-  it('indexes nothing on insert, then everything pending in passes, oldest key first', () => {
+  it('has no insert trigger: a stored message waits for the indexer, which takes the oldest keys first', () => {
+    const triggers = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'Message'`).all();
+    expect(triggers.map((t) => (t as { name: string }).name).sort()).toEqual([
+      'Message_search_delete',
+      'Message_search_update',
+    ]);
     insert('a1', 'alpha gamma');
     insert('a2', 'alpha delta');
     insert('a3', 'alpha epsilon');

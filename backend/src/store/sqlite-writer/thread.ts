@@ -28,6 +28,7 @@ import {
   type RawMessageRow,
 } from '../prisma/rows.js';
 import { SearchIndexer } from '../search-indexer.js';
+import { SEARCH_KEY_INSERT_SQL } from '../message-search-sql.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
 const settings = workerData as WriterSettings;
@@ -61,6 +62,8 @@ const sql = {
         .map(() => '?')
         .join(', ')})`,
   ),
+  // The message's search key: the indexer below indexes it later (message-search-sql.ts).
+  searchKey: db.prepare<[string]>(SEARCH_KEY_INSERT_SQL),
   // Markers only move forward.
   markerUpsert: db.prepare(
     `INSERT INTO "ReadMarker" ("userId", "conversationId", "deliveredUpTo", "readUpTo", "updatedAt") VALUES (?, ?, ?, ?, ?) ` +
@@ -111,6 +114,7 @@ function append(batch: WriteItem[]): WriteResult[] {
     if (p.type === 'message' && !p.duplicate && !p.refused) {
       const m = p.message;
       sql.message.run(...messageInsertValues(m), time(m.createdAt));
+      if (m.body !== '') sql.searchKey.run(m.id);
     } else if (p.type === 'receipt' && p.advanced) {
       const r = p.receipt;
       sql.markerUpsert.run(r.readerId, r.conversationId, r.upTo, r.kind === 'read' ? r.upTo : null, time(r.at));
