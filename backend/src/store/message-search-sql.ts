@@ -4,8 +4,8 @@
  * create it with these statements, and `npm run db:new-migration` appends them again to any
  * generated migration that redefines or drops "Message" (Prisma's SQLite migrations rebuild a
  * changed table as "new_Message", copy the rows, DROP the old one and rename; dropping a table
- * drops its triggers, so the index would silently stop following edits and deletions). A test checks that
- * the newest search migration holds these very texts.
+ * drops its triggers, so the index would silently stop following edits and deletions). A test
+ * checks that the newest search migration holds these very texts.
  *
  * Shape (docs/architecture.md, "Message search"): `MessageSearch` is a contentless FTS5 table
  * with the `trigram` tokenizer (case-insensitive substring search, whatever the script: Chinese has
@@ -20,12 +20,12 @@
  * Indexing is not done by the insert: whatever stores a message gives it its key in the same
  * transaction (SEARCH_KEY_INSERT_SQL: the largest key so far plus one, so under SQLite's single
  * writer keys rise in commit order; an insert trigger did this first, and its mere firing doubled
- * the CPU cost of an insert), and a background indexer
- * (store/search-indexer.ts, on the writer thread) puts the keys above `MessageSearchCursor` into the
- * FTS table in batches and moves the cursor in the same transaction. So a key at or below the
- * cursor is in the index, one above it is pending, and a search scans the pending ones itself.
- * An edit or deletion takes an indexed message out of the index and gives it a new (pending) key
- * when it still has text; a pending message needs nothing more, since the indexer reads its text when it gets there.
+ * the CPU cost of an insert), and a background indexer (store/search-indexer.ts, on the writer
+ * thread) puts the keys above `MessageSearchCursor` into the FTS table in batches and moves the
+ * cursor in the same transaction. So a key at or below the cursor is in the index, one above it
+ * is pending, and a search scans the pending ones itself. An edit or deletion takes an indexed
+ * message out of the index and gives it a new (pending) key when it still has text; a pending
+ * message needs nothing more, since the indexer reads its text when it gets there.
  */
 
 /** The tables Prisma's schema does not declare: generated migrations must never drop them. */

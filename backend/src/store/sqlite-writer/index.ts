@@ -44,7 +44,7 @@ export class SqliteWriter {
   private autocheckpoint: number;
   /** Messages appended since the last index pass was posted. */
   private unindexed = 0;
-  /** The index passes running now (one at a time), and whether another should follow. */
+  /** The run of index passes going on now, if any (one run at a time). */
   private indexing: Promise<number> | null = null;
   private readonly timer: NodeJS.Timeout | null;
 
