@@ -128,7 +128,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     const applied = await migrate(config.database);
     if (applied.length) logger.info({ applied }, 'applied database migrations');
     const own = await PrismaStore.open(config.database);
-    await own.startHotPath(config.database, logger.child({ part: 'writer' }));
+    await own.startHotPath(config.database, logger.child({ part: 'writer' }), config.searchIndexing);
     if (config.database.kind === 'sqlite' && config.database.url !== ':memory:') {
       checkpointer = await SqliteCheckpointer.start(
         config.database.url,

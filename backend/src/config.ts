@@ -45,6 +45,12 @@ export interface Config {
   registerPerAddressPerHour: number;
   /** SEARCH_RATE: message:search requests per minute and user (burst the same). Default 60. */
   searchPerMinute: number;
+  /**
+   * SQLite: when the writer thread indexes new messages for search (docs/architecture.md, "Message
+   * search"). SEARCH_INDEX_MS: at least this often (default 250; 0: never by itself, for tests);
+   * SEARCH_INDEX_BATCH: messages per pass, and new messages that start one early (default 500).
+   */
+  searchIndexing: { everyMs: number; batch: number };
   /** BUDDY_REQUEST_RATE: buddy requests per minute and user (burst the same). Default 30. */
   buddyRequestsPerMinute: number;
   /** MAX_CONNECTIONS_PER_USER: open sockets one user may hold on this node. Default 20. */
@@ -200,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
     loginPerAddressPerMinute: int(env, 'LOGIN_RATE_ADDRESS', 30),
     registerPerAddressPerHour: int(env, 'REGISTER_RATE', 10),
     searchPerMinute: int(env, 'SEARCH_RATE', 60),
+    searchIndexing: { everyMs: int(env, 'SEARCH_INDEX_MS', 250), batch: positive(env, 'SEARCH_INDEX_BATCH', 500) },
     buddyRequestsPerMinute: int(env, 'BUDDY_REQUEST_RATE', 30),
     maxConnectionsPerUser: int(env, 'MAX_CONNECTIONS_PER_USER', 20),
     roomCaps: {

@@ -19,7 +19,9 @@ import type { Store } from './store/store.js';
 
 export { hashPassword } from './services/accounts.js';
 export { directConversationId } from './services/messaging.js';
-export { migrate } from './store/migrate.js';
+export { migrate, schemaPaths } from './store/migrate.js';
+export { SearchIndexer } from './store/search-indexer.js';
+export { SEARCH_KEY_INSERT_SQL } from './store/message-search-sql.js';
 export type { DatabaseTarget } from './store/database-url.js';
 export { roomConversationId, type MessageRecord, type Store, type WriteItem } from './store/store.js';
 export {

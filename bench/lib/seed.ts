@@ -162,6 +162,8 @@ export async function seed(dbPath: string, plan: SeedPlan): Promise<SeedResult> 
               strftime('%Y-%m-%dT%H:%M:%f', ? + (w.senderBase + k.n) / 1000.0, 'unixepoch') || '+00:00' AS at
        FROM waiting w JOIN k ON k.n <= w.n`,
     ).run(most, '.'.repeat(BODY_BYTES), BODY_BYTES, t0);
+    // Without search keys (SEARCH_KEY_INSERT_SQL): the drain never searches, and the server's
+    // background indexer would otherwise index all of them during the timed run.
     db.prepare(
       `INSERT INTO "Message" (id, siteId, senderId, conversationId, recipientId, clientId, body, createdAt)
        SELECT messageId, ?, ?, conversationId, userId, clientId, body, at FROM gen ORDER BY messageId`,

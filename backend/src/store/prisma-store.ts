@@ -18,7 +18,8 @@ import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaProfiles } from './prisma/profiles.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
 import { PrismaActionTokens } from './prisma/action-tokens.js';
-import { SqliteWriter } from './sqlite-writer/index.js';
+import { DEFAULT_SEARCH_INDEXING, SqliteWriter } from './sqlite-writer/index.js';
+import type { SearchIndexing } from './sqlite-writer/messages.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
 import { SqliteReader } from './prisma/sqlite-reader.js';
@@ -94,9 +95,13 @@ export class PrismaStore implements Store {
    * (startSqliteWriter), on PostgreSQL the same multi-row statements sent straight through a `pg`
    * connection of its own. The server calls it; tools that only read or edit cold data do not.
    */
-  async startHotPath(target: DatabaseTarget, logger: Logger): Promise<void> {
+  async startHotPath(
+    target: DatabaseTarget,
+    logger: Logger,
+    searchIndexing: SearchIndexing = DEFAULT_SEARCH_INDEXING,
+  ): Promise<void> {
     if (target.kind === 'sqlite') {
-      if (target.url !== ':memory:') await this.startSqliteWriter(target.url, logger);
+      if (target.url !== ':memory:') await this.startSqliteWriter(target.url, logger, searchIndexing);
       return;
     }
     if (this.pgWriter) return;
@@ -108,14 +113,19 @@ export class PrismaStore implements Store {
   /**
    * SQLite only: from now on `append` (messages and receipts) is written by a worker thread with
    * its own better-sqlite3 connection and prepared statements (sqlite-writer/), off Prisma and off
-   * the event loop. The server starts it; tools that only read or edit cold data do not.
+   * the event loop. The server starts it; tools that only read or edit cold data do not. The
+   * thread also indexes new messages for search, as `searchIndexing` says (search-indexer.ts).
    */
-  async startSqliteWriter(file: string, logger: Logger): Promise<void> {
+  async startSqliteWriter(
+    file: string,
+    logger: Logger,
+    searchIndexing: SearchIndexing = DEFAULT_SEARCH_INDEXING,
+  ): Promise<void> {
     if (this.kind !== 'sqlite') throw new Error('startSqliteWriter is for SQLite stores');
     if (this.writer) return;
     const [auto] =
       await this.ctx.db.$queryRawUnsafe<{ wal_autocheckpoint: number | bigint }[]>('PRAGMA wal_autocheckpoint');
-    this.writer = await SqliteWriter.start(file, logger, Number(auto?.wal_autocheckpoint ?? 1000));
+    this.writer = await SqliteWriter.start(file, logger, Number(auto?.wal_autocheckpoint ?? 1000), searchIndexing);
   }
 
   /** The SQLite writer thread's handle, when it runs (tests end its thread as a crash would). */

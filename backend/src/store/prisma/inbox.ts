@@ -233,6 +233,15 @@ export class PrismaInbox implements InboxRepository {
         )
         .join(', ');
       await tx.$executeRawUnsafe(`INSERT INTO "Message" (${MESSAGE_INSERT_COLUMNS}) VALUES ${values}`, ...q.params);
+      // SQLite: each message with text gets its search key, for the background indexer (message-search-sql.ts).
+      const searchable = part.filter((m) => m.body !== '');
+      if (this.ctx.kind === 'sqlite' && searchable.length > 0) {
+        const keys = this.ctx.sql();
+        await tx.$executeRawUnsafe(
+          `INSERT INTO "MessageSearchKey" ("messageId") VALUES ${searchable.map((m) => `(${keys.p(m.id)})`).join(', ')}`,
+          ...keys.params,
+        );
+      }
     }
   }
 

@@ -56,7 +56,8 @@ export class PrismaMessages implements MessagesRepository {
       return this.searchRows(conversationId, viewerId, before, limit, (q) => ({ match: contains(q) }));
     // Longer queries: first the newest SEARCH_WINDOW messages, walked like that (a common word
     // fills the page there, where the index would hand over every message holding it, in every
-    // conversation, to be sorted); then, past them, the trigram index.
+    // conversation, to be sorted); then, past them, the trigram index (on SQLite with the
+    // messages it has not indexed yet).
     const q = this.ctx.sql();
     const [edge] = await this.ctx.db.$queryRawUnsafe<{ id: string }[]>(
       `SELECT m."id" FROM "Message" m WHERE m."conversationId" = ${q.p(conversationId)}` +
@@ -81,11 +82,14 @@ export class PrismaMessages implements MessagesRepository {
           }
         : {
             // Every message holding the query's trigrams (anywhere: the index keeps no positions),
-            // then the containment test; CROSS JOIN keeps SQLite from starting anywhere else.
-            from: `"MessageSearch" CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m`,
-            match:
-              `"MessageSearch" MATCH ${q.p(ftsTrigrams(query))} AND k."id" = "MessageSearch"."rowid" ` +
-              `AND m."id" = k."messageId" AND ${contains(q)}`,
+            // and every one the background indexer has not reached yet (keys above its cursor:
+            // search-indexer.ts), so a message is found as soon as it is stored; then the
+            // containment test. CROSS JOIN keeps SQLite from starting anywhere else.
+            from:
+              `(SELECT "rowid" AS "key" FROM "MessageSearch" WHERE "MessageSearch" MATCH ${q.p(ftsTrigrams(query))} ` +
+              `UNION ALL SELECT "id" FROM "MessageSearchKey" WHERE "id" > (SELECT "indexedUpTo" FROM "MessageSearchCursor")) "hits" ` +
+              `CROSS JOIN "MessageSearchKey" k CROSS JOIN "Message" m`,
+            match: `k."id" = "hits"."key" AND m."id" = k."messageId" AND ${contains(q)}`,
           },
     );
     return [...recent, ...older];

@@ -27,6 +27,8 @@ import {
   toMessage,
   type RawMessageRow,
 } from '../prisma/rows.js';
+import { SearchIndexer } from '../search-indexer.js';
+import { SEARCH_KEY_INSERT_SQL } from '../message-search-sql.js';
 import type { WriterReply, WriterRequest, WriterSettings } from './messages.js';
 
 const settings = workerData as WriterSettings;
@@ -60,6 +62,8 @@ const sql = {
         .map(() => '?')
         .join(', ')})`,
   ),
+  // The message's search key: the indexer below indexes it later (message-search-sql.ts).
+  searchKey: db.prepare<[string]>(SEARCH_KEY_INSERT_SQL),
   // Markers only move forward.
   markerUpsert: db.prepare(
     `INSERT INTO "ReadMarker" ("userId", "conversationId", "deliveredUpTo", "readUpTo", "updatedAt") VALUES (?, ?, ?, ?, ?) ` +
@@ -110,6 +114,7 @@ function append(batch: WriteItem[]): WriteResult[] {
     if (p.type === 'message' && !p.duplicate && !p.refused) {
       const m = p.message;
       sql.message.run(...messageInsertValues(m), time(m.createdAt));
+      if (m.body !== '') sql.searchKey.run(m.id);
     } else if (p.type === 'receipt' && p.advanced) {
       const r = p.receipt;
       sql.markerUpsert.run(r.readerId, r.conversationId, r.upTo, r.kind === 'read' ? r.upTo : null, time(r.at));
@@ -129,6 +134,9 @@ function writeEntry(e: InboxRecord, now: Date): void {
 /** One IMMEDIATE transaction per batch: it takes the write lock at once, so it never has to upgrade. */
 const appendInTransaction = db.transaction(append);
 
+/** Search indexing, between batches, on this connection (the server side decides when). */
+const indexer = new SearchIndexer(db);
+
 port.on('message', (request: WriterRequest) => {
   if (request.type === 'stop') {
     db.close();
@@ -143,8 +151,13 @@ port.on('message', (request: WriterRequest) => {
   const started = performance.now();
   let reply: WriterReply;
   try {
-    const results = appendInTransaction.immediate(request.items);
-    reply = { type: 'done', id: request.id, results, ms: performance.now() - started };
+    if (request.type === 'index') {
+      const pass = indexer.pass(request.limit);
+      reply = { type: 'indexed', id: request.id, pass, ms: performance.now() - started };
+    } else {
+      const results = appendInTransaction.immediate(request.items);
+      reply = { type: 'done', id: request.id, results, ms: performance.now() - started };
+    }
   } catch (err) {
     const e = err as { message?: string; code?: string };
     reply = { type: 'failed', id: request.id, message: String(e.message ?? err), code: e.code ?? null };
