@@ -10,6 +10,8 @@ import type { HostApi } from '../services/host-api/host-api.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { ApiKeyRecord, SiteRecord, Store } from '../store/store.js';
 import { parseBody } from './routes.js';
+import type { Webhooks } from '../services/webhooks/webhooks.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 
 export interface AdminRouteDeps {
   store: Store;
@@ -18,6 +20,8 @@ export interface AdminRouteDeps {
   /** Requests per API key. */
   perKey: Limiter;
   now?: () => Date;
+  /** Webhook endpoints (docs/webhooks.md); their routes are left out without it. */
+  webhooks?: Webhooks;
 }
 
 interface Caller {
@@ -224,4 +228,6 @@ export function registerAdminRoutes(
     const users = typeof query.users === 'string' ? [query.users] : query.users;
     return { ok: true, data: await host.online(site, users) };
   });
+
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks, { prefix: PREFIX, caller, idempotent });
 }

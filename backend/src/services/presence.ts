@@ -2,7 +2,7 @@ import type { ChosenPresence, Presence } from '../protocol/index.js';
 import type { Logger } from '../logger.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { Notifier } from './notifier.js';
-import type { Chosen, PresenceRegistry } from './presence-registry.js';
+import type { Chosen, PresenceRegistry, PresenceTransitions } from './presence-registry.js';
 import type { Relations } from './relations.js';
 
 export const offline = (lastSeen: Date | null): Presence => ({
@@ -37,13 +37,17 @@ export class PresenceService {
     private readonly relations: Relations,
     private readonly notify: Notifier,
     private readonly logger: Logger,
+    /** Also told of every transition (webhooks: user.online and user.offline). */
+    private readonly observer: PresenceTransitions | null = null,
   ) {
     registry.listen({
       online: (userId, chosen) => {
+        this.observer?.online(userId, chosen);
         if (chosen.state !== 'invisible')
           this.track(this.tell(userId, shown(chosen, null)), userId, 'presence fan-out');
       },
       offline: (userId, at, chosen) => {
+        this.observer?.offline(userId, at, chosen);
         const tasks: Promise<unknown>[] = [this.store.setLastSeen(userId, at)];
         if (chosen.state !== 'invisible') tasks.push(this.tell(userId, offline(at)));
         this.track(

@@ -15,6 +15,7 @@ import { PrismaSites } from './prisma/sites.js';
 import { PrismaUsers } from './prisma/users.js';
 import { PrismaRemoteContacts } from './prisma/remote-contacts.js';
 import { PrismaApiKeys } from './prisma/api-keys.js';
+import { PrismaWebhooks } from './prisma/webhooks.js';
 import { SqliteWriter } from './sqlite-writer/index.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
@@ -40,6 +41,7 @@ export class PrismaStore implements Store {
   private readonly files: PrismaFiles;
   private readonly remote: PrismaRemoteContacts;
   private readonly apiKeys: PrismaApiKeys;
+  private readonly webhooks: PrismaWebhooks;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -63,6 +65,7 @@ export class PrismaStore implements Store {
     this.files = new PrismaFiles(ctx);
     this.remote = new PrismaRemoteContacts(ctx);
     this.apiKeys = new PrismaApiKeys(ctx);
+    this.webhooks = new PrismaWebhooks(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -184,6 +187,22 @@ export class PrismaStore implements Store {
   finishIdempotent: Store['finishIdempotent'] = (...a) => this.apiKeys.finishIdempotent(...a);
   releaseIdempotent: Store['releaseIdempotent'] = (...a) => this.apiKeys.releaseIdempotent(...a);
   sweepIdempotent: Store['sweepIdempotent'] = (...a) => this.apiKeys.sweepIdempotent(...a);
+
+  // Webhooks (docs/webhooks.md)
+  createWebhookEndpoint: Store['createWebhookEndpoint'] = (...a) => this.webhooks.createWebhookEndpoint(...a);
+  listWebhookEndpoints: Store['listWebhookEndpoints'] = (...a) => this.webhooks.listWebhookEndpoints(...a);
+  enabledWebhookEndpoints: Store['enabledWebhookEndpoints'] = (...a) => this.webhooks.enabledWebhookEndpoints(...a);
+  setWebhookEndpointDisabled: Store['setWebhookEndpointDisabled'] = (...a) =>
+    this.webhooks.setWebhookEndpointDisabled(...a);
+  deleteWebhookEndpoint: Store['deleteWebhookEndpoint'] = (...a) => this.webhooks.deleteWebhookEndpoint(...a);
+  queueWebhookDeliveries: Store['queueWebhookDeliveries'] = (...a) => this.webhooks.queueWebhookDeliveries(...a);
+  advanceWebhookCursor: Store['advanceWebhookCursor'] = (...a) => this.webhooks.advanceWebhookCursor(...a);
+  messagesForWebhooks: Store['messagesForWebhooks'] = (...a) => this.webhooks.messagesForWebhooks(...a);
+  unreadForWebhooks: Store['unreadForWebhooks'] = (...a) => this.webhooks.unreadForWebhooks(...a);
+  dueWebhookDeliveries: Store['dueWebhookDeliveries'] = (...a) => this.webhooks.dueWebhookDeliveries(...a);
+  claimWebhookDelivery: Store['claimWebhookDelivery'] = (...a) => this.webhooks.claimWebhookDelivery(...a);
+  finishWebhookAttempt: Store['finishWebhookAttempt'] = (...a) => this.webhooks.finishWebhookAttempt(...a);
+  sweepWebhookDeliveries: Store['sweepWebhookDeliveries'] = (...a) => this.webhooks.sweepWebhookDeliveries(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -11,11 +11,13 @@ import type { RosterRepository } from './repositories/roster.js';
 import type { SessionsRepository } from './repositories/sessions.js';
 import type { SitesRepository } from './repositories/sites.js';
 import type { UsersRepository } from './repositories/users.js';
+import type { WebhooksRepository } from './repositories/webhooks.js';
 
 export * from './records.js';
 export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './repositories/message-changes.js';
 export type { ApiKeyRecord, IdempotencyRecord } from './repositories/api-keys.js';
 export type { HistoryPage } from './repositories/messages.js';
+export type * from './repositories/webhooks.js';
 export type {
   ApiKeysRepository,
   DigestsRepository,
@@ -30,6 +32,7 @@ export type {
   SessionsRepository,
   SitesRepository,
   UsersRepository,
+  WebhooksRepository,
 };
 
 /**
@@ -51,7 +54,8 @@ export interface Store
     DigestsRepository,
     FilesRepository,
     RemoteContactsRepository,
-    ApiKeysRepository {
+    ApiKeysRepository,
+    WebhooksRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;

@@ -1,0 +1,213 @@
+import type { Logger } from '../../logger.js';
+import type { DueWebhookDelivery, Store, UserRecord, WebhookEndpointRecord } from '../../store/store.js';
+import { messageIdBound, newDelivery, subscribes, webhookUser } from './events.js';
+import { postWebhook } from './sender.js';
+import { signWebhook } from './signing.js';
+import type { WebhookConfig } from './webhook-config.js';
+import { messageEventData, type Webhooks } from './webhooks.js';
+
+/** Messages turned into events per statement. */
+const SCAN_PAGE = 200;
+/** Deliveries read per pass, and sent at once at most. */
+const SEND_PAGE = 100;
+const SEND_PARALLEL = 8;
+/** Old deliveries are swept at most this often. */
+const SWEEP_EVERY_MS = 3_600_000;
+
+/**
+ * Works the webhook outbox, on every node, every WEBHOOK_CHECK_MS:
+ * 1. `message.stored`: messages of each endpoint's site past its cursor (and older than the settle
+ *    delay) are queued and the cursor moved, in one transaction with a compare-and-set on the
+ *    cursor, so nodes never queue the same range twice (and the unique dedupeKey would catch it).
+ *    The hot path writes nothing for webhooks: a message costs one read here, in a batch.
+ * 2. `message.unread`: messages still unread by a recipient `unreadMinutes` after they were sent
+ *    are queued, once per message and recipient (dedupeKey).
+ * 3. Due deliveries are sent: each is claimed first (a conditional UPDATE of its nextAttemptAt to
+ *    a lease), so on several nodes each attempt is made by one; a node that dies mid-attempt leaves
+ *    the delivery due again when the lease ends. Delivery is at least once.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  /** Per endpoint, how far message.unread has looked (in memory: after a start, the lookback applies). */
+  private readonly unreadFrom = new Map<string, { messageId: string; userId: string }>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly webhooks: Webhooks,
+    private readonly config: WebhookConfig,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => void this.pass(), this.config.checkMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for the pass under way (attempts in flight finish or time out). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass of all three steps; never rejects. Tests call it to skip the wait. */
+  pass(): Promise<void> {
+    this.running ??= this.work()
+      .catch((err: unknown) => this.logger.error({ err }, 'webhook pass failed'))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async work(): Promise<void> {
+    const endpoints = await this.webhooks.endpoints(true);
+    const users = new UserCache(this.store);
+    for (const endpoint of endpoints) {
+      if (this.stopped) return;
+      if (subscribes(endpoint, 'message.stored')) await this.queueStored(endpoint, users);
+      if (subscribes(endpoint, 'message.unread')) await this.queueUnread(endpoint, users);
+    }
+    await this.sendDue();
+    const at = this.now();
+    if (at.getTime() - this.lastSweep > SWEEP_EVERY_MS) {
+      this.lastSweep = at.getTime();
+      const swept = await this.store.sweepWebhookDeliveries(new Date(at.getTime() - this.config.keepMs));
+      if (swept > 0) this.logger.info({ swept }, 'old webhook deliveries deleted');
+    }
+  }
+
+  private async queueStored(endpoint: WebhookEndpointRecord, users: UserCache): Promise<void> {
+    const at = this.now();
+    // Only messages older than the settle delay: one whose id was made earlier but whose commit
+    // came later (a busy writer, another node) must not fall behind the cursor.
+    const upTo = messageIdBound(at.getTime() - this.config.settleMs);
+    let cursor = endpoint.cursor;
+    let from = cursor ?? messageIdBound(endpoint.createdAt);
+    while (from < upTo && !this.stopped) {
+      const messages = await this.store.messagesForWebhooks(endpoint.siteId, from, upTo, SCAN_PAGE);
+      const full = messages.length === SCAN_PAGE;
+      const to = full ? messages.at(-1)!.id : upTo;
+      const deliveries = [];
+      for (const m of messages) {
+        const data = messageEventData(m, await users.of([m.senderId, m.recipientId]));
+        const recipient = m.recipientId ? await users.one(m.recipientId) : null;
+        deliveries.push(
+          newDelivery(
+            endpoint,
+            'message.stored',
+            `message.stored:${m.id}`,
+            { ...data, recipient: recipient ? webhookUser(recipient) : null },
+            at,
+          ),
+        );
+      }
+      if (!(await this.store.advanceWebhookCursor(endpoint.id, cursor, to, deliveries))) return; // another node did
+      cursor = from = to;
+      if (!full) return;
+    }
+  }
+
+  private async queueUnread(endpoint: WebhookEndpointRecord, users: UserCache): Promise<void> {
+    const at = this.now().getTime();
+    const wait = endpoint.unreadMinutes * 60_000;
+    const upTo = messageIdBound(at - wait);
+    const floor = messageIdBound(Math.max(endpoint.createdAt.getTime(), at - wait - this.config.unreadLookbackMs));
+    let after = this.unreadFrom.get(endpoint.id) ?? { messageId: floor, userId: '' };
+    if (after.messageId < floor) after = { messageId: floor, userId: '' };
+    while (!this.stopped) {
+      const found = await this.store.unreadForWebhooks(endpoint.siteId, after, upTo, SCAN_PAGE);
+      const deliveries = [];
+      for (const { message, userId } of found) {
+        const recipient = await users.one(userId);
+        if (!recipient) continue;
+        const data = messageEventData(message, await users.of([message.senderId]));
+        deliveries.push(
+          newDelivery(
+            endpoint,
+            'message.unread',
+            `message.unread:${message.id}:${userId}`,
+            { ...data, recipient: webhookUser(recipient), unreadMinutes: endpoint.unreadMinutes },
+            new Date(at),
+          ),
+        );
+      }
+      await this.store.queueWebhookDeliveries(deliveries);
+      const last = found.at(-1);
+      if (found.length < SCAN_PAGE || !last) {
+        // Everything up to the bound is looked at; messages read meanwhile no longer count.
+        this.unreadFrom.set(endpoint.id, { messageId: upTo, userId: '' });
+        return;
+      }
+      after = { messageId: last.message.id, userId: last.userId };
+      this.unreadFrom.set(endpoint.id, after);
+    }
+  }
+
+  private async sendDue(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const at = this.now();
+      const due = await this.store.dueWebhookDeliveries(at, SEND_PAGE);
+      if (due.length === 0) return;
+      // The lease outlasts an attempt: another node takes the delivery over only if this one died.
+      const leaseUntil = new Date(at.getTime() + 2 * this.config.timeoutMs + 1000);
+      const mine: DueWebhookDelivery[] = [];
+      for (const d of due) if (await this.store.claimWebhookDelivery(d.id, d.nextAttemptAt, leaseUntil)) mine.push(d);
+      for (let i = 0; i < mine.length; i += SEND_PARALLEL) {
+        await Promise.all(mine.slice(i, i + SEND_PARALLEL).map((d) => this.attempt(d)));
+      }
+      if (due.length < SEND_PAGE) return;
+    }
+  }
+
+  private async attempt(delivery: DueWebhookDelivery): Promise<void> {
+    const outcome = await postWebhook(
+      delivery.url,
+      delivery.payload,
+      {
+        'user-agent': 'Parley-Webhooks/1',
+        'parley-event-id': delivery.id,
+        'parley-event-type': delivery.event,
+        'parley-signature': signWebhook(delivery.secret, delivery.payload, this.now()),
+      },
+      { timeoutMs: this.config.timeoutMs, allowPrivate: this.config.allowPrivate },
+    );
+    const at = this.now();
+    const ok = outcome.error === null;
+    const retryAt = ok ? null : this.retryAt(delivery, at);
+    await this.store.finishWebhookAttempt(delivery, { at, ok, status: outcome.status, error: outcome.error, retryAt });
+    const context = { endpoint: delivery.endpointId, delivery: delivery.id, event: delivery.event };
+    if (ok) this.logger.debug(context, 'webhook delivered');
+    else if (retryAt) this.logger.info({ ...context, error: outcome.error, retryAt }, 'webhook attempt failed');
+    else this.logger.warn({ ...context, error: outcome.error }, 'webhook delivery failed: retries ran out');
+  }
+
+  /** Exponential backoff with jitter (half to all of the doubled wait); null once past the retry period. */
+  private retryAt(delivery: DueWebhookDelivery, at: Date): Date | null {
+    const failed = delivery.attempts + 1;
+    const wait = Math.min(this.config.retryBaseMs * 2 ** Math.min(failed - 1, 30), this.config.retryMaxMs);
+    const next = at.getTime() + Math.round(wait * (0.5 + Math.random() / 2));
+    return next > delivery.createdAt.getTime() + this.config.retryForMs ? null : new Date(next);
+  }
+}
+
+/** Users read once per pass. */
+class UserCache {
+  private readonly users = new Map<string, UserRecord | null>();
+  constructor(private readonly store: Store) {}
+
+  async one(id: string): Promise<UserRecord | null> {
+    if (!this.users.has(id)) this.users.set(id, await this.store.getUser(id));
+    return this.users.get(id)!;
+  }
+
+  async of(ids: string[]): Promise<Map<string, UserRecord | null>> {
+    const out = new Map<string, UserRecord | null>();
+    for (const id of ids) if (id) out.set(id, await this.one(id));
+    return out;
+  }
+}
