@@ -3,7 +3,7 @@
  * delivery (headers and raw body) and answers with whatever status the test chooses.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { WebhookBody } from '../src/protocol/webhooks.js';
 
 export interface ReceivedDelivery {
@@ -53,4 +53,13 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   receiver.port = (server.address() as AddressInfo).port;
   receiver.url = `http://127.0.0.1:${receiver.port}/hooks`;
   return receiver;
+}
+
+/** A port nothing listens on yet (a receiver takes it later: until then deliveries are refused). */
+export async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { verifyWebhookSignature } from '../src/services/webhooks/signing.js';
 import { parseDatabaseUrl } from '../src/store/database-url.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import { login, sleep, TestClient, useServerProcesses, waitFor } from './support.js';
-import { startReceiver } from './webhook-receiver.js';
+import { freePort, startReceiver } from './webhook-receiver.js';
 
 /**
  * The webhook outbox survives SIGKILL: the server runs as its own process on an SQLite file (or
@@ -36,15 +35,6 @@ async function site(dbUrl: string, ...args: string[]): Promise<string> {
     },
   );
   return stdout;
-}
-
-/** A port nothing listens on yet (the receiver takes it later: until then deliveries are refused). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 describe('webhooks across SIGKILL', { timeout: 300_000 }, () => {

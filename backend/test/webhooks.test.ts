@@ -158,7 +158,7 @@ describe('webhook deliveries: signed, retried with backoff, visible per endpoint
 
   it('message.unread fires after the endpoint’s minutes for an unread message, not for a read one', async () => {
     const hook = await receiver();
-    await endpoint('unread', hook.url, ['message.unread', 'message.stored'], 10);
+    const { secret } = await endpoint('unread', hook.url, ['message.unread', 'message.stored'], 10);
     const { a, b, aTab, bTab } = await pairOn('unread', 'uma', 'ugo');
     const read = await aTab.send(b.id, 'this one gets read');
     await bTab.ok('conversation:read', {
@@ -179,6 +179,8 @@ describe('webhook deliveries: signed, retried with backoff, visible per endpoint
         recipient: { id: b.id, username: 'ugo' },
         unreadMinutes: 10,
       });
+      // Signed with the wall clock's time (what the receiver compares), though the server's clock is ahead.
+      expect(verifyWebhookSignature(secret, event.raw, event.headers['parley-signature'] as string)).toBe(true);
       await sleep(800); // further scans: once per message and recipient
       expect(hook.of('message.unread')).toHaveLength(1);
     } finally {

@@ -165,6 +165,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(delivery: DueWebhookDelivery): Promise<void> {
+    // Signed at the wall clock's time, whatever the injected clock says: receivers compare it with theirs.
     const outcome = await postWebhook(
       delivery.url,
       delivery.payload,
@@ -172,7 +173,7 @@ export class WebhookDispatcher {
         'user-agent': 'Parley-Webhooks/1',
         'parley-event-id': delivery.id,
         'parley-event-type': delivery.event,
-        'parley-signature': signWebhook(delivery.secret, delivery.payload, this.now()),
+        'parley-signature': signWebhook(delivery.secret, delivery.payload, new Date()),
       },
       { timeoutMs: this.config.timeoutMs, allowPrivate: this.config.allowPrivate },
     );
