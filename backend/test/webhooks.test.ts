@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/paths.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { ErrorCode } from '../src/protocol/index.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
-import { isPrivateAddress } from '../src/services/webhooks/sender.js';
+import { guardedLookup, isPrivateAddress } from '../src/services/webhooks/sender.js';
 import { verifyWebhookSignature } from '../src/services/webhooks/signing.js';
 import { Webhooks } from '../src/services/webhooks/webhooks.js';
 import { ParleyError } from '../src/errors.js';
@@ -244,5 +248,60 @@ describe('managing webhook endpoints', () => {
     expect(isPrivateAddress('::ffff:127.0.0.1')).toBe(true);
     expect(isPrivateAddress('172.20.0.1')).toBe(true);
     expect(isPrivateAddress('93.184.216.34')).toBe(false);
+    // Names are checked on the addresses they resolve to, when a delivery connects (DNS rebinding).
+    for (const all of [false, true]) {
+      const error = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+        guardedLookup('localhost', { all }, (err) => resolve(err)),
+      );
+      expect(error?.code, `all: ${all}`).toBe('EPRIVATE');
+    }
   });
+});
+
+const run = promisify(execFile);
+/** `npm run site -- …` on the test server's database, as its owner would run it. */
+async function siteCli(env: Record<string, string>, ...args: string[]) {
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'backend/scripts/site.ts'), ...args],
+      {
+        env: { ...process.env, DATABASE_URL: server.database.url, ...env },
+      },
+    );
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('npm run site -- webhooks', () => {
+  it(
+    'refuses a loopback URL without WEBHOOK_ALLOW_PRIVATE, disables and removes endpoints',
+    { timeout: 240_000 },
+    async () => {
+      const refused = await siteCli(
+        { WEBHOOK_ALLOW_PRIVATE: '' },
+        'webhooks',
+        'manage',
+        '--add',
+        'http://127.0.0.1:9/x',
+        '--events',
+        'user.online',
+      );
+      expect(refused.code, refused.out).toBe(2);
+      expect(refused.out).toContain('WEBHOOK_ALLOW_PRIVATE');
+      const { endpoint } = await server.app.webhooks.create('manage', {
+        url: 'https://hooks.example/a',
+        events: ['user.online'],
+      });
+      const disabled = await siteCli({}, 'webhooks', 'manage', '--disable', endpoint.id);
+      expect(disabled.out).toContain(`webhook endpoint ${endpoint.id} is disabled`);
+      expect((await server.app.webhooks.list('manage')).find((e) => e.id === endpoint.id)?.enabled).toBe(false);
+      const removed = await siteCli({}, 'webhooks', 'manage', '--remove', endpoint.id);
+      expect(removed.code, removed.out).toBe(0);
+      expect((await server.app.webhooks.list('manage')).find((e) => e.id === endpoint.id)).toBeUndefined();
+    },
+  );
 });

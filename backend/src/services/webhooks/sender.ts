@@ -53,7 +53,7 @@ export function isPrivateHost(url: URL): boolean {
 }
 
 /** dns.lookup that fails for private addresses: the check happens on the address actually connected to. */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, '', 0);
     const blocked = addresses.find((a) => isPrivateAddress(a.address));

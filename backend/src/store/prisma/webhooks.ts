@@ -172,7 +172,8 @@ export class PrismaWebhooks implements WebhooksRepository {
   ): Promise<void> {
     await this.ctx.retryBusy(() =>
       this.ctx.db.$transaction([
-        this.ctx.db.webhookDelivery.update({
+        // updateMany: the endpoint (and with it the delivery) may have been removed meanwhile.
+        this.ctx.db.webhookDelivery.updateMany({
           where: { id: delivery.id },
           data: {
             attempts: { increment: 1 },
