@@ -17,8 +17,11 @@ export interface Receiver {
   url: string;
   port: number;
   received: ReceivedDelivery[];
-  /** The status of the next answer, given the deliveries so far (this one included). Default 200. */
-  answer: (delivery: ReceivedDelivery, count: number) => number;
+  /**
+   * The status of the next answer, given the deliveries so far (this one included); may wait (the
+   * attempt stays in flight meanwhile). Default 200.
+   */
+  answer: (delivery: ReceivedDelivery, count: number) => number | Promise<number>;
   /** Deliveries of one type. */
   of(type: string): ReceivedDelivery[];
   close(): Promise<void>;
@@ -45,8 +48,10 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     req.on('end', () => {
       const delivery: ReceivedDelivery = { headers: req.headers, raw, body: JSON.parse(raw), at: Date.now() };
       received.push(delivery);
-      res.statusCode = receiver.answer(delivery, received.length);
-      res.end(res.statusCode < 300 ? 'ok' : 'not now');
+      void Promise.resolve(receiver.answer(delivery, received.length)).then((status) => {
+        res.statusCode = status;
+        res.end(status < 300 ? 'ok' : 'not now');
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -8,9 +8,16 @@ import { messageEventData, type Webhooks } from './webhooks.js';
 
 /** Messages turned into events per statement. */
 const SCAN_PAGE = 200;
-/** Deliveries read per pass, and sent at once at most. */
+/** Due deliveries read per pass. */
 const SEND_PAGE = 100;
-const SEND_PARALLEL = 8;
+/**
+ * Attempts in flight on this node at most, and per endpoint: a slow or dead receiver (each attempt
+ * waiting out the timeout) holds a few slots, never the whole node, and never the scans.
+ */
+const IN_FLIGHT_MAX = 32;
+const IN_FLIGHT_PER_ENDPOINT = 4;
+/** An idle endpoint's cursor is written at most this often (it moves on with the next message anyway). */
+const IDLE_CURSOR_MS = 60_000;
 /** Old deliveries are swept at most this often. */
 const SWEEP_EVERY_MS = 3_600_000;
 
@@ -33,6 +40,9 @@ export class WebhookDispatcher {
   /** Per endpoint, how far message.unread has looked (in memory: after a start, the lookback applies). */
   private readonly unreadFrom = new Map<string, { messageId: string; userId: string }>();
   private lastSweep = 0;
+  /** Attempts under way, by endpoint. */
+  private readonly inFlight = new Map<string, Set<Promise<void>>>();
+  private inFlightCount = 0;
 
   constructor(
     private readonly store: Store,
@@ -48,14 +58,20 @@ export class WebhookDispatcher {
     this.timer.unref();
   }
 
-  /** Stops the timer and waits for the pass under way (attempts in flight finish or time out). */
+  /** Stops the timer and waits for the pass under way and the attempts in flight (they finish or time out). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await this.idle();
   }
 
-  /** One pass of all three steps; never rejects. Tests call it to skip the wait. */
+  /** Resolves once no attempt is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlightCount > 0) await Promise.allSettled([...this.inFlight.values()].flatMap((set) => [...set]));
+  }
+
+  /** One pass: the scans, then the attempts that are due are started (`idle()` waits for them). Never rejects. */
   pass(): Promise<void> {
     this.running ??= this.work()
       .catch((err: unknown) => this.logger.error({ err }, 'webhook pass failed'))
@@ -91,6 +107,8 @@ export class WebhookDispatcher {
       const messages = await this.store.messagesForWebhooks(endpoint.siteId, from, upTo, SCAN_PAGE);
       const full = messages.length === SCAN_PAGE;
       const to = full ? messages.at(-1)!.id : upTo;
+      // Nothing new: the cursor stays (one write less a second), unless it lags far behind.
+      if (messages.length === 0 && from > messageIdBound(at.getTime() - this.config.settleMs - IDLE_CURSOR_MS)) return;
       const deliveries = [];
       for (const m of messages) {
         const data = messageEventData(m, await users.of([m.senderId, m.recipientId]));
@@ -147,20 +165,28 @@ export class WebhookDispatcher {
     }
   }
 
+  /** Claims due deliveries and starts their attempts, as far as the in-flight caps allow; does not wait for them. */
   private async sendDue(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const at = this.now();
-      const due = await this.store.dueWebhookDeliveries(at, SEND_PAGE);
-      if (due.length === 0) return;
-      // The lease outlasts an attempt: another node takes the delivery over only if this one died.
-      const leaseUntil = new Date(at.getTime() + 2 * this.config.timeoutMs + 1000);
-      const mine: DueWebhookDelivery[] = [];
-      for (const d of due) if (await this.store.claimWebhookDelivery(d.id, d.nextAttemptAt, leaseUntil)) mine.push(d);
-      for (let i = 0; i < mine.length; i += SEND_PARALLEL) {
-        await Promise.all(mine.slice(i, i + SEND_PARALLEL).map((d) => this.attempt(d)));
-      }
-      if (due.length < SEND_PAGE) return;
+    if (this.stopped || this.inFlightCount >= IN_FLIGHT_MAX) return;
+    const at = this.now();
+    const due = await this.store.dueWebhookDeliveries(at, SEND_PAGE);
+    // The lease outlasts an attempt: another node takes the delivery over only if this one died.
+    const leaseUntil = new Date(at.getTime() + 2 * this.config.timeoutMs + 1000);
+    for (const d of due) {
+      if (this.stopped || this.inFlightCount >= IN_FLIGHT_MAX) return;
+      const running = this.inFlight.get(d.endpointId) ?? new Set<Promise<void>>();
+      if (running.size >= IN_FLIGHT_PER_ENDPOINT) continue;
+      if (!(await this.store.claimWebhookDelivery(d.id, d.nextAttemptAt, leaseUntil))) continue; // another node's
+      const task: Promise<void> = this.attempt(d)
+        .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'webhook attempt could not be recorded'))
+        .finally(() => {
+          running.delete(task);
+          this.inFlightCount--;
+          if (running.size === 0) this.inFlight.delete(d.endpointId);
+        });
+      running.add(task);
+      this.inFlight.set(d.endpointId, running);
+      this.inFlightCount++;
     }
   }
 
