@@ -199,8 +199,8 @@ export class PrismaStore implements Store {
   advanceWebhookCursor: Store['advanceWebhookCursor'] = (...a) => this.webhooks.advanceWebhookCursor(...a);
   messagesForWebhooks: Store['messagesForWebhooks'] = (...a) => this.webhooks.messagesForWebhooks(...a);
   unreadForWebhooks: Store['unreadForWebhooks'] = (...a) => this.webhooks.unreadForWebhooks(...a);
-  dueWebhookDeliveries: Store['dueWebhookDeliveries'] = (...a) => this.webhooks.dueWebhookDeliveries(...a);
-  claimWebhookDelivery: Store['claimWebhookDelivery'] = (...a) => this.webhooks.claimWebhookDelivery(...a);
+  claimDueWebhookDeliveries: Store['claimDueWebhookDeliveries'] = (...a) =>
+    this.webhooks.claimDueWebhookDeliveries(...a);
   finishWebhookAttempt: Store['finishWebhookAttempt'] = (...a) => this.webhooks.finishWebhookAttempt(...a);
   sweepWebhookDeliveries: Store['sweepWebhookDeliveries'] = (...a) => this.webhooks.sweepWebhookDeliveries(...a);
 

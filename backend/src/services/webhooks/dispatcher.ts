@@ -15,7 +15,7 @@ const SEND_PAGE = 100;
  * waiting out the timeout) holds a few slots, never the whole node, and never the scans.
  */
 const IN_FLIGHT_MAX = 32;
-const IN_FLIGHT_PER_ENDPOINT = 4;
+const IN_FLIGHT_PER_ENDPOINT = 8;
 /** An idle endpoint's cursor is written at most this often (it moves on with the next message anyway). */
 const IDLE_CURSOR_MS = 60_000;
 /** Old deliveries are swept at most this often. */
@@ -29,9 +29,11 @@ const SWEEP_EVERY_MS = 3_600_000;
  *    The hot path writes nothing for webhooks: a message costs one read here, in a batch.
  * 2. `message.unread`: messages still unread by a recipient `unreadMinutes` after they were sent
  *    are queued, once per message and recipient (dedupeKey).
- * 3. Due deliveries are sent: each is claimed first (a conditional UPDATE of its nextAttemptAt to
- *    a lease), so on several nodes each attempt is made by one; a node that dies mid-attempt leaves
- *    the delivery due again when the lease ends. Delivery is at least once.
+ * 3. Due deliveries are sent: a batch is claimed by one UPDATE … RETURNING that moves their
+ *    nextAttemptAt to a lease (FOR UPDATE SKIP LOCKED on PostgreSQL), so on several nodes each
+ *    attempt is made by one; a node that dies mid-attempt leaves the delivery due again when the
+ *    lease ends. Attempts run beside the scans, capped per node and per endpoint, and each one that
+ *    finishes claims the next: a backlog drains at the receiver's pace. Delivery is at least once.
  */
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -43,6 +45,9 @@ export class WebhookDispatcher {
   /** Attempts under way, by endpoint. */
   private readonly inFlight = new Map<string, Set<Promise<void>>>();
   private inFlightCount = 0;
+  /** The claim-and-start step under way, and whether it should run again when done (a slot came free). */
+  private sending: Promise<void> | undefined;
+  private sendAgain = false;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +68,7 @@ export class WebhookDispatcher {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await this.sending;
     await this.idle();
   }
 
@@ -87,7 +93,7 @@ export class WebhookDispatcher {
       if (subscribes(endpoint, 'message.stored')) await this.queueStored(endpoint, users);
       if (subscribes(endpoint, 'message.unread')) await this.queueUnread(endpoint, users);
     }
-    await this.sendDue();
+    await this.kick();
     const at = this.now();
     if (at.getTime() - this.lastSweep > SWEEP_EVERY_MS) {
       this.lastSweep = at.getTime();
@@ -165,29 +171,59 @@ export class WebhookDispatcher {
     }
   }
 
+  /**
+   * Runs sendDue now, or once more after the run under way: each finished attempt kicks it, so a
+   * backlog drains at the pace of the receiver, not of the timer.
+   */
+  private kick(): Promise<void> {
+    if (this.sending) {
+      this.sendAgain = true;
+      return this.sending;
+    }
+    this.sending = this.sendDue()
+      .catch((err: unknown) => this.logger.error({ err }, 'webhook sending failed'))
+      .finally(() => {
+        this.sending = undefined;
+        if (this.sendAgain && !this.stopped) {
+          this.sendAgain = false;
+          void this.kick();
+        }
+      });
+    return this.sending;
+  }
+
   /** Claims due deliveries and starts their attempts, as far as the in-flight caps allow; does not wait for them. */
   private async sendDue(): Promise<void> {
-    if (this.stopped || this.inFlightCount >= IN_FLIGHT_MAX) return;
-    const at = this.now();
-    const due = await this.store.dueWebhookDeliveries(at, SEND_PAGE);
-    // The lease outlasts an attempt: another node takes the delivery over only if this one died.
-    const leaseUntil = new Date(at.getTime() + 2 * this.config.timeoutMs + 1000);
-    for (const d of due) {
-      if (this.stopped || this.inFlightCount >= IN_FLIGHT_MAX) return;
-      const running = this.inFlight.get(d.endpointId) ?? new Set<Promise<void>>();
-      if (running.size >= IN_FLIGHT_PER_ENDPOINT) continue;
-      if (!(await this.store.claimWebhookDelivery(d.id, d.nextAttemptAt, leaseUntil))) continue; // another node's
-      const task: Promise<void> = this.attempt(d)
-        .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'webhook attempt could not be recorded'))
-        .finally(() => {
-          running.delete(task);
-          this.inFlightCount--;
-          if (running.size === 0) this.inFlight.delete(d.endpointId);
-        });
-      running.add(task);
-      this.inFlight.set(d.endpointId, running);
-      this.inFlightCount++;
+    while (!this.stopped && this.inFlightCount < IN_FLIGHT_MAX) {
+      const at = this.now();
+      // The lease outlasts an attempt: another node takes the delivery over only if this one died.
+      const leaseUntil = new Date(at.getTime() + 2 * this.config.timeoutMs + 1000);
+      const busy = [...this.inFlight].filter(([, set]) => set.size >= IN_FLIGHT_PER_ENDPOINT).map(([id]) => id);
+      const mine = await this.store.claimDueWebhookDeliveries(
+        at,
+        leaseUntil,
+        Math.min(IN_FLIGHT_PER_ENDPOINT, IN_FLIGHT_MAX - this.inFlightCount),
+        busy,
+      );
+      if (mine.length === 0) return;
+      for (const d of mine) this.launch(d);
     }
+  }
+
+  /** Runs one attempt beside the rest, counted against the caps; a finished one kicks sendDue. */
+  private launch(d: DueWebhookDelivery): void {
+    const running = this.inFlight.get(d.endpointId) ?? new Set<Promise<void>>();
+    const task: Promise<void> = this.attempt(d)
+      .catch((err: unknown) => this.logger.error({ err, delivery: d.id }, 'webhook attempt could not be recorded'))
+      .finally(() => {
+        running.delete(task);
+        this.inFlightCount--;
+        if (running.size === 0) this.inFlight.delete(d.endpointId);
+        if (!this.stopped) void this.kick();
+      });
+    running.add(task);
+    this.inFlight.set(d.endpointId, running);
+    this.inFlightCount++;
   }
 
   private async attempt(delivery: DueWebhookDelivery): Promise<void> {

@@ -145,25 +145,39 @@ export class PrismaWebhooks implements WebhooksRepository {
     return rows.map((row) => ({ message: toMessage(row), userId: row.recipientUserId }));
   }
 
-  async dueWebhookDeliveries(now: Date, limit: number): Promise<DueWebhookDelivery[]> {
+  async claimDueWebhookDeliveries(
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+    busyEndpoints: readonly string[],
+  ): Promise<DueWebhookDelivery[]> {
+    const q = this.ctx.sql();
+    const lease = q.time(leaseUntil);
+    const due = q.time(now);
+    const busy = busyEndpoints.length
+      ? `AND d."endpointId" NOT IN (${busyEndpoints.map((id) => q.p(id)).join(', ')}) `
+      : '';
+    // One statement: the rows it updates are this node's. On PostgreSQL, rows another node is
+    // claiming at the same moment are skipped rather than waited for; SQLite has one writer.
+    const claimed = await this.ctx.retryBusy(() =>
+      this.ctx.db.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE "WebhookDelivery" SET "nextAttemptAt" = ${lease} WHERE "id" IN (` +
+          `SELECT d."id" FROM "WebhookDelivery" d JOIN "WebhookEndpoint" e ON e."id" = d."endpointId" ` +
+          `WHERE e."disabledAt" IS NULL AND d."deliveredAt" IS NULL AND d."failedAt" IS NULL ` +
+          `AND d."nextAttemptAt" <= ${due} ${busy}` +
+          `ORDER BY d."nextAttemptAt", d."id" LIMIT ${q.p(limit, '::integer')}` +
+          `${this.ctx.kind === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : ''}) ` +
+          `AND "nextAttemptAt" <= ${q.time(now)} RETURNING "id"`,
+        ...q.params,
+      ),
+    );
+    if (claimed.length === 0) return [];
     const rows = await this.ctx.db.webhookDelivery.findMany({
-      where: { deliveredAt: null, failedAt: null, nextAttemptAt: { lte: now }, endpoint: { disabledAt: null } },
+      where: { id: { in: claimed.map((c) => c.id) } },
       include: { endpoint: { select: { url: true, secret: true } } },
-      orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
-      take: limit,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(({ endpoint, ...delivery }) => ({ ...delivery, url: endpoint.url, secret: endpoint.secret }));
-  }
-
-  async claimWebhookDelivery(id: string, expected: Date, leaseUntil: Date): Promise<boolean> {
-    // The lease: only one node's UPDATE finds nextAttemptAt still at the value it read.
-    const { count } = await this.ctx.retryBusy(() =>
-      this.ctx.db.webhookDelivery.updateMany({
-        where: { id, nextAttemptAt: expected, deliveredAt: null, failedAt: null },
-        data: { nextAttemptAt: leaseUntil },
-      }),
-    );
-    return count === 1;
   }
 
   async finishWebhookAttempt(

@@ -113,14 +113,18 @@ export interface WebhooksRepository {
     upTo: string,
     limit: number,
   ): Promise<UnreadMessage[]>;
-  /** Deliveries of enabled endpoints that are due at `now`, soonest first. */
-  dueWebhookDeliveries(now: Date, limit: number): Promise<DueWebhookDelivery[]>;
   /**
-   * Takes a due delivery for one attempt: moves its nextAttemptAt from `expected` to `leaseUntil`
-   * if no other node did first. True when this caller may send it; should it die meanwhile, the
-   * delivery is due again at `leaseUntil`.
+   * Takes up to `limit` deliveries of enabled endpoints that are due at `now` (soonest first, none
+   * of `busyEndpoints`) for one attempt each: one statement moves their nextAttemptAt to
+   * `leaseUntil`, so no other node takes them (PostgreSQL skips rows another node is claiming).
+   * Should this node die meanwhile, they are due again at `leaseUntil`.
    */
-  claimWebhookDelivery(id: string, expected: Date, leaseUntil: Date): Promise<boolean>;
+  claimDueWebhookDeliveries(
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+    busyEndpoints: readonly string[],
+  ): Promise<DueWebhookDelivery[]>;
   /** Records an attempt on the delivery and on its endpoint's status. */
   finishWebhookAttempt(
     delivery: Pick<WebhookDeliveryRecord, 'id' | 'endpointId'>,
