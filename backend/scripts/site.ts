@@ -12,6 +12,8 @@
 //            [--profile-url https://…|off]
 //            [--signed-actions room:join,buddy:add|none]
 //   api-keys <id> [--list] | --create <name> | --rotate <keyId> | --revoke <keyId>
+//   webhooks <id> [--list] | --add <url> --events a,b [--unread-min N] | --remove <endpointId>
+//            | --disable <endpointId> | --enable <endpointId>
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { themeSchema } from '../src/protocol/schemas.js';
@@ -22,6 +24,10 @@ import type { SiteRecord } from '../src/store/store.js';
 import { EDIT_WINDOW_MINUTES_MAX, profileUrlProblem, siteSettings } from '../src/services/site-settings.js';
 import { SIGNED_ACTIONS, type SignedAction } from '../src/protocol/signed-actions.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
+import { Webhooks } from '../src/services/webhooks/webhooks.js';
+import { createLogger } from '../src/logger.js';
+import { ParleyError } from '../src/errors.js';
+import { WEBHOOK_EVENTS, type WebhookEvent } from '../src/protocol/webhooks.js';
 
 class UsageError extends Error {}
 
@@ -37,6 +43,8 @@ const USAGE = `usage: npm run site -- <command>
            [--profile-url <https url>|off]
            [--signed-actions <action>,<action>…|none]   (${SIGNED_ACTIONS.join(', ')})
   api-keys <id> [--list] | --create <name> | --rotate <key id> | --revoke <key id>
+  webhooks <id> [--list] | --add <url> --events <a,b> [--unread-min <n>] | --remove <endpoint id>
+           | --disable <endpoint id> | --enable <endpoint id>
 Origins look like https://shop.example or http://localhost:* (any port).`;
 
 /** An origin pattern: scheme://host[:port|:*], nothing else. */
@@ -101,6 +109,10 @@ async function main(argv: string[]): Promise<void> {
       create: { type: 'string' },
       rotate: { type: 'string' },
       revoke: { type: 'string' },
+      events: { type: 'string' },
+      'unread-min': { type: 'string' },
+      disable: { type: 'string' },
+      enable: { type: 'string' },
     },
   });
   if (!command) throw new UsageError('no command given');
@@ -277,11 +289,94 @@ async function main(argv: string[]): Promise<void> {
         }
         return;
       }
+      case 'webhooks':
+        await webhooksCommand(store, await site(), config.webhooks.allowPrivate, values);
+        return;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } finally {
     await store.close();
+  }
+}
+
+/** `webhooks <site> …`: a site's webhook endpoints (docs/webhooks.md). */
+async function webhooksCommand(
+  store: PrismaStore,
+  current: SiteRecord,
+  allowPrivate: boolean,
+  values: {
+    list?: boolean;
+    add?: string[];
+    remove?: string[];
+    events?: string;
+    'unread-min'?: string;
+    disable?: string;
+    enable?: string;
+  },
+): Promise<void> {
+  const hooks = new Webhooks(store, { allowPrivate }, createLogger('silent'));
+  const actions = [values.add, values.remove, values.disable, values.enable].filter((v) => v !== undefined);
+  if (actions.length > 1) throw new UsageError('webhooks takes one of --add, --remove, --disable, --enable');
+  try {
+    if (values.add) {
+      if (values.add.length !== 1) throw new UsageError('--add takes one URL');
+      const events = (values.events ?? '')
+        .split(',')
+        .map((e) => e.trim())
+        .filter((e) => e !== '');
+      const unknown = events.filter((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e));
+      if (events.length === 0 || unknown.length > 0) {
+        throw new UsageError(`--events takes a comma-separated list of: ${WEBHOOK_EVENTS.join(', ')}`);
+      }
+      const minutes = values['unread-min'] === undefined ? undefined : Number(values['unread-min']);
+      const { endpoint, secret } = await hooks.create(current.id, {
+        url: values.add[0]!,
+        events: events as WebhookEvent[],
+        ...(minutes === undefined ? {} : { unreadMinutes: minutes }),
+      });
+      console.log(
+        `added webhook endpoint ${endpoint.id} for ${current.id}: ${endpoint.url}\n` +
+          `events:    ${endpoint.events.join(', ')}${endpoint.events.includes('message.unread') ? ` (unread after ${endpoint.unreadMinutes} min)` : ''}\n` +
+          `secret:    ${secret}\n` +
+          `           (shown this once: verify the Parley-Signature header of each delivery with it)`,
+      );
+      return;
+    }
+    if (values.remove) {
+      for (const id of values.remove) await hooks.remove(current.id, id);
+      console.log(`removed webhook endpoint ${values.remove.join(', ')} and its deliveries`);
+      return;
+    }
+    if (values.disable !== undefined || values.enable !== undefined) {
+      const id = (values.disable ?? values.enable)!;
+      const view = await hooks.setEnabled(current.id, id, values.enable !== undefined);
+      console.log(`webhook endpoint ${view.id} is ${view.enabled ? 'enabled' : 'disabled'}`);
+      return;
+    }
+  } catch (err) {
+    if (err instanceof ParleyError) throw new UsageError(err.message);
+    throw err;
+  }
+  const list = await hooks.list(current.id);
+  if (list.length === 0)
+    console.log(`no webhook endpoints yet: npm run site -- webhooks ${current.id} --add <url> --events …`);
+  for (const e of list) {
+    const last = e.lastAttemptAt
+      ? `last ${e.lastStatus ?? 'no answer'} at ${e.lastAttemptAt}${e.lastError ? ` (${e.lastError})` : ''}`
+      : 'no attempt yet';
+    console.log(
+      [
+        e.id,
+        e.enabled ? 'enabled' : 'disabled',
+        e.url,
+        e.events.join(','),
+        last,
+        `failures ${e.failures}`,
+        `last success ${e.lastSuccessAt ?? 'never'}`,
+        `pending ${e.pending}`,
+      ].join('\t'),
+    );
   }
 }
 

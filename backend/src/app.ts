@@ -49,6 +49,8 @@ import { ClusterError } from './cluster/redis.js';
 import { Metrics } from './metrics.js';
 import { joinCluster, type Cluster } from './cluster/cluster.js';
 import { XmppGateway } from './transports/xmpp/index.js';
+import { Webhooks } from './services/webhooks/webhooks.js';
+import { WebhookDispatcher } from './services/webhooks/dispatcher.js';
 
 export interface ParleyApp {
   http: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
@@ -67,6 +69,10 @@ export interface ParleyApp {
   files: FileService;
   /** The XMPP gateway (XMPP_COMPONENT_DOMAIN set), or null. */
   xmpp: XmppGateway | null;
+  /** Webhook endpoints and the events queued as they happen (docs/webhooks.md). */
+  webhooks: Webhooks;
+  /** Works the webhook outbox (its `pass()` runs one pass at once, for tests). */
+  webhookDispatcher: WebhookDispatcher;
   /** Listens on config.port (0 = any free port) and resolves with the port taken. */
   listen(): Promise<number>;
   /**
@@ -204,6 +210,15 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
   const relations = new Relations(store);
   if (cluster) await cluster.syncRelations(relations);
   const registry = cluster ? cluster.presence : new LocalPresenceRegistry(config.presenceGraceMs);
+  // Webhooks: presence and room events are queued as they happen; messages are scanned for later.
+  const webhooks = new Webhooks(store, config.webhooks, logger.child({ part: 'webhooks' }), given.clock);
+  const webhookDispatcher = new WebhookDispatcher(
+    store,
+    webhooks,
+    config.webhooks,
+    logger.child({ part: 'webhooks' }),
+    given.clock,
+  );
   const presence = new PresenceService(
     registry,
     store,
@@ -211,6 +226,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     notify,
     logger,
     cluster ? cluster.onlineDirectory : new LocalOnlineDirectory(),
+    webhooks.presence,
   );
   const writer = new InboxWriter(store, logger, metrics);
   const messaging = new Messaging(store, notify);
@@ -233,7 +249,15 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     config: config.files,
     logger: logger.child({ part: 'files' }),
   });
-  const rooms = new RoomService(store, relations, presence, notify, logger.child({ part: 'rooms' }), config.roomCaps);
+  const rooms = new RoomService(
+    store,
+    relations,
+    presence,
+    notify,
+    logger.child({ part: 'rooms' }),
+    config.roomCaps,
+    webhooks.rooms,
+  );
   // Token buckets: in this process on one node, in Redis (shared by every node) in cluster mode.
   const limiter = (name: string, rate: number, burst: number): Limiter =>
     cluster ? cluster.limiter(name, rate, burst) : new RateLimiter(rate, burst);
@@ -369,6 +393,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
       logger: logger.child({ part: 'host-api' }),
     }),
     perKey: limiter('apiKey', config.apiKeyRatePerSecond, config.apiKeyRatePerSecond * 2),
+    webhooks,
   });
   registerApiDocs(http);
   attachGateway(io, {
@@ -421,6 +446,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     stopFileSweep();
     stopSessionWatch();
     const stopDigests = digests.stop(); // a digest being sent finishes before the database closes
+    const stopWebhooks = webhookDispatcher.stop(); // attempts under way finish (or time out) first
     const started = performance.now();
     // 1. No new connections: the listening socket closes (a load balancer moves on to other nodes),
     //    and handshakes or requests still arriving on open keep-alive connections are refused.
@@ -468,6 +494,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     await presence.close();
     await http.close();
     await stopDigests;
+    await stopWebhooks;
+    await webhooks.settled(); // presence and room events of the shutdown itself reach the outbox
     confirmations.close();
     await cluster?.close();
     await checkpointer?.stop();
@@ -486,6 +514,8 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
     metrics,
     files,
     xmpp,
+    webhooks,
+    webhookDispatcher,
     async listen() {
       // A long accept queue: after a restart every client comes back within seconds, and a short one
       // (Node's default is 511) drops their SYNs, which the kernel retries only after 1, 3, 7 s.
@@ -493,6 +523,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
       await http.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
       const address = http.server.address();
       digests.start();
+      webhookDispatcher.start();
       xmpp?.start();
       return typeof address === 'object' && address ? address.port : config.port;
     },

@@ -9,6 +9,8 @@ import { withoutTrailing } from './text.js';
 import type { XmppConfig } from './transports/xmpp/xmpp-config.js';
 export type { XmppConfig } from './transports/xmpp/xmpp-config.js';
 import { PROFILE_PROVIDER_DEFAULTS, type ProfileProviderConfig } from './services/profiles/profile-config.js';
+import type { WebhookConfig } from './services/webhooks/webhook-config.js';
+export type { WebhookConfig } from './services/webhooks/webhook-config.js';
 
 /** Server settings, read once from the environment. Each is documented in docs/configuration.md. */
 export interface Config {
@@ -143,6 +145,8 @@ export interface Config {
    * is kept before the provider is asked again (default 24).
    */
   profiles: ProfileProviderConfig;
+  /** Webhooks (docs/webhooks.md): WEBHOOK_* settings, each documented in WebhookConfig. */
+  webhooks: WebhookConfig;
 }
 
 export type Transport = 'websocket' | 'polling';
@@ -244,7 +248,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config> = 
       timeoutMs: positive(env, 'PROFILE_TIMEOUT_MS', PROFILE_PROVIDER_DEFAULTS.timeoutMs),
       cacheMs: positive(env, 'PROFILE_CACHE_HOURS', 24) * 3_600_000,
     },
+    webhooks: webhookConfig(env),
     ...overrides,
+  };
+}
+
+function webhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
+  return {
+    allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === '1',
+    checkMs: positive(env, 'WEBHOOK_CHECK_MS', 1000),
+    settleMs: int(env, 'WEBHOOK_SETTLE_MS', 5000),
+    timeoutMs: positive(env, 'WEBHOOK_TIMEOUT_MS', 10_000),
+    retryBaseMs: positive(env, 'WEBHOOK_RETRY_BASE_MS', 30_000),
+    retryMaxMs: positive(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000),
+    retryForMs: positive(env, 'WEBHOOK_RETRY_HOURS', 24) * 3_600_000,
+    unreadLookbackMs: int(env, 'WEBHOOK_UNREAD_LOOKBACK_MINUTES', 60) * 60_000,
+    keepMs: positive(env, 'WEBHOOK_KEEP_DAYS', 7) * 86_400_000,
   };
 }
 

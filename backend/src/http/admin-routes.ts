@@ -12,6 +12,7 @@ import type { HostApi } from '../services/host-api/host-api.js';
 import type { Limiter } from '../services/rate-limiter.js';
 import type { ApiKeyRecord, SiteRecord, Store } from '../store/store.js';
 import { parseBody } from './routes.js';
+import type { Webhooks } from '../services/webhooks/webhooks.js';
 
 export interface AdminRouteDeps {
   store: Store;
@@ -20,6 +21,8 @@ export interface AdminRouteDeps {
   /** Requests per API key. */
   perKey: Limiter;
   now?: () => Date;
+  /** Webhook endpoints (docs/webhooks.md). */
+  webhooks: Webhooks;
 }
 
 interface Caller {
@@ -64,7 +67,7 @@ export function registerAdminRoutes(
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>,
   deps: AdminRouteDeps,
 ) {
-  const { store, apiKeys, host, perKey } = deps;
+  const { store, apiKeys, host, perKey, webhooks } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function caller(request: FastifyRequest): Promise<Caller> {
@@ -188,6 +191,17 @@ export function registerAdminRoutes(
       if (query.users === undefined) return { status: 200, data: await host.onlinePage(site, query) };
       const users = typeof query.users === 'string' ? [query.users] : query.users;
       return { status: 200, data: await host.online(site, users) };
+    },
+    /** The site's webhook endpoints with their delivery status; a new one's secret is in its answer only. */
+    listWebhooks: async ({ site }) => ({ status: 200, data: { endpoints: await webhooks.list(site.id) } }),
+    createWebhook: async ({ site, body }) => ({ status: 201, data: await webhooks.create(site.id, body) }),
+    updateWebhook: async ({ site, params, body }) => ({
+      status: 200,
+      data: { endpoint: await webhooks.setEnabled(site.id, params.id, body.enabled) },
+    }),
+    deleteWebhook: async ({ site, params }) => {
+      await webhooks.remove(site.id, params.id);
+      return { status: 200, data: {} };
     },
   };
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { jsonValue } from './admin-api.js';
+import { WEBHOOK_EVENTS } from './webhooks.js';
 
 const isoTime = z.string().describe('ISO 8601 time');
 
@@ -59,6 +60,21 @@ export const roomAnswer = z.looseObject({
   ),
 });
 
+export const webhookEndpointAnswer = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENTS)),
+  unreadMinutes: z.number().int(),
+  enabled: z.boolean(),
+  createdAt: isoTime,
+  lastAttemptAt: isoTime.nullable(),
+  lastSuccessAt: isoTime.nullable(),
+  lastStatus: z.number().int().nullable().describe('The HTTP status of the last attempt; null when it got no answer.'),
+  lastError: z.string().nullable(),
+  failures: z.number().int().describe('Failed attempts in a row; 0 after a success.'),
+  pending: z.number().int().describe('Deliveries still on their way.'),
+});
+
 export const adminAnswers = {
   user: z.object({ user: hostUserAnswer }),
   userDeleted: z.object({
@@ -80,5 +96,11 @@ export const adminAnswers = {
       .nullable()
       .optional()
       .describe('Paging without `users`: the cursor of the next page, null on the last.'),
+  }),
+  webhooks: z.object({ endpoints: z.array(webhookEndpointAnswer) }),
+  webhook: z.object({ endpoint: webhookEndpointAnswer }),
+  webhookCreated: z.object({
+    endpoint: webhookEndpointAnswer,
+    secret: z.string().describe('The signing secret: shown in this answer only.'),
   }),
 } as const;

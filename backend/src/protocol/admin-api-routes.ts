@@ -6,10 +6,11 @@
  * describes them: a route cannot be served without being described. To add a route, add a row
  * here and a handler under its `operationId` in http/admin-routes.ts (the compiler asks for it).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { adminAnswers } from './admin-api-answers.js';
 import { adminSchemas, externalId } from './admin-api.js';
 import { bounded } from './schemas.js';
+import { webhookSchemas } from './webhooks.js';
 
 /** Every admin route is below this path; `{site}` is the site id. */
 export const ADMIN_PREFIX = '/api/v1/admin/sites/{site}';
@@ -20,6 +21,7 @@ export const ADMIN_TAGS = {
   Rooms: 'Rooms the host makes, and who is in them.',
   Messages: 'Messages and system notices, and history.',
   Presence: 'Who is online.',
+  Webhooks: 'Endpoints on the host’s server that Parley posts signed events to (docs/webhooks.md).',
 } as const;
 
 /** Errors a route may answer beyond those every route may (400, 401, 403, 429). */
@@ -28,7 +30,7 @@ export type AdminErrorStatus = 404 | 409 | 413;
 export interface AdminRoute {
   /** Unique; the handler's name in http/admin-routes.ts and the operation's id in OpenAPI. */
   operationId: string;
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   /** Below ADMIN_PREFIX, parameters as `{name}`. */
   path: string;
   tag: keyof typeof ADMIN_TAGS;
@@ -46,6 +48,7 @@ export interface AdminRoute {
 }
 
 const roomId = bounded(64, 1);
+const webhookId = bounded(64, 1);
 const user = { externalId };
 
 export const adminRoutes = [
@@ -200,6 +203,62 @@ export const adminRoutes = [
     idempotent: false,
     answers: { 200: adminAnswers.online },
     errors: [],
+  },
+  {
+    operationId: 'listWebhooks',
+    method: 'GET',
+    path: '/webhooks',
+    tag: 'Webhooks',
+    summary: 'List webhook endpoints',
+    description:
+      'Every endpoint of the site with its events and delivery status: the last attempt, its HTTP status or ' +
+      'error, failures in a row, the last success, and how many deliveries are on their way. Never the secret.',
+    params: {},
+    idempotent: false,
+    answers: { 200: adminAnswers.webhooks },
+    errors: [],
+  },
+  {
+    operationId: 'createWebhook',
+    method: 'POST',
+    path: '/webhooks',
+    tag: 'Webhooks',
+    summary: 'Add a webhook endpoint',
+    description:
+      'Parley posts the chosen events to `url`, signed with the secret in this answer (shown this once). ' +
+      '`unreadMinutes` (1–10080, default 10) is how long a message waits unread before `message.unread`. ' +
+      'Addresses on private networks are refused unless the server allows them (WEBHOOK_ALLOW_PRIVATE).',
+    params: {},
+    body: webhookSchemas.endpointCreate,
+    idempotent: true,
+    answers: { 201: adminAnswers.webhookCreated },
+    errors: [409],
+  },
+  {
+    operationId: 'updateWebhook',
+    method: 'PATCH',
+    path: '/webhooks/{id}',
+    tag: 'Webhooks',
+    summary: 'Turn a webhook endpoint off or on',
+    description:
+      'An endpoint turned off gets nothing queued meanwhile; turned on again, it starts from events after that moment.',
+    params: { id: webhookId },
+    body: webhookSchemas.endpointUpdate,
+    idempotent: false,
+    answers: { 200: adminAnswers.webhook },
+    errors: [404],
+  },
+  {
+    operationId: 'deleteWebhook',
+    method: 'DELETE',
+    path: '/webhooks/{id}',
+    tag: 'Webhooks',
+    summary: 'Remove a webhook endpoint',
+    description: 'The endpoint and its deliveries still on their way are removed.',
+    params: { id: webhookId },
+    idempotent: false,
+    answers: { 200: z.object({}) },
+    errors: [404],
   },
 ] as const satisfies readonly AdminRoute[];
 

@@ -2,7 +2,7 @@ import type { ChosenPresence, Presence } from '../protocol/index.js';
 import type { Logger } from '../logger.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { Notifier } from './notifier.js';
-import type { Chosen, PresenceRegistry } from './presence-registry.js';
+import type { Chosen, PresenceRegistry, PresenceTransitions } from './presence-registry.js';
 import { LocalOnlineDirectory, type OnlineDirectory } from './online-directory.js';
 import type { Relations } from './relations.js';
 
@@ -40,13 +40,17 @@ export class PresenceService {
     private readonly logger: Logger,
     /** Who of each site may be online, for `onlinePage` (the server API's list). */
     private readonly directory: OnlineDirectory = new LocalOnlineDirectory(),
+    /** Also told of every transition (webhooks: user.online and user.offline). */
+    private readonly observer: PresenceTransitions | null = null,
   ) {
     registry.listen({
       online: (userId, chosen) => {
+        this.observer?.online(userId, chosen);
         if (chosen.state !== 'invisible')
           this.track(this.tell(userId, shown(chosen, null)), userId, 'presence fan-out');
       },
       offline: (userId, at, chosen) => {
+        this.observer?.offline(userId, at, chosen);
         const tasks: Promise<unknown>[] = [this.store.setLastSeen(userId, at), this.prune([userId])];
         if (chosen.state !== 'invisible') tasks.push(this.tell(userId, offline(at)));
         this.track(

@@ -33,6 +33,7 @@ import {
 import type { Notifier } from './notifier.js';
 import { offline, type PresenceService } from './presence.js';
 import type { Relations } from './relations.js';
+import type { RoomChange, RoomEvents } from './webhooks/webhooks.js';
 
 const MEMBER_ROLES: readonly RoomRole[] = ['owner', 'admin', 'member'];
 const MANAGERS: readonly RoomRole[] = ['owner', 'admin'];
@@ -66,6 +67,8 @@ export class RoomService {
     private readonly notify: Notifier,
     private readonly logger: Logger,
     private readonly caps: RoomCaps = defaultRoomCaps,
+    /** Told of every change (webhooks: room.changed). */
+    private readonly events: RoomEvents | null = null,
   ) {}
 
   /** Serialises the count check and the write of the caps, per user (see KeyedLock). */
@@ -108,7 +111,7 @@ export class RoomService {
       ...invite.map((userId) => ({ userId, role: 'invited' as const, invitedBy: user.id })),
     ]);
     this.logger.info({ room: room.id, user: user.id, invited: invite.length }, 'room created');
-    return { room: await this.changed(room, user.id) };
+    return { room: await this.changed(room, user.id, 'created') };
   }
 
   /**
@@ -146,7 +149,7 @@ export class RoomService {
       ]);
       this.logger.info({ room: room.id, owner: owner.id, members: members.length }, 'room created by the host');
       await this.membershipChanged(room.id);
-      return this.changed(room, owner.id);
+      return this.changed(room, owner.id, 'created');
     });
   }
 
@@ -157,7 +160,7 @@ export class RoomService {
     await this.assertRoomForOneMore(room.id);
     await this.store.setRoomMember(room.id, userId, 'member', null);
     await this.membershipChanged(room.id);
-    await this.changed(room);
+    await this.changed(room, '', 'members');
   }
 
   /**
@@ -185,7 +188,7 @@ export class RoomService {
     if (removing.length > 0) await this.gone(room, removing, 'removed');
     else {
       await this.membershipChanged(room.id);
-      await this.changed(room);
+      await this.changed(room, '', 'members');
     }
     return this.info(room, room.ownerId);
   }
@@ -238,7 +241,7 @@ export class RoomService {
       await this.store.setRoomMember(room.id, user.id, 'member');
     });
     await this.membershipChanged(room.id);
-    return { room: await this.changed(room, user.id) };
+    return { room: await this.changed(room, user.id, 'members') };
   }
 
   async invite(site: SiteRecord, user: UserRecord, input: Payload<'room:invite'>): Promise<ReplyData['room:invite']> {
@@ -254,7 +257,7 @@ export class RoomService {
       await this.store.setRoomMember(room.id, input.userId, 'invited', user.id);
       return true;
     });
-    return { room: written ? await this.changed(room, user.id) : await this.info(room, user.id) };
+    return { room: written ? await this.changed(room, user.id, 'members') : await this.info(room, user.id) };
   }
 
   async accept(user: UserRecord, input: Payload<'room:accept'>): Promise<ReplyData['room:accept']> {
@@ -265,7 +268,7 @@ export class RoomService {
       await this.store.setRoomMember(room.id, user.id, 'member');
     });
     await this.membershipChanged(room.id);
-    return { room: await this.changed(room, user.id) };
+    return { room: await this.changed(room, user.id, 'members') };
   }
 
   async decline(user: UserRecord, input: Payload<'room:decline'>): Promise<ReplyData['room:decline']> {
@@ -317,14 +320,14 @@ export class RoomService {
       throw new ParleyError(ErrorCode.NotFound, 'That user is not a member of this room.');
     }
     if (target !== input.role) await this.store.setRoomMember(room.id, input.userId, input.role);
-    return { room: await this.changed(room, user.id) };
+    return { room: await this.changed(room, user.id, 'roles') };
   }
 
   async rename(user: UserRecord, input: Payload<'room:rename'>): Promise<ReplyData['room:rename']> {
     const { room, role } = await this.access(user, input.roomId, MEMBER_ROLES);
     if (!MANAGERS.includes(role)) throw new ParleyError(ErrorCode.Forbidden, 'Only the owner and admins can rename.');
     const renamed = await this.store.updateRoom(room.id, { name: input.name.trim() });
-    return { room: await this.changed(renamed, user.id) };
+    return { room: await this.changed(renamed, user.id, 'renamed') };
   }
 
   /** Closes the room for everyone: no more messages, and nobody can read it any more. */
@@ -336,6 +339,7 @@ export class RoomService {
     this.logger.info({ room: room.id, user: user.id }, 'room closed');
     this.relations.changed(...everyone);
     this.notify.toUsers(everyone, 'room:removed', { roomId: room.id, reason: 'closed' });
+    this.events?.roomChanged(room, 'closed', []);
     return {};
   }
 
@@ -441,8 +445,9 @@ export class RoomService {
    * Tells everyone in the room (and invited) what it looks like now, each as they may see it (one
    * emit per distinct view); resolves with the view of `viewerId` (the caller).
    */
-  private async changed(room: RoomRecord, viewerId = ''): Promise<RoomInfo> {
+  private async changed(room: RoomRecord, viewerId = '', change: RoomChange = 'members'): Promise<RoomInfo> {
     const members = await this.store.roomMembers(room.id);
+    this.events?.roomChanged(room, change, members);
     const viewOf = await this.viewsOf(room, members);
     const groups = new Map<string, { info: RoomInfo; userIds: string[] }>();
     for (const m of members) {
@@ -459,7 +464,7 @@ export class RoomService {
   private async gone(room: RoomRecord, userIds: string[], reason: RoomRemoved['reason']): Promise<void> {
     this.notify.toUsers(userIds, 'room:removed', { roomId: room.id, reason });
     await this.membershipChanged(room.id, userIds);
-    await this.changed(room);
+    await this.changed(room, '', 'members');
   }
 
   /** Who sees whose presence follows room membership. */

@@ -20,6 +20,7 @@ import { PrismaApiKeys } from './prisma/api-keys.js';
 import { PrismaActionTokens } from './prisma/action-tokens.js';
 import { DEFAULT_SEARCH_INDEXING, SqliteWriter } from './sqlite-writer/index.js';
 import type { SearchIndexing } from './sqlite-writer/messages.js';
+import { PrismaWebhooks } from './prisma/webhooks.js';
 import { PgWriter } from './pg-writer.js';
 import type { Logger } from '../logger.js';
 import { SqliteReader } from './prisma/sqlite-reader.js';
@@ -47,6 +48,7 @@ export class PrismaStore implements Store {
   private readonly apiKeys: PrismaApiKeys;
   private readonly actionTokens: PrismaActionTokens;
   private readonly hostUsers: PrismaHostUsers;
+  private readonly webhooks: PrismaWebhooks;
   /** SQLite servers: the hot path's writer thread (see startSqliteWriter); null means Prisma writes it. */
   private writer: SqliteWriter | null = null;
   /** PostgreSQL servers: the hot path's own `pg` connection (see startHotPath). */
@@ -73,6 +75,7 @@ export class PrismaStore implements Store {
     this.apiKeys = new PrismaApiKeys(ctx);
     this.actionTokens = new PrismaActionTokens(ctx);
     this.hostUsers = new PrismaHostUsers(ctx);
+    this.webhooks = new PrismaWebhooks(ctx);
   }
 
   static async open(target: DatabaseTarget): Promise<PrismaStore> {
@@ -216,6 +219,22 @@ export class PrismaStore implements Store {
   // Used action tokens
   claimActionToken: Store['claimActionToken'] = (...a) => this.actionTokens.claimActionToken(...a);
   sweepActionTokens: Store['sweepActionTokens'] = (...a) => this.actionTokens.sweepActionTokens(...a);
+
+  // Webhooks (docs/webhooks.md)
+  createWebhookEndpoint: Store['createWebhookEndpoint'] = (...a) => this.webhooks.createWebhookEndpoint(...a);
+  listWebhookEndpoints: Store['listWebhookEndpoints'] = (...a) => this.webhooks.listWebhookEndpoints(...a);
+  enabledWebhookEndpoints: Store['enabledWebhookEndpoints'] = (...a) => this.webhooks.enabledWebhookEndpoints(...a);
+  setWebhookEndpointDisabled: Store['setWebhookEndpointDisabled'] = (...a) =>
+    this.webhooks.setWebhookEndpointDisabled(...a);
+  deleteWebhookEndpoint: Store['deleteWebhookEndpoint'] = (...a) => this.webhooks.deleteWebhookEndpoint(...a);
+  queueWebhookDeliveries: Store['queueWebhookDeliveries'] = (...a) => this.webhooks.queueWebhookDeliveries(...a);
+  advanceWebhookCursor: Store['advanceWebhookCursor'] = (...a) => this.webhooks.advanceWebhookCursor(...a);
+  messagesForWebhooks: Store['messagesForWebhooks'] = (...a) => this.webhooks.messagesForWebhooks(...a);
+  unreadForWebhooks: Store['unreadForWebhooks'] = (...a) => this.webhooks.unreadForWebhooks(...a);
+  claimDueWebhookDeliveries: Store['claimDueWebhookDeliveries'] = (...a) =>
+    this.webhooks.claimDueWebhookDeliveries(...a);
+  finishWebhookAttempt: Store['finishWebhookAttempt'] = (...a) => this.webhooks.finishWebhookAttempt(...a);
+  sweepWebhookDeliveries: Store['sweepWebhookDeliveries'] = (...a) => this.webhooks.sweepWebhookDeliveries(...a);
 
   // Sessions
   createSession: Store['createSession'] = (...a) => this.sessions.createSession(...a);

@@ -14,12 +14,14 @@ import type { SessionsRepository } from './repositories/sessions.js';
 import type { SitesRepository } from './repositories/sites.js';
 import type { UsersRepository } from './repositories/users.js';
 import type { ProfilesRepository } from './repositories/profiles.js';
+import type { WebhooksRepository } from './repositories/webhooks.js';
 
 export * from './records.js';
 export type { ChangeOutcome, MessageChangeInput, MessageEditRecord } from './repositories/message-changes.js';
 export type { ApiKeyRecord, IdempotencyRecord } from './repositories/api-keys.js';
 export type { HistoryPage } from './repositories/messages.js';
 export type { FetchedProfile } from './repositories/profiles.js';
+export type * from './repositories/webhooks.js';
 export type {
   ActionTokensRepository,
   ApiKeysRepository,
@@ -37,6 +39,7 @@ export type {
   SitesRepository,
   UsersRepository,
   ProfilesRepository,
+  WebhooksRepository,
 };
 
 /**
@@ -61,7 +64,8 @@ export interface Store
     ApiKeysRepository,
     ProfilesRepository,
     ActionTokensRepository,
-    HostUsersRepository {
+    HostUsersRepository,
+    WebhooksRepository {
   readonly kind: 'sqlite' | 'postgres';
   /** A cheap round trip, for /healthz. */
   ping(): Promise<void>;
