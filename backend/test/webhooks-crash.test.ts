@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths.js';
-import { verifyWebhookSignature } from '../src/services/webhooks/signing.js';
+import { verifySignature } from '../src/services/signed-requests.js';
 import { parseDatabaseUrl } from '../src/store/database-url.js';
 import { PrismaStore } from '../src/store/prisma-store.js';
 import { login, sleep, TestClient, useServerProcesses, waitFor } from './support.js';
@@ -86,7 +86,7 @@ describe('webhooks across SIGKILL', { timeout: 300_000 }, () => {
       await sleep(2000); // further passes send nothing more
       expect(ids().sort()).toEqual([queued.message.id, unscanned.message.id].sort());
       for (const d of receiver.received) {
-        expect(verifyWebhookSignature(secret!, d.raw, d.headers['parley-signature'] as string)).toBe(true);
+        expect(verifySignature(secret!, d.raw, d.headers['parley-signature'] as string)).toBe(true);
       }
       const listed = await site(db.url, 'webhooks', 'demo', '--list');
       expect(listed).toMatch(/enabled\t.*\tmessage\.stored\tlast 200 at .*\tfailures 0\tlast success \S+\tpending 0/);

@@ -8,7 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { ErrorCode } from '../src/protocol/index.js';
 import { ApiKeys } from '../src/services/host-api/api-keys.js';
 import { guardedLookup, isPrivateAddress } from '../src/services/webhooks/sender.js';
-import { verifyWebhookSignature } from '../src/services/webhooks/signing.js';
+import { verifySignature } from '../src/services/signed-requests.js';
 import { Webhooks } from '../src/services/webhooks/webhooks.js';
 import { ParleyError } from '../src/errors.js';
 import { sleep, useServer, waitFor } from './support.js';
@@ -97,8 +97,8 @@ describe('webhook deliveries: signed, retried with backoff, visible per endpoint
     expect(hook.received).toHaveLength(3);
     const [first] = hook.received;
     for (const d of hook.received) {
-      expect(verifyWebhookSignature(secret, d.raw, d.headers['parley-signature'] as string)).toBe(true);
-      expect(verifyWebhookSignature(`${secret}x`, d.raw, d.headers['parley-signature'] as string)).toBe(false);
+      expect(verifySignature(secret, d.raw, d.headers['parley-signature'] as string)).toBe(true);
+      expect(verifySignature(`${secret}x`, d.raw, d.headers['parley-signature'] as string)).toBe(false);
       // The same event, byte for byte, on every attempt.
       expect(d.raw).toBe(first!.raw);
       expect(d.headers['parley-event-id']).toBe(d.body.id);
@@ -187,7 +187,7 @@ describe('webhook deliveries: signed, retried with backoff, visible per endpoint
         unreadMinutes: 10,
       });
       // Signed with the wall clock's time (what the receiver compares), though the server's clock is ahead.
-      expect(verifyWebhookSignature(secret, event.raw, event.headers['parley-signature'] as string)).toBe(true);
+      expect(verifySignature(secret, event.raw, event.headers['parley-signature'] as string)).toBe(true);
       await sleep(800); // further scans: once per message and recipient
       expect(hook.of('message.unread')).toHaveLength(1);
     } finally {

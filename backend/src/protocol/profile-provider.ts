@@ -11,11 +11,6 @@ export interface ProfileRequest {
   ids: string[];
 }
 
-/** Header with the request's time (Unix seconds), which the signature covers. */
-export const PROFILE_TIMESTAMP_HEADER = 'Parley-Timestamp';
-/** Header with `sha256=<hex HMAC-SHA256(site secret, "<timestamp>.<body>")>`. */
-export const PROFILE_SIGNATURE_HEADER = 'Parley-Signature';
-
 /** The answer's envelope: `{ profiles: [...] }`, at most a few more entries than ids asked. */
 export const profileAnswerSchema = z.object({ profiles: z.array(z.unknown()).max(1000) });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { repoRoot } from '../../src/paths.js';
-import { verifyWebhookSignature } from '../../src/services/webhooks/signing.js';
+import { verifySignature } from '../../src/services/signed-requests.js';
 import { Webhooks } from '../../src/services/webhooks/webhooks.js';
 import { parseDatabaseUrl } from '../../src/store/database-url.js';
 import { PrismaStore } from '../../src/store/prisma-store.js';
@@ -107,7 +107,7 @@ describe('webhooks on two nodes', { timeout: 240_000 }, () => {
     );
     expect(receiver.of('user.online')).toHaveLength(4);
     for (const d of receiver.received) {
-      expect(verifyWebhookSignature(secret, d.raw, d.headers['parley-signature'] as string)).toBe(true);
+      expect(verifySignature(secret, d.raw, d.headers['parley-signature'] as string)).toBe(true);
     }
     // Both nodes took part: each logged refused attempts it made itself.
     for (const node of nodes) expect(node.output()).toContain('webhook attempt failed');

@@ -1,23 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { Limits } from '../../protocol/constants.js';
-import {
-  PROFILE_SIGNATURE_HEADER,
-  PROFILE_TIMESTAMP_HEADER,
-  profileAnswerSchema,
-  providedProfileSchema,
-  type ProfileRequest,
-} from '../../protocol/profile-provider.js';
+import { profileAnswerSchema, providedProfileSchema, type ProfileRequest } from '../../protocol/profile-provider.js';
 import { avatarUrl as avatarUrlSchema, stripControls } from '../../protocol/schemas.js';
 import type { FetchedProfile } from '../../store/store.js';
-
-/**
- * `sha256=` and the hex HMAC-SHA256, keyed with the site's secret, of `<timestamp>.<body>`: the
- * value of the Parley-Signature header. The timestamp inside lets the host refuse old requests
- * (a replay) without keeping any state.
- */
-export function profileSignature(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
+import { SIGNATURE_HEADER, signRequest } from '../signed-requests.js';
 
 /** A provider that did not answer usefully: why, for the log. */
 export class ProviderFailure extends Error {
@@ -54,7 +39,6 @@ export async function requestProfiles(input: {
 }): Promise<ProviderAnswer> {
   const request: ProfileRequest = { site: input.site, ids: [...input.ids] };
   const body = JSON.stringify(request);
-  const timestamp = String(Math.floor(input.now.getTime() / 1000));
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = input.signal ? AbortSignal.any([timeout, input.signal]) : timeout;
   let text: string;
@@ -66,8 +50,7 @@ export async function requestProfiles(input: {
         'content-type': 'application/json',
         accept: 'application/json',
         'user-agent': 'Parley profile fetch',
-        [PROFILE_TIMESTAMP_HEADER]: timestamp,
-        [PROFILE_SIGNATURE_HEADER]: profileSignature(input.secret, timestamp, body),
+        [SIGNATURE_HEADER]: signRequest(input.secret, body, input.now),
       },
       body,
       redirect: 'error',

@@ -2,7 +2,7 @@ import type { Logger } from '../../logger.js';
 import type { DueWebhookDelivery, Store, UserRecord, WebhookEndpointRecord } from '../../store/store.js';
 import { messageIdBound, newDelivery, subscribes, webhookUser } from './events.js';
 import { postWebhook } from './sender.js';
-import { signWebhook } from './signing.js';
+import { signRequest } from '../signed-requests.js';
 import type { WebhookConfig } from './webhook-config.js';
 import { messageEventData, type Webhooks } from './webhooks.js';
 
@@ -233,7 +233,7 @@ export class WebhookDispatcher {
         'user-agent': 'Parley-Webhooks/1',
         'parley-event-id': delivery.id,
         'parley-event-type': delivery.event,
-        'parley-signature': signWebhook(delivery.secret, delivery.payload, new Date()),
+        'parley-signature': signRequest(delivery.secret, delivery.payload, new Date()),
       },
       { timeoutMs: this.config.timeoutMs, allowPrivate: this.config.allowPrivate },
     );

@@ -1,21 +1,25 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header every delivery carries: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
+/**
+ * How Parley signs the requests it makes to a host's server, webhook deliveries and profile
+ * provider requests alike (Stripe's scheme: the time is signed with the body), so a host verifies
+ * both with one function: `Parley-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+ */
 export const SIGNATURE_HEADER = 'parley-signature';
 
-/** The signature header's value for `body` sent at `at` (Stripe's scheme: the time is signed with the body). */
-export function signWebhook(secret: string, body: string, at: Date): string {
+/** The signature header's value for `body` sent at `at`. */
+export function signRequest(secret: string, body: string, at: Date): string {
   const t = Math.floor(at.getTime() / 1000);
   const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   return `t=${t},v1=${v1}`;
 }
 
 /**
- * What a receiver does (docs/webhooks.md has the same in a complete Node receiver): true when
+ * What a host's server does (docs/webhooks.md and docs/api.md show the same in Node): true when
  * `header` signs exactly `body` with `secret`, and its time is within `toleranceSeconds` of `now`
  * (an old delivery replayed by someone who recorded it is refused).
  */
-export function verifyWebhookSignature(
+export function verifySignature(
   secret: string,
   body: string,
   header: string | undefined,
