@@ -116,7 +116,11 @@ export class PrismaInbox implements InboxRepository {
   async append(batch: WriteItem[]): Promise<WriteResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.appendOnce(batch);
+        // SQLite: a transaction that read before its first write is refused at once (not after the
+        // busy timeout) when another connection committed meanwhile, e.g. the server's writer
+        // thread indexing messages for search while a second process writes; it rolled back, so
+        // it is run again.
+        return await this.ctx.retryBusy(() => this.appendOnce(batch), 10);
       } catch (err) {
         // Two nodes stored the same (senderId, clientId) at once (tabs on two nodes resending).
         // PostgreSQL reports the clash only once the other transaction has committed, so the
