@@ -183,6 +183,9 @@ export class Webhooks {
   }
 
   private async userEvent(type: 'user.online' | 'user.offline', userId: string, extra: object): Promise<void> {
+    // Every connect and disconnect comes here: without an endpoint that takes the event (the
+    // common case), no user is read.
+    if (!(await this.endpoints()).some((e) => subscribes(e, type))) return;
     const user = await this.store.getUser(userId);
     if (!user) return;
     await this.queue(user.siteId, type, () => ({ user: webhookUser(user), ...extra }));
