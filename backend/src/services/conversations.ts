@@ -45,6 +45,12 @@ export type Resolved =
 
 type Member = { id: string; username: string };
 
+export interface SendOptions {
+  fromSite?: boolean;
+  connection?: string | null;
+  deliver?: (then: () => void) => void;
+}
+
 /**
  * One notion for direct chats and rooms: send, page history, mark read and type in any
  * conversation, named by a typed key. Each step is written once; only resolving a key and the
@@ -110,12 +116,15 @@ export class Conversations {
   /**
    * Stores and delivers a message. `fromSite`: the site's own server sends it (a system notice
    * through the server API), so a direct message needs no relation, only a recipient of the site.
+   * `connection`: the sender's connection it came on, which gets its entry in the answer and no
+   * copy; `deliver`: when to deliver (the transport runs it just after answering, so nothing of
+   * the sender's inbox overtakes the answer); at once when not given.
    */
   async send(
     site: SiteRecord,
     sender: UserRecord,
     input: Payload<'message:send'>,
-    fromSite = false,
+    { fromSite = false, connection = null, deliver = (then) => then() }: SendOptions = {},
   ): Promise<ReplyData['message:send']> {
     const c = await this.resolve(site, sender, input.in, fromSite ? 'notice' : 'send');
     const content = input.content;
@@ -153,7 +162,10 @@ export class Conversations {
     const result = await this.writer.write({ type: 'message', message });
     if (result.type !== 'message') throw new Error('writer answered a message with a receipt');
     if (result.refused) throw noRoom();
-    if (!result.duplicate) this.messaging.deliver(result.entries);
+    if (!result.duplicate) {
+      const entries = result.entries;
+      deliver(() => this.messaging.deliver(entries, connection));
+    }
     const own = result.entries.find((e) => e.userId === sender.id);
     return { message: toWireMessage(result.message), seq: own?.seq ?? null, duplicate: result.duplicate };
   }

@@ -12,8 +12,11 @@ export type UserEvent = {
  * whose session ended. The core never knows which transports exist.
  */
 export interface Transport {
-  /** Delivers `event` to every open connection of each user in `userIds` that this transport holds. */
-  deliver(userIds: readonly string[], event: UserEvent): void;
+  /**
+   * Delivers `event` to every open connection of each user in `userIds` that this transport holds,
+   * but the connection `except` names (the one that caused it and has its answer already).
+   */
+  deliver(userIds: readonly string[], event: UserEvent, except?: string): void;
   /** Delivers `event` to the connections of this transport named in `connectionIds` (others are ignored). */
   deliverTo(connectionIds: readonly string[], event: UserEvent): void;
   /** The ids of the user's open connections this transport holds (on every node); unique across transports. */
@@ -41,10 +44,19 @@ export class Fanout implements Notifier {
     event: E,
     ...data: Parameters<ServerToClientEvents[E]>
   ): void {
+    this.toUsersExcept(null, userIds, event, ...data);
+  }
+
+  toUsersExcept<E extends keyof ServerToClientEvents>(
+    except: string | null,
+    userIds: Iterable<string>,
+    event: E,
+    ...data: Parameters<ServerToClientEvents[E]>
+  ): void {
     const users = [...userIds];
     if (users.length === 0) return;
     const message = { event, data: data[0] } as UserEvent;
-    for (const transport of this.transports) transport.deliver(users, message);
+    for (const transport of this.transports) transport.deliver(users, message, except ?? undefined);
   }
 
   toConnections<E extends keyof ServerToClientEvents>(

@@ -18,9 +18,12 @@ export class Messaging {
     private readonly notify: Notifier,
   ) {}
 
-  /** Pushes freshly stored inbox entries to their owners' open connections. */
-  deliver(entries: InboxRecord[]): void {
-    for (const entry of entries) this.notify.toUsers([entry.userId], 'inbox:entry', toWireEntry(entry));
+  /**
+   * Pushes freshly stored inbox entries to their owners' open connections, but the connection
+   * `from` (the sender's, which has its own entry in the acknowledgement, seq included).
+   */
+  deliver(entries: InboxRecord[], from: string | null = null): void {
+    for (const entry of entries) this.notify.toUsersExcept(from, [entry.userId], 'inbox:entry', toWireEntry(entry));
   }
 
   async sync(user: UserRecord, input: Payload<'inbox:sync'>): Promise<ReplyData['inbox:sync']> {

@@ -129,7 +129,7 @@ export function createClient(options: ClientOptions) {
   };
   /** Adds a feature: it subscribes to its events through the context and returns what it adds. */
   const use = <Api>(feature: Feature<Api>): Api => feature(context);
-  createInbox({
+  const inbox = createInbox({
     site: options.site,
     connection,
     lifecycle,
@@ -146,7 +146,9 @@ export function createClient(options: ClientOptions) {
       }
     },
   });
-  const messages = createMessages(options.site, connection, conversations, profile.me, lifecycle);
+  const messages = createMessages(options.site, connection, conversations, profile.me, lifecycle, (entry) =>
+    inbox.receive(entry),
+  );
   const uploads = createUploads(
     {
       server: options.server,

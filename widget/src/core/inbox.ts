@@ -89,4 +89,15 @@ export function createInbox({
     }
   });
   lifecycle.onReset(() => (cursor = null));
+
+  return {
+    /**
+     * An entry of the user's inbox that came another way than `inbox:entry`: the acknowledgement
+     * of the user's own message carries its entry (the server sends the sending connection no
+     * copy). Applied in order like any other.
+     */
+    receive(entry: InboxEntry): void {
+      cursor?.receive(entry);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { ReadonlySignal } from '@preact/signals-core';
-import type { FileInfo, MessageContent, ReplyRef, UserSummary } from '@parley/backend/protocol';
+import type { FileInfo, InboxEntry, MessageContent, ReplyRef, UserSummary } from '@parley/backend/protocol';
 import type { Connection } from './connection.js';
 import { conversationKey, emptyConversation, keyOfMessage, roomIdOf, type ShownMessage } from './conversations.js';
 import type { ConversationStore, Lifecycle } from './feature.js';
@@ -25,6 +25,8 @@ export function createMessages(
   { state, dispatch }: ConversationStore,
   me: ReadonlySignal<UserSummary | null>,
   { onReady, onReset }: Lifecycle,
+  /** The user's own message is stored: its inbox entry, which comes with the acknowledgement only. */
+  stored: (entry: InboxEntry) => void,
 ) {
   let outbox: Outbox | null = null;
   const keyOf = (m: ShownMessage) => keyOfMessage(m, m.senderId);
@@ -50,6 +52,7 @@ export function createMessages(
       (data) => {
         outbox?.remove(clientId);
         dispatch({ type: 'upsert', key, messages: [{ ...data.message, state: 'sent' }] });
+        if (data.seq !== null) stored({ seq: data.seq, kind: 'message', message: data.message });
       },
       (err: Error & { code?: string }) => {
         // No answer, or the server is going away: the message stays pending and goes again.

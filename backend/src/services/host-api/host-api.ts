@@ -184,7 +184,7 @@ export class HostApi {
         clientId: clientId ?? randomUUID(),
         content: { kind: 'text', text: input.text },
       },
-      input.system === true,
+      { fromSite: input.system === true },
     );
     return { message: { ...sent.message, senderExternalId: sender.externalId }, duplicate: sent.duplicate };
   }

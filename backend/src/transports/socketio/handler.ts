@@ -10,7 +10,12 @@ import type { Lifecycle, ParleySocket } from './types.js';
 export interface Route<E extends ClientEventName> {
   /** Taken once per event, keyed by the user. */
   limiter?: Limiter;
-  run(socket: ParleySocket, payload: Payload<E>): Promise<ReplyData[E]>;
+  /**
+   * `afterAnswer` hands over work to run right after the acknowledgement is sent, in the same
+   * turn: a message's delivery to everyone else, so the sender's connection gets its answer
+   * (which carries its own inbox entry) before any later entry of its inbox.
+   */
+  run(socket: ParleySocket, payload: Payload<E>, afterAnswer: (then: () => void) => void): Promise<ReplyData[E]>;
 }
 
 /** A route for every event of the protocol (the type checker sees that none is missing). */
@@ -49,14 +54,22 @@ export function createEventListener(
       reply({ ok: false, error: { code: ErrorCode.BadRequest, message: describeIssues(parsed.error) } });
       return;
     }
+    let then: (() => void) | undefined;
     try {
-      reply({ ok: true, data: await route.run(socket, parsed.data as Payload<ClientEventName>) });
+      const data = await route.run(socket, parsed.data as Payload<ClientEventName>, (work) => (then = work));
+      reply({ ok: true, data });
     } catch (err) {
       const body = toErrorBody(err);
       if (body.code === ErrorCode.Internal) {
         logger.error({ err, event, socket: socket.id, user: socket.data.user.id }, 'event handler failed');
       }
       reply({ ok: false, error: body });
+      return;
+    }
+    try {
+      then?.();
+    } catch (err) {
+      logger.error({ err, event, socket: socket.id, user: socket.data.user.id }, 'work after the answer failed');
     }
   }
 

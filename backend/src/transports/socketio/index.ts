@@ -155,8 +155,9 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
  */
 export function socketIoTransport(io: ParleyServer): Transport {
   return {
-    deliver(userIds, { event, data }) {
-      (io.to(userIds.map(userRoom)).emit as (e: string, d: unknown) => void)(event, data);
+    deliver(userIds, { event, data }, except) {
+      const to = io.to(userIds.map(userRoom));
+      ((except ? to.except(except) : to).emit as (e: string, d: unknown) => void)(event, data);
     },
     deliverTo(socketIds, { event, data }) {
       // A socket id is also a room of that one socket: the adapter finds it on whichever node.

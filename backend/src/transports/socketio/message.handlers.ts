@@ -40,7 +40,11 @@ export function messageRoutes(deps: {
     take: async (key) => (await limits.actions.take(key)) && (await limits.search.take(key)),
   };
   return {
-    'message:send': { limiter: limits.message, run: ({ data }, p) => conversations.send(data.site, data.user, p) },
+    'message:send': {
+      limiter: limits.message,
+      run: ({ id, data }, p, afterAnswer) =>
+        conversations.send(data.site, data.user, p, { connection: id, deliver: afterAnswer }),
+    },
     'message:history': {
       limiter: limits.actions,
       run: ({ data }, p) => conversations.history(data.site, data.user, p),

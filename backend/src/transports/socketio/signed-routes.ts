@@ -15,7 +15,7 @@ export function requireActionTokens(routes: Routes, tokens: ActionTokens): Route
     const route = routes[event] as unknown as Route<SignedEventName>;
     (wrapped as unknown as Record<SignedEventName, Route<SignedEventName>>)[event] = {
       limiter: route.limiter,
-      async run(socket, payload) {
+      async run(socket, payload, afterAnswer) {
         const { site, user } = socket.data;
         const { actionToken, ...rest } = payload;
         // Invitations made with the room would each need a token of their own: refused (before any
@@ -28,7 +28,7 @@ export function requireActionTokens(routes: Routes, tokens: ActionTokens): Route
           );
         }
         await tokens.check(site, user, signedActionOf(event, payload)!, actionToken);
-        return route.run(socket, rest as typeof payload);
+        return route.run(socket, rest as typeof payload, afterAnswer);
       },
     };
   }
