@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../src/protocol/index.js';
+import { ErrorCode, type ReplyData, type Result } from '../src/protocol/index.js';
 import {
   addUser,
   connectAs,
@@ -54,6 +54,51 @@ describe('a first conversation: roster, presence, messages and history', () => {
     const got = await waitFor(() => bob.messages.find((e) => e.message.id === sent.message.id));
     expect(got.message.content).toEqual({ kind: 'text', text: 'Hello Bob!' });
     await waitFor(() => aliceTab2.messages.some((e) => e.message.id === sent.message.id));
+    for (const c of [alice, aliceTab2, bob]) c.close();
+  });
+
+  it('answers the sending connection with its entry instead of a copy, before any later entry of its inbox', async () => {
+    const alice = track(await connectAs(server.url, 'alice'));
+    const aliceTab2 = track(await connectAs(server.url, 'alice'));
+    const bob = track(await connectAs(server.url, 'bob'));
+    const [aliceId, bobId] = [await idOf('alice'), await idOf('bob')];
+    // What alice's first connection learns of its inbox, in the order it arrives: acknowledgements
+    // (recorded in their callback, as the packet is read) and pushed entries alike.
+    const seen: { seq: number; how: 'ack' | 'push'; sender: string }[] = [];
+    alice.socket.on('inbox:entry', (e) => {
+      if (e.kind === 'message') seen.push({ seq: e.seq, how: 'push', sender: e.message.senderId });
+    });
+    const acks: Promise<void>[] = [];
+    const each = 40;
+    for (let i = 0; i < each; i++) {
+      // Both ways at once, so their commits share batches and their entries interleave in alice's inbox.
+      acks.push(
+        new Promise<void>((resolve, reject) =>
+          alice.socket.emit(
+            'message:send',
+            { in: { kind: 'direct', id: bobId }, clientId: `order-a-${i}`, content: { kind: 'text', text: `a${i}` } },
+            (r: Result<ReplyData['message:send']>) => {
+              if (!r.ok || r.data.seq === null) return reject(new Error(JSON.stringify(r)));
+              seen.push({ seq: r.data.seq, how: 'ack', sender: r.data.message.senderId });
+              resolve();
+            },
+          ),
+        ),
+      );
+      void bob.send(aliceId, `b${i}`, `order-b-${i}`);
+    }
+    await Promise.all(acks);
+    await waitFor(() => seen.length === 2 * each);
+    // Alice's own messages came as acknowledgements only, bob's as pushes only, and together they
+    // are alice's inbox in order: every seq once, each one more than the last, no gap to sync.
+    expect(seen.filter((e) => e.how === 'ack').every((e) => e.sender === aliceId)).toBe(true);
+    expect(seen.filter((e) => e.how === 'push').every((e) => e.sender === bobId)).toBe(true);
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    // Her other connection gets all of them pushed, in the same order.
+    await waitFor(() => aliceTab2.messages.filter((e) => e.seq >= seqs[0]!).length === 2 * each);
+    expect(aliceTab2.messages.filter((e) => e.seq >= seqs[0]!).map((e) => e.seq)).toEqual(seqs);
+    expect(alice.messages.some((e) => e.message.senderId === aliceId && e.seq >= seqs[0]!)).toBe(false);
     for (const c of [alice, aliceTab2, bob]) c.close();
   });
 

@@ -129,8 +129,12 @@ describe('the client facade over a fake server (protocol 2)', () => {
     ]);
     await flush();
     expect(client.conversations.value.get('bob')!.messages).toMatchObject([{ id: 'm0002', state: 'sent' }]);
+    // The acknowledgement carries the message's inbox entry (the server sends this connection no
+    // copy): the cursor is past it, and the next entry follows on without a sync.
+    expect(saved.get('parley:shop:me:seq')).toBe('1');
 
-    fake.push('inbox:entry', { seq: 1, kind: 'message', message: fromBob('m0003', 'yo') });
+    fake.push('inbox:entry', { seq: 2, kind: 'message', message: fromBob('m0003', 'yo') });
+    expect(sent('inbox:sync')).toHaveLength(1);
     expect(client.unreadTotal.value).toBe(1);
     expect(hostMessages).toMatchObject([{ from: bob, message: { body: 'yo', content: { text: 'yo' } } }]);
     expect(sent('conversation:read')).toEqual([
