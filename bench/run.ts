@@ -4,7 +4,7 @@
 // Options: --quick, --only=widget,drain,latency,relay,prosody,connections,storm,wire,cluster,
 //          --connections=N, --connect-rate=N, --rounds=N (runs of scenarios 5 and 2; full 3, quick 1),
 //          --cluster-connections=N (scenario 9),
-//          --cpu-prof (profile the server during scenario 2),
+//          --cpu-prof (profile the server during scenarios 1, 2, 3 and 4),
 //          --out=DIR (default bench/results), --keep (keep the temporary data folder).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -276,15 +276,6 @@ async function main(): Promise<void> {
         ? { error: missing }
         : await runWidget({ url: server.url, runs: plan.widgetRuns, chromiumPath });
     }
-    if (run('drain')) {
-      log('scenario 3: offline drain');
-      results.drain = await runDrain({
-        url: server.url,
-        singles: seeded.drainSingles,
-        many: seeded.drainMany,
-        timeoutMs: 120_000,
-      });
-    }
     /** With --cpu-prof: a CPU profile of the Parley server during `phase`, summarized into the report. */
     const profiled = async <T>(phase: string, target: () => ServerProcess, work: () => Promise<T>): Promise<T> => {
       if (!args.cpuProf) return work();
@@ -303,6 +294,20 @@ async function main(): Promise<void> {
           .catch((err: unknown) => log(`profile of ${phase}: ${String(err)}`));
       }
     };
+    if (run('drain')) {
+      log('scenario 3: offline drain');
+      results.drain = await profiled(
+        'scenario-3',
+        () => server,
+        () =>
+          runDrain({
+            url: server.url,
+            singles: seeded.drainSingles,
+            many: seeded.drainMany,
+            timeoutMs: 120_000,
+          }),
+      );
+    }
     // Scenarios 5 and 2 run `rounds` times, relay then Parley, and the report takes the round whose
     // ratio of the two knees is the median: one slow spell of the shared machine does not decide it.
     const rounds = args.rounds ?? plan.messagingRounds;

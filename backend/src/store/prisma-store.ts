@@ -63,7 +63,7 @@ export class PrismaStore implements Store {
     this.users = new PrismaUsers(ctx);
     this.sessions = new PrismaSessions(ctx, this.sites.memo, reader);
     this.buddies = new PrismaRoster(ctx);
-    this.inbox = new PrismaInbox(ctx);
+    this.inbox = new PrismaInbox(ctx, reader);
     this.messages = new PrismaMessages(ctx);
     this.changes = new PrismaMessageChanges(ctx);
     this.rooms = new PrismaRooms(ctx);

@@ -59,7 +59,29 @@ describe('InboxCursor', () => {
     expect(server.calls).toEqual([2, 5, 8]);
   });
 
-  it('fills a gap: an entry from further ahead triggers a sync instead of being shown out of order', async () => {
+  it('holds an entry from further ahead until the ones before it arrive, without a sync', () => {
+    const applied: number[] = [];
+    const server = inbox(0);
+    const cursor = createInboxCursor(
+      1,
+      server.fetchPage,
+      (e) => applied.push(e.seq),
+      () => {},
+      1_000,
+    );
+    // As in a cluster: the acknowledgement of the user's own message (4, 5) overtakes the entries
+    // of others' messages stored before it (2, 3), which come through Redis a moment later.
+    cursor.receive(entry(4));
+    cursor.receive(entry(5));
+    expect(applied).toEqual([]);
+    cursor.receive(entry(2));
+    expect(applied).toEqual([2]);
+    cursor.receive(entry(3));
+    expect(applied).toEqual([2, 3, 4, 5]);
+    expect(server.calls).toEqual([]);
+  });
+
+  it('fills a gap: an entry from further ahead triggers a sync when the ones before it do not come', async () => {
     const applied: number[] = [];
     const server = inbox(5, 10);
     const cursor = createInboxCursor(
@@ -67,9 +89,12 @@ describe('InboxCursor', () => {
       server.fetchPage,
       (e) => applied.push(e.seq),
       () => {},
+      10,
     );
     cursor.receive(entry(5));
-    await cursor.sync();
+    expect(applied).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(server.calls).toEqual([1]);
     expect(applied).toEqual([2, 3, 4, 5]);
     cursor.receive(entry(4));
     cursor.receive(entry(5));

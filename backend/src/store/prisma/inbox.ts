@@ -14,12 +14,17 @@ import { chunks, ROWS_PER_STATEMENT, type StoreContext, type TransactionRunner, 
 import {
   MESSAGE_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
+  messageColumns,
   messageInsertValues,
   inboxEntryValues,
   toInboxRecord,
   toMessage,
   type RawMessageRow,
 } from './rows.js';
+import type { SqliteReader } from './sqlite-reader.js';
+
+/** The message columns' names, in the order `messageColumns` selects them. */
+const INBOX_MESSAGE_COLUMNS = MESSAGE_COLUMNS.split(', ').map((c) => c.replaceAll('"', ''));
 
 /** Inbox entries carry 5 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
@@ -96,7 +101,11 @@ export async function reserveInboxSeqs(
 export class PrismaInbox implements InboxRepository {
   private transaction: TransactionRunner;
 
-  constructor(private readonly ctx: StoreContext) {
+  constructor(
+    private readonly ctx: StoreContext,
+    /** SQLite on a file: inbox reads run there, prepared once (see SqliteReader). */
+    private readonly reader: SqliteReader | null = null,
+  ) {
     // A batch waits for other nodes' batches that lock the same users; under load that can take
     // longer than Prisma's default 5 s.
     this.transaction = (fn) => this.ctx.db.$transaction((tx) => fn(tx), { maxWait: 10_000, timeout: 30_000 });
@@ -281,21 +290,45 @@ export class PrismaInbox implements InboxRepository {
     return reserveInboxSeqs(this.ctx, tx, need);
   }
 
+  /**
+   * One page of the inbox with each entry's message: one statement, the rows as arrays. On an
+   * SQLite file it runs on the store's reader connection, prepared once (a storm of reconnecting
+   * clients syncs at once; through Prisma's query builder the same page cost several times the
+   * CPU, mostly in the client's interpreter).
+   */
   async readInbox(userId: string, after: number, limit: number): Promise<InboxRecord[]> {
-    const rows = await this.ctx.db.inboxEntry.findMany({
-      where: { userId, seq: { gt: after } },
-      orderBy: { seq: 'asc' },
-      take: limit,
-      include: { message: true },
+    const q = this.ctx.sql();
+    const sql =
+      `SELECT e."userId", e."seq", e."kind", e."data", ${messageColumns('m')} FROM "InboxEntry" e ` +
+      `LEFT JOIN "Message" m ON m."id" = e."messageId" ` +
+      `WHERE e."userId" = ${q.p(userId)} AND e."seq" > ${q.p(after, '::integer')} ` +
+      `ORDER BY e."seq" LIMIT ${q.p(limit, '::integer')}`;
+    const rows = await this.rows(sql, q.params);
+    return rows.flatMap((row) => {
+      const message =
+        row[4] === null
+          ? null
+          : (Object.fromEntries(INBOX_MESSAGE_COLUMNS.map((c, i) => [c, row[4 + i]])) as unknown as RawMessageRow);
+      const entry = {
+        userId: String(row[0]),
+        seq: Number(row[1]),
+        kind: String(row[2]),
+        data: row[3] as string | null,
+      };
+      return toInboxRecord({ ...entry, message }) ?? [];
     });
-    return rows.flatMap((row) => toInboxRecord(row) ?? []);
   }
 
   async inboxHead(userId: string): Promise<number> {
-    const row = await this.ctx.db.user.findUnique({
-      where: { id: userId },
-      select: { inboxSeq: true },
-    });
-    return row?.inboxSeq ?? 0;
+    const q = this.ctx.sql();
+    const rows = await this.rows(`SELECT "inboxSeq" FROM "User" WHERE "id" = ${q.p(userId)}`, q.params);
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  /** A read's rows as arrays of their columns: on the SQLite reader when there is one, else through Prisma. */
+  private async rows(sql: string, params: (string | number)[]): Promise<unknown[][]> {
+    if (this.reader) return this.reader.rows(sql, params);
+    const rows = await this.ctx.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
+    return rows.map((r) => Object.values(r));
   }
 }
