@@ -16,15 +16,13 @@ import {
   MESSAGE_INSERT_COLUMNS,
   messageColumns,
   messageInsertValues,
+  rawMessageAt,
   inboxEntryValues,
   toInboxRecord,
   toMessage,
   type RawMessageRow,
 } from './rows.js';
 import type { SqliteReader } from './sqlite-reader.js';
-
-/** The message columns' names, in the order `messageColumns` selects them. */
-const INBOX_MESSAGE_COLUMNS = MESSAGE_COLUMNS.split(', ').map((c) => c.replaceAll('"', ''));
 
 /** Inbox entries carry 5 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
@@ -305,10 +303,7 @@ export class PrismaInbox implements InboxRepository {
       `ORDER BY e."seq" LIMIT ${q.p(limit, '::integer')}`;
     const rows = await this.rows(sql, q.params);
     return rows.flatMap((row) => {
-      const message =
-        row[4] === null
-          ? null
-          : (Object.fromEntries(INBOX_MESSAGE_COLUMNS.map((c, i) => [c, row[4 + i]])) as unknown as RawMessageRow);
+      const message = row[4] === null ? null : rawMessageAt(row, 4);
       const entry = {
         userId: String(row[0]),
         seq: Number(row[1]),
