@@ -112,6 +112,8 @@ export function serveRpc(handlers: Record<string, (args: never) => unknown>): vo
   });
   // The coordinator went away: nothing to report to any more.
   process.on('disconnect', () => process.exit(0));
+  // Stopped: exit normally, so a worker started with --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 export function emitEvent(event: string, data: unknown): void {
