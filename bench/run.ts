@@ -113,14 +113,16 @@ const FULL = {
     ringDegree: 10,
     connectRate: 1000,
     connectInFlight: 200,
-    connectBudgetMs: 240_000,
+    // The ramp runs at what three nodes, PostgreSQL, Redis and the generators manage together on
+    // the machine (about 140/s on the project's 2 cores): 51,000 need about six minutes of it.
+    connectBudgetMs: 420_000,
     holdMs: 10_000,
     pairs: 200,
     rates: [1000],
     warmupMs: 2000,
     measureMs: 10_000,
     drainMs: 5000,
-    budgetMs: 360_000,
+    budgetMs: 540_000,
   } satisfies ClusterPlan as ClusterPlan,
 };
 const QUICK: typeof FULL = {
