@@ -526,7 +526,7 @@ export function renderReport(r: BenchResults): string {
     out.push(
       `The same traffic with each encoding: ${w.pairs} pairs, ${fmtInt(w.rate)} messages/s for ${w.seconds} s, ` +
         `text of ${w.bytes} bytes (random common words), each message as Parley carries it: \`message:send\` and its ` +
-        "acknowledgement, the `inbox:entry` to the recipient and to the sender, the recipient's delivered mark " +
+        "acknowledgement (the sending connection's copy of the entry), the `inbox:entry` to the recipient (and to the sender's other connections, none here), the recipient's delivered mark " +
         '(`conversation:read`) and its acknowledgement, and the receipt to the sender. The server ' +
         "(`bench/wire/server.ts`) carries Parley's packets without storing them, so only the encoding differs between " +
         'rows. Bytes are what the server read and wrote on its TCP connections (WebSocket frames, without TCP/IP ' +

@@ -4,9 +4,10 @@
 // stores nothing, so what differs between the three runs is the encoding and nothing else.
 //
 // Per message, as Parley does it (see docs/protocol.md): `message:send` is acknowledged with the
-// stored message, the message goes to the recipient and to the sender's own connections as an
-// `inbox:entry`; the recipient marks it delivered (`conversation:read`, acknowledged) and the
-// receipt goes to the sender as an `inbox:entry`.
+// stored message (the sending connection's copy of its inbox entry), the message goes to the
+// recipient and to the sender's other connections (none here: one each) as an `inbox:entry`; the
+// recipient marks it delivered (`conversation:read`, acknowledged) and the receipt goes to the
+// sender as an `inbox:entry`.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
@@ -83,7 +84,7 @@ io.on('connection', (socket) => {
     const seq = nextSeq(me);
     ack({ ok: true, data: { message, seq, duplicate: false } });
     io.to(p.in.id).emit('inbox:entry', { seq: nextSeq(p.in.id), kind: 'message', message });
-    io.to(me).emit('inbox:entry', { seq, kind: 'message', message });
+    socket.to(me).emit('inbox:entry', { seq, kind: 'message', message }); // not to this connection
   });
   socket.on('conversation:read', (p: ReadPayload, ack: (reply: unknown) => void) => {
     ack({ ok: true, data: { advanced: true } });
