@@ -16,7 +16,7 @@ export interface Transport {
    * Delivers `event` to every open connection of each user in `userIds` that this transport holds,
    * but the connection `except` names (the one that caused it and has its answer already).
    */
-  deliver(userIds: readonly string[], event: UserEvent, except?: string): void;
+  deliver(userIds: readonly string[], event: UserEvent, except: string | null): void;
   /** Delivers `event` to the connections of this transport named in `connectionIds` (others are ignored). */
   deliverTo(connectionIds: readonly string[], event: UserEvent): void;
   /** The ids of the user's open connections this transport holds (on every node); unique across transports. */
@@ -56,7 +56,7 @@ export class Fanout implements Notifier {
     const users = [...userIds];
     if (users.length === 0) return;
     const message = { event, data: data[0] } as UserEvent;
-    for (const transport of this.transports) transport.deliver(users, message, except ?? undefined);
+    for (const transport of this.transports) transport.deliver(users, message, except);
   }
 
   toConnections<E extends keyof ServerToClientEvents>(

@@ -22,7 +22,7 @@ import {
   toMessage,
   type RawMessageRow,
 } from './rows.js';
-import type { SqliteReader } from './sqlite-reader.js';
+import { readRows, type SqliteReader } from './sqlite-reader.js';
 
 /** Inbox entries carry 5 parameters each: 1000 rows stay below every driver's limit, and a room's fan-out needs few statements. */
 const ENTRY_ROWS_PER_STATEMENT = 1000;
@@ -301,29 +301,23 @@ export class PrismaInbox implements InboxRepository {
       `LEFT JOIN "Message" m ON m."id" = e."messageId" ` +
       `WHERE e."userId" = ${q.p(userId)} AND e."seq" > ${q.p(after, '::integer')} ` +
       `ORDER BY e."seq" LIMIT ${q.p(limit, '::integer')}`;
-    const rows = await this.rows(sql, q.params);
-    return rows.flatMap((row) => {
-      const message = row[4] === null ? null : rawMessageAt(row, 4);
-      const entry = {
-        userId: String(row[0]),
-        seq: Number(row[1]),
-        kind: String(row[2]),
-        data: row[3] as string | null,
-      };
-      return toInboxRecord({ ...entry, message }) ?? [];
-    });
+    const rows = await readRows(this.reader, this.ctx.db, sql, q.params);
+    return rows.flatMap(
+      (row) =>
+        toInboxRecord({
+          userId: String(row[0]),
+          seq: Number(row[1]),
+          kind: String(row[2]),
+          data: row[3] as string | null,
+          message: row[4] === null ? null : rawMessageAt(row, 4),
+        }) ?? [],
+    );
   }
 
   async inboxHead(userId: string): Promise<number> {
     const q = this.ctx.sql();
-    const rows = await this.rows(`SELECT "inboxSeq" FROM "User" WHERE "id" = ${q.p(userId)}`, q.params);
+    const sql = `SELECT "inboxSeq" FROM "User" WHERE "id" = ${q.p(userId)}`;
+    const rows = await readRows(this.reader, this.ctx.db, sql, q.params);
     return Number(rows[0]?.[0] ?? 0);
-  }
-
-  /** A read's rows as arrays of their columns: on the SQLite reader when there is one, else through Prisma. */
-  private async rows(sql: string, params: (string | number)[]): Promise<unknown[][]> {
-    if (this.reader) return this.reader.rows(sql, params);
-    const rows = await this.ctx.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
-    return rows.map((r) => Object.values(r));
   }
 }

@@ -5,7 +5,7 @@ import { roomPeersSql } from './rooms.js';
 import { ACCEPTED_BACK, BUDDY_COLUMNS, toRosterRow } from './roster.js';
 import { rawBool, rawDate, rawUser, USER_COLUMNS, USER_SELECT, type RawUserRow } from './rows.js';
 import type { SiteMemo } from './sites.js';
-import type { SqliteReader } from './sqlite-reader.js';
+import { readRows, type SqliteReader } from './sqlite-reader.js';
 
 /**
  * Row kinds of the connect statement, and its columns (the same for every kind): k, x1…x4 (text),
@@ -70,9 +70,7 @@ export class PrismaSessions implements SessionsRepository {
       // The NULLs stay outside the DISTINCT, where PostgreSQL would make them text.
       `UNION ALL SELECT ${PEER}, p."userId", NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${NO_USER} ` +
       `FROM (${roomPeersSql('o."userId"', user)}) p`;
-    const rows = this.reader
-      ? this.reader.rows(sql, q.params)
-      : (await this.ctx.db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...q.params)).map((r) => Object.values(r));
+    const rows = await readRows(this.reader, this.ctx.db, sql, q.params);
     const found: StoredConnection = {
       site: null,
       session: null,

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Db } from '../prisma-client.js';
 
 /**
  * SQLite only: a connection of the store's own beside Prisma's, for the reads every connect makes,
@@ -36,4 +37,19 @@ export class SqliteReader {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * The rows of a raw read as arrays of their columns: on the reader when there is one (SQLite on a
+ * file), else through Prisma (PostgreSQL, or SQLite in memory). `sql` uses the placeholders of the
+ * store's SQL builder for the database at hand.
+ */
+export async function readRows(
+  reader: SqliteReader | null,
+  db: Db,
+  sql: string,
+  params: readonly (string | number)[],
+): Promise<unknown[][]> {
+  if (reader) return reader.rows(sql, params);
+  return (await db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params)).map((r) => Object.values(r));
 }
