@@ -43,6 +43,15 @@ export function createInboxCursor(
     apply(entry);
   };
 
+  /** Gives up waiting: what is held will come with the sync, which reads at least that far. */
+  function syncPastHeld(): void {
+    clearTimeout(gapTimer);
+    gapTimer = undefined;
+    for (const seq of held.keys()) seenAhead = Math.max(seenAhead, seq);
+    held.clear();
+    void sync();
+  }
+
   async function run(): Promise<void> {
     for (let round = 0; round < 10_000; round++) {
       const page = await fetchPage(position);
@@ -56,19 +65,11 @@ export function createInboxCursor(
     }
   }
 
-  /**
-   * Fetches everything after the cursor. Concurrent calls share one run. What is held stops
-   * waiting: the sync reads at least that far.
-   */
-  const sync = (): Promise<void> => {
-    clearTimeout(gapTimer);
-    gapTimer = undefined;
-    for (const seq of held.keys()) seenAhead = Math.max(seenAhead, seq);
-    held.clear();
-    return (syncing ??= run().finally(() => {
+  /** Fetches everything after the cursor. Concurrent calls share one run. */
+  const sync = (): Promise<void> =>
+    (syncing ??= run().finally(() => {
       syncing = undefined;
     }));
-  };
 
   return {
     get seq(): number {
@@ -82,8 +83,8 @@ export function createInboxCursor(
       }
       if (entry.seq !== position + 1) {
         held.set(entry.seq, entry);
-        if (held.size > MAX_HELD) void sync();
-        else gapTimer ??= setTimeout(() => void sync(), gapWaitMs);
+        if (held.size > MAX_HELD) syncPastHeld();
+        else gapTimer ??= setTimeout(syncPastHeld, gapWaitMs);
         return;
       }
       advance(entry);
