@@ -53,6 +53,21 @@ interface Mounted {
   panel: 'none' | 'loading' | (() => void);
 }
 
+/**
+ * Runs `fn` once the page has had its chance to show a frame (the launcher's first): after the next
+ * animation frame, or after 100 ms where no frame comes (a tab opened in the background).
+ */
+function afterFirstFrame(fn: () => void): void {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  requestAnimationFrame(() => setTimeout(run, 0));
+  setTimeout(run, 100);
+}
+
 /** Runs `fn` when the page has loaded and the browser is idle. */
 function whenIdle(fn: () => void): void {
   const idle = () =>
@@ -225,8 +240,18 @@ export function createHostApi({ load, defaults, onShutdown }: HostApiOptions): P
     });
     // A visitor who may be signed in gets the core now: their messages, unread count and host
     // events arrive without the panel opening. Anyone else gets it when they sign in or open it.
-    const stored = tokenStore(tokenStorage ?? 'local').get(tokenKey(settings.site)) !== null;
-    if (stored || settings.identityToken) withRuntime(w, () => undefined);
+    // The stored token is looked for after the launcher's first frame: a page's first read of
+    // localStorage waits for the browser to open the site's storage (up to 20 ms in Chromium's
+    // profile of a load), which would hold back the frame.
+    if (settings.identityToken) withRuntime(w, () => undefined);
+    else {
+      const site = settings.site;
+      afterFirstFrame(() => {
+        if (widget === w && tokenStore(tokenStorage ?? 'local').get(tokenKey(site)) !== null) {
+          withRuntime(w, () => undefined);
+        }
+      });
+    }
     // Fetched ahead while idle, so a click opens the panel at once; not when the visitor asked to save data.
     if (!(navigator as { connection?: { saveData?: boolean } }).connection?.saveData) whenIdle(prefetch);
     for (const call of beforeMount.splice(0)) run(...call);
