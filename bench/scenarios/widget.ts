@@ -6,7 +6,11 @@
 // the launcher to the panel being interactive (rendered and focused, on a frame): cold, clicked as
 // soon as the launcher shows (the chunks load on the click), and prefetched (a returning visitor
 // whose browser fetched the chunks while idle). Every script the page loads (parley.js and each
-// chunk) is gzip-compressed (level 9) and listed. Extra fresh loads time the launcher alone.
+// chunk) is gzip-compressed (level 9) and listed. Extra fresh loads time the launcher alone, each
+// followed by the floor: the same page and browser with parley.js answered by a script that does
+// nothing but read window.Parley and append a button in a shadow root (FLOOR_SCRIPT). Its time is
+// what any script-made button costs there (the page's first frames in this headless browser);
+// Parley's figure above it is the loader's own share.
 import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { chromium, expect, type Browser, type Page } from '@playwright/test';
@@ -34,6 +38,9 @@ export interface WidgetResult {
   launcherAfterScriptStart: number;
   launcherAfterScriptStartMax: number;
   launcherLoads: number;
+  /** The same page with parley.js replaced by FLOOR_SCRIPT: script start to its button visible, median. */
+  floorAfterScriptStart: number;
+  floorLoads: number;
   /** Click on the launcher to the panel interactive: at once on a first visit / chunks prefetched. */
   clickToPanelCold: number;
   clickToPanelWarm: number;
@@ -104,6 +111,24 @@ interface Marks {
   panelReady: number | null;
 }
 
+/**
+ * The floor's parley.js: the least a script can do to show a launcher. It reads window.Parley (the
+ * init script's mark of the script starting) and appends a button named like the launcher, sized
+ * and placed like it, in an open shadow root on the same kind of host element.
+ */
+const FLOOR_SCRIPT = `(() => {
+  void window.Parley;
+  const host = document.createElement('div');
+  host.setAttribute('data-parley', '');
+  const root = host.attachShadow({ mode: 'open' });
+  const button = document.createElement('button');
+  button.setAttribute('aria-label', 'Open chat');
+  button.textContent = 'Chat';
+  button.style.cssText = 'position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%';
+  root.append(button);
+  document.body.append(host);
+})();`;
+
 const marks = (page: Page) => page.evaluate(() => (window as unknown as { __bench: Marks }).__bench);
 
 async function waitMarks(page: Page, want: (m: Marks) => boolean, timeoutMs = 15_000): Promise<Marks> {
@@ -143,6 +168,7 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
   let browser: Browser | undefined;
   const runs: WidgetResult['runs'] = [];
   const launcherTimes: number[] = [];
+  const floorTimes: number[] = [];
   let scripts: WidgetResult['scripts'] = [];
   try {
     browser = await chromium.launch({ executablePath: options.chromiumPath, args: CHROMIUM_ARGS });
@@ -191,15 +217,21 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
       });
       await context.close();
     }
-    // More first visits, for the launcher's time alone.
+    // More first visits, for the launcher's time alone, each followed by one of the floor.
     const loads = Math.max(10, options.runs * 2);
-    for (let i = 0; i < loads; i++) {
+    for (let i = 0; i < 2 * loads; i++) {
+      const floor = i % 2 === 1;
       const context = await browser.newContext({ locale: 'en-US' });
       await context.addInitScript(INIT);
+      if (floor) {
+        await context.route(/\/parley\.js$/, (route) =>
+          route.fulfill({ contentType: 'text/javascript', body: FLOOR_SCRIPT }),
+        );
+      }
       const page = await context.newPage();
       await page.goto(options.url + '/');
       const m = await waitMarks(page, (m) => m.launcherVisible !== null && m.scriptStart !== null);
-      launcherTimes.push(m.launcherVisible! - m.scriptStart!);
+      (floor ? floorTimes : launcherTimes).push(m.launcherVisible! - m.scriptStart!);
       await context.close();
     }
   } catch (err) {
@@ -221,6 +253,8 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
     launcherAfterScriptStart: median(launcherTimes),
     launcherAfterScriptStartMax: Math.max(...launcherTimes),
     launcherLoads: launcherTimes.length,
+    floorAfterScriptStart: median(floorTimes),
+    floorLoads: floorTimes.length,
     clickToPanelCold: median(runs.map((r) => r.clickCold)),
     clickToPanelWarm: median(runs.map((r) => r.clickWarm)),
     socketOpenAfterScriptStart: median(runs.map((r) => (r.returning.wsOpen ?? NaN) - r.returning.scriptStart)),
@@ -240,6 +274,8 @@ function emptyWidget(chromiumPath: string): WidgetResult {
     launcherAfterScriptStart: NaN,
     launcherAfterScriptStartMax: NaN,
     launcherLoads: 0,
+    floorAfterScriptStart: NaN,
+    floorLoads: 0,
     clickToPanelCold: NaN,
     clickToPanelWarm: NaN,
     socketOpenAfterScriptStart: NaN,
