@@ -501,7 +501,7 @@ export function renderReport(r: BenchResults): string {
     out.push(
       '"floor": the same page in the same browser, with parley.js answered by a script that only reads `window.Parley` and ' +
         "appends a button of the launcher's size in a shadow root (`FLOOR_SCRIPT`, bench/scenarios/widget.ts), loaded in turn " +
-        "with the extra loads. No script can show a button sooner here; the launcher's time above the floor is the loader's own.\n\n",
+        "with the extra loads. It is what showing any button costs in this browser on this machine; the launcher's time above it is the loader's own, and a difference of a few ms either way is noise.\n\n",
     );
     out.push(
       table(
