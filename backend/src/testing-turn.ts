@@ -191,6 +191,8 @@ const MAGIC = 0x2112a442;
 const ALLOCATE = 0x0003;
 const ALLOCATE_OK = 0x0103;
 const ALLOCATE_ERROR = 0x0113;
+const REFRESH = 0x0004;
+const REFRESH_OK = 0x0104;
 const ATTR = {
   username: 0x0006,
   integrity: 0x0008,
@@ -302,6 +304,26 @@ export async function turnAllocate(
     if (!relayed) return { ok: false, code: 0, reason: 'no XOR-RELAYED-ADDRESS in the answer' };
     const port = relayed.readUInt16BE(2) ^ (MAGIC >>> 16);
     const address = [...relayed.subarray(4, 8)].map((b, i) => b ^ ((MAGIC >>> (24 - 8 * i)) & 0xff)).join('.');
+    // Released at once (a Refresh with lifetime 0, RFC 8656 §7): a later request from a socket
+    // that gets the same local port would otherwise meet this allocation and be answered
+    // 437 Allocation Mismatch before its credentials are looked at (seen once in CI).
+    const released = await ask(
+      message(
+        REFRESH,
+        randomBytes(12),
+        [
+          attribute(ATTR.lifetime, Buffer.from([0, 0, 0, 0])),
+          attribute(ATTR.username, Buffer.from(credentials.username, 'utf8')),
+          attribute(ATTR.realm, realm),
+          attribute(ATTR.nonce, nonce),
+        ],
+        key,
+      ),
+    );
+    if (released.type !== REFRESH_OK) {
+      const { code, reason } = errorOf(released.attrs);
+      return { ok: false, code, reason: `allocated, but not released: ${reason}` };
+    }
     return { ok: true, relayed: { address, port } };
   } finally {
     socket.close();
