@@ -64,18 +64,27 @@ const config = ExtractorConfig.prepare({
     },
   },
 });
-const result = Extractor.invoke(config, { localBuild: true, showVerboseMessages: !!process.env.VERBOSE });
+// Every message is kept, reported or not, to be printed if the rolled-up types turn out wrong.
+const messages = [];
+const result = Extractor.invoke(config, {
+  localBuild: true,
+  showVerboseMessages: !!process.env.VERBOSE,
+  messageCallback: (message) => messages.push(`${message.logLevel} ${message.messageId}: ${message.text}`),
+});
 if (!result.succeeded) {
   console.error(`API Extractor failed: ${result.errorCount} error(s), ${result.warningCount} warning(s)`);
   process.exit(1);
 }
-if (!process.env.VERBOSE) rmSync(types, { recursive: true, force: true });
 
 // The rolled-up types must stand alone: an import here would need a package the app does not have.
 const rolled = readFileSync(dts, 'utf8');
 const imports = rolled.match(/^\s*(import|export)\b[^;]*\bfrom\s+['"][^'"]+['"]/gm) ?? [];
 if (imports.length) {
   console.error(`dist-npm/index.d.ts imports other modules:\n${imports.join('\n')}`);
+  // What API Extractor saw (a declaration it could not find shows here), and what tsc wrote.
+  console.error(`API Extractor said:\n${messages.join('\n') || '(nothing)'}`);
+  console.error(`declarations of the protocol left in ${protocol}: ${readdirSync(protocol).join(' ')}`);
   process.exit(1);
 }
+if (!process.env.VERBOSE) rmSync(types, { recursive: true, force: true });
 console.log(`dist-npm: the package's code and its types (${(rolled.length / 1024).toFixed(1)} KB of declarations)`);
