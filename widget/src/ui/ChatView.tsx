@@ -1,26 +1,18 @@
-import { Limits } from '@parley/backend/protocol/constants';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { canDeleteForEveryone, canEdit, roomIdOf, type ShownMessage } from '../core/client.js';
-import { Avatar } from './Avatar.js';
+import { roomIdOf, type ShownMessage } from '../core/client.js';
+import { BuddyOptions } from './BuddyOptions.js';
+import { callWords } from './call-log.js';
+import { ChatHeader } from './ChatHeader.js';
+import { Composer } from './Composer.js';
 import { useWidget } from './context.js';
 import { ImageOverlay } from './FileContent.js';
 import { JumpBar } from './JumpBar.js';
-import { MessageContent } from './MessageText.js';
-import { UploadBubble } from './UploadBubble.js';
-import { VoiceButton } from './VoiceButton.js';
-import { PresenceLabel } from './PresenceLabel.js';
-import { BuddyOptions } from './BuddyOptions.js';
-import { callWords } from './call-log.js';
+import { MessageItem } from './MessageItem.js';
 import { RoomMembers } from './RoomMembers.js';
 import { SearchBar } from './SearchBar.js';
 import { Slot } from './slots.js';
-import { ComposerBanner, ReplyQuote } from './ReplyQuote.js';
-import { Reactions } from './Reactions.js';
-import { EditedMark } from './EditHistory.js';
-import { MessageActions } from './MessageActions.js';
+import { UploadBubble } from './UploadBubble.js';
 import { useComposeMode } from './use-compose-mode.js';
-
-const EMOJI = '😀 😂 😊 😍 😎 🤔 😅 😢 😮 😴 👍 👎 👏 🙏 💪 👋 🎉 ❤️ 🔥 ✨ ✅ ❌ ⭐ ☕ 🍕 🎁 🚀 📎'.split(' ');
 
 function dayLabel(iso: string, t: ReturnType<typeof useWidget>['t']): string {
   const day = new Date(iso);
@@ -59,7 +51,6 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         .filter((n) => n !== '')
     : [];
   const [draft, setDraft] = useState(() => view.takeDraft(peerId) ?? '');
-  const [emoji, setEmoji] = useState(false);
   const list = useRef<HTMLOListElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const anchor = useRef<{ height: number; top: number } | null>(null);
@@ -67,9 +58,6 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
   const uploads = client.uploads.value.filter((u) => u.key === peerId);
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
-  const picker = useRef<HTMLInputElement>(null);
-  const [recording, setRecording] = useState(false);
-  const directPicker = useRef<HTMLInputElement>(null);
   const [callProblem, setCallProblem] = useState(false);
   const words = callWords(t.locale);
   // Calls and direct transfers: one-to-one with a buddy (never in rooms); direct only while online.
@@ -243,139 +231,23 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
           <span>{t('dropFiles', { name })}</span>
         </div>
       )}
-      <div class="chat-header">
-        {docked ? null : (
-          <button type="button" class="icon" aria-label={t('back')} onClick={() => view.open(null)}>
-            ‹
-          </button>
-        )}
-        {room ? (
-          <span class="avatar room" aria-hidden="true">
-            #
-          </span>
-        ) : (
-          buddy && <Avatar user={buddy.user} />
-        )}
-        <span class="who">
-          <span class="name" dir="auto">
-            {name}
-          </span>
-          {buddy && <PresenceLabel presence={buddy.presence} />}
-          {room && (
-            <span class="presence">
-              {t('onlineOf', {
-                n: room.members.filter((m) => m.role !== 'invited' && m.presence.state !== 'offline').length,
-                total: room.members.filter((m) => m.role !== 'invited').length,
-              })}
-            </span>
-          )}
-        </span>
-        <button
-          ref={searchButton}
-          type="button"
-          class="icon"
-          aria-label={t('searchMessages')}
-          title={t('searchMessages')}
-          aria-expanded={searching}
-          onClick={() => setSearching(!searching)}
-        >
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path
-              fill="none"
-              stroke="currentColor"
-              stroke-width="2"
-              d="M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.3 15.3 20 20"
-            />
-          </svg>
-        </button>
-        {callable && (
-          <>
-            <button
-              type="button"
-              class="icon call-button"
-              aria-label={words.audio}
-              title={words.audio}
-              onClick={() => {
-                setCallProblem(false);
-                calls.start(callable, 'audio').catch(failedToLoad);
-              }}
-            >
-              <span aria-hidden="true">📞</span>
-            </button>
-            <button
-              type="button"
-              class="icon call-button"
-              aria-label={words.video}
-              title={words.video}
-              onClick={() => {
-                setCallProblem(false);
-                calls.start(callable, 'video').catch(failedToLoad);
-              }}
-            >
-              <span aria-hidden="true">📹</span>
-            </button>
-          </>
-        )}
-        {/* Icons, not words: with search and calls, the header must leave room for the name. */}
-        {room && (
-          <button
-            type="button"
-            class="icon"
-            aria-label={t('members')}
-            title={t('members')}
-            aria-expanded={details}
-            onClick={() => setDetails(!details)}
-          >
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-              <path
-                fill="none"
-                stroke="currentColor"
-                stroke-width="2"
-                d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1"
-              />
-            </svg>
-          </button>
-        )}
-        {buddy?.state === 'accepted' && (
-          <button
-            type="button"
-            class="icon"
-            aria-label={t('buddyOptions')}
-            title={t('buddyOptions')}
-            aria-expanded={details}
-            onClick={() => setDetails(!details)}
-          >
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-              <path
-                fill="currentColor"
-                d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
-              />
-            </svg>
-          </button>
-        )}
-        {!docked && (
-          <button
-            type="button"
-            class="icon wide-only"
-            aria-label={t('openSideBySide')}
-            onClick={() => view.dock(peerId)}
-          >
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-              <path fill="none" stroke="currentColor" stroke-width="2" d="M9 4h11v11M15 9H4v11h11z" />
-            </svg>
-          </button>
-        )}
-        {docked && (
-          <button
-            type="button"
-            class="icon"
-            aria-label={t('closeWindow', { name })}
-            onClick={() => view.undock(peerId)}
-          >
-            ×
-          </button>
-        )}
-      </div>
+      <ChatHeader
+        peerId={peerId}
+        docked={docked}
+        name={name}
+        room={room}
+        buddy={buddy}
+        callable={callable}
+        onCall={(peer, media) => {
+          setCallProblem(false);
+          calls.start(peer, media).catch(failedToLoad);
+        }}
+        searching={searching}
+        onSearch={() => setSearching(!searching)}
+        searchButton={searchButton}
+        details={details}
+        onDetails={() => setDetails(!details)}
+      />
       {searching && (
         <SearchBar
           peerId={peerId}
@@ -412,8 +284,6 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         {shown.length === 0 && conversation?.historyLoaded && <li class="empty">{t('noMessages')}</li>}
         {shown.flatMap((m) => {
           const day = new Date(m.createdAt).toDateString();
-          const mine = m.senderId === me?.id;
-          const mentionsMe = !mine && !!me && (m.mentions?.includes(me.id) ?? false);
           const target = m.id !== null && m.id === jump?.target;
           const out = [];
           if (day !== lastDay) {
@@ -425,66 +295,22 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
             );
           }
           out.push(
-            <li
+            <MessageItem
               key={`${m.senderId}:${m.clientId}`}
-              class={`message ${mine ? 'mine' : 'theirs'} ${m.state}${mentionsMe ? ' mention' : ''}${target ? ' target' : ''}`}
-              part="message"
-              data-state={m.state}
-              data-id={m.id ?? undefined}
-              aria-current={target ? 'true' : undefined}
-              tabIndex={target ? -1 : undefined}
-            >
-              {room && !mine && (
-                <span class="from" dir="auto">
-                  {nameOf(m.senderId)}
-                </span>
-              )}
-              {m.replyTo && (
-                <ReplyQuote
-                  reply={m.replyTo}
-                  name={nameOrYou(m.replyTo.senderId)}
-                  original={messages.find((o) => o.id === m.replyTo!.id)}
-                  onJump={jumpTo}
-                />
-              )}
-              <MessageContent content={m.content} conversation={peerId} />
-              {m.reactions && (
-                <Reactions
-                  reactions={m.reactions}
-                  me={me?.id}
-                  nameOf={nameOrYou}
-                  onToggle={compose.handlers(m).react}
-                />
-              )}
-              {m.id && m.state === 'sent' && (
-                <MessageActions
-                  message={m}
-                  me={me?.id}
-                  editable={canEdit(m, me?.id)}
-                  deletable={canDeleteForEveryone(m, me?.id, role)}
-                  on={compose.handlers(m)}
-                />
-              )}
-              <span class="meta">
-                <time dateTime={m.createdAt}>
-                  {new Date(m.createdAt).toLocaleTimeString(t.locale, { hour: '2-digit', minute: '2-digit' })}
-                </time>
-                {mine && !room && <span class="mark"> · {mark(m)}</span>}
-                {mine && room && m.state !== 'sent' && <span class="mark"> · {mark(m)}</span>}
-                {m === lastMine && seenBy.length > 0 && (
-                  <span class="mark"> · {t('seenBy', { names: seenBy.join(', ') })}</span>
-                )}
-                {mentionsMe && <strong class="mark"> · {t('mentionedYou')}</strong>}
-                {m.editedAt && m.content.kind !== 'deleted' && (
-                  <EditedMark editedAt={m.editedAt} mine={mine} load={() => client.edits(peerId, m.id!)} />
-                )}
-                {m.state === 'failed' && (
-                  <button type="button" class="link" onClick={() => client.retry(peerId, m.clientId)}>
-                    {t('retry')}
-                  </button>
-                )}
-              </span>
-            </li>,
+              m={m}
+              peerId={peerId}
+              inRoom={!!room}
+              me={me?.id}
+              role={role}
+              target={target}
+              nameOf={nameOf}
+              nameOrYou={nameOrYou}
+              original={m.replyTo ? messages.find((o) => o.id === m.replyTo!.id) : undefined}
+              onJump={jumpTo}
+              on={compose.handlers(m)}
+              mark={m.senderId === me?.id ? mark(m) : ''}
+              seenBy={m === lastMine ? seenBy : []}
+            />,
           );
           return out;
         })}
@@ -504,155 +330,20 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         }}
       />
       <ImageOverlay conversation={peerId} />
-      {emoji && (
-        <div class="emoji" role="group" aria-label={t('emoji')}>
-          {EMOJI.map((e) => (
-            <button
-              key={e}
-              type="button"
-              aria-label={e}
-              onClick={() => {
-                setDraft(draft + e);
-                setEmoji(false);
-                input.current?.focus();
-              }}
-            >
-              {e}
-            </button>
-          ))}
-        </div>
-      )}
-      {compose.problem && (
-        <p class="problem" role="alert">
-          {compose.problem}
-        </p>
-      )}
-      {compose.replying && (
-        <ComposerBanner
-          label={t('replyingTo', { name: nameOrYou(compose.replying.senderId) })}
-          reply={compose.quote!}
-          original={compose.replying}
-          cancelLabel={t('cancelReply')}
-          onCancel={compose.cancel}
-        />
-      )}
-      {compose.editing && (
-        <ComposerBanner label={t('editing')} cancelLabel={t('cancelEditing')} onCancel={compose.cancel} />
-      )}
-      <form
-        class="composer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          send();
-        }}
-      >
-        {!recording && (
-          <>
-            <button
-              type="button"
-              class="icon"
-              aria-label={t('emoji')}
-              aria-expanded={emoji}
-              onClick={() => setEmoji(!emoji)}
-            >
-              ☺
-            </button>
-            <button type="button" class="icon" aria-label={t('attachFile')} onClick={() => picker.current?.click()}>
-              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-                <path
-                  fill="none"
-                  stroke="currentColor"
-                  stroke-width="2"
-                  d="M20 11.5 12.4 19a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.4-7.3"
-                />
-              </svg>
-            </button>
-            {direct && (
-              <>
-                <button
-                  type="button"
-                  class="icon"
-                  aria-label={words.sendDirect}
-                  title={words.sendDirect}
-                  onClick={() => directPicker.current?.click()}
-                >
-                  <span aria-hidden="true">⇄</span>
-                </button>
-                <input
-                  ref={directPicker}
-                  type="file"
-                  hidden
-                  tabIndex={-1}
-                  aria-hidden="true"
-                  data-direct=""
-                  onChange={(e) => {
-                    const file = e.currentTarget.files?.[0];
-                    e.currentTarget.value = '';
-                    if (file) calls.sendDirect(direct, file).catch(failedToLoad);
-                  }}
-                />
-              </>
-            )}
-            <input
-              ref={picker}
-              type="file"
-              multiple
-              hidden
-              tabIndex={-1}
-              aria-hidden="true"
-              onChange={(e) => {
-                attach(e.currentTarget.files);
-                e.currentTarget.value = ''; // the same file may be picked again
-              }}
-            />
-            <textarea
-              ref={input}
-              aria-label={t('messageTo', { name })}
-              rows={1}
-              maxLength={Limits.messageBody}
-              value={draft}
-              onInput={(e) => {
-                setDraft(e.currentTarget.value);
-                client.typing(peerId, e.currentTarget.value.length > 0);
-              }}
-              onBlur={() => client.typing(peerId, false)}
-              onPaste={(e) => {
-                // An image (or any file) pasted into the box is attached. Not when the clipboard
-                // also holds text: office apps put a picture of copied text beside the text itself.
-                const data = e.clipboardData;
-                if (!data || data.types.includes('text/plain')) return;
-                if (attach(data.files)) e.preventDefault();
-              }}
-              onKeyDown={(e) => {
-                if (e.key === 'Escape' && (compose.editing || compose.replying)) {
-                  e.preventDefault();
-                  e.stopPropagation();
-                  compose.cancel();
-                }
-                if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-                  e.preventDefault();
-                  send();
-                }
-              }}
-            />
-          </>
-        )}
-        {/* One button where the thumb is: the microphone while there is nothing to send, Send once there is. */}
-        {recording || (!draft.trim() && !compose.editing) ? (
-          <VoiceButton
-            peerId={peerId}
-            onRecording={(on) => {
-              setRecording(on);
-              if (on) setEmoji(false);
-              else atBottom.current = true;
-            }}
-          />
-        ) : (
-          <button type="submit" class="primary" disabled={!draft.trim()}>
-            {compose.editing ? t('save') : t('send')}
-          </button>
-        )}
-      </form>
+      <Composer
+        peerId={peerId}
+        name={name}
+        draft={draft}
+        setDraft={setDraft}
+        input={input}
+        compose={compose}
+        nameOrYou={nameOrYou}
+        onSend={send}
+        onAttach={attach}
+        direct={direct}
+        onDirect={(peer, file) => calls.sendDirect(peer, file).catch(failedToLoad)}
+        onRecorded={() => (atBottom.current = true)}
+      />
     </div>
   );
 }
