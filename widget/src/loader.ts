@@ -19,7 +19,7 @@ import type { LauncherState, LoadChunk, Runtime } from './chunk-api.js';
 import type { ClientOptions, HostEvents } from './core/client.js';
 import { fetchSiteConfig } from './core/site-config.js';
 import { TOKEN_STORAGES, tokenKey, tokenStore } from './core/storage.js';
-import { launcherTranslator, type LauncherTranslate } from './boot/launcher-words.js';
+import { launcherTranslator } from './boot/launcher-words.js';
 import { resolveLocale } from './locale.js';
 import { applyTheme, cleanTheme, type Theme } from './theme.js';
 import { warn, type CommandName, type ParleyApi, type ParleySettings } from './settings.js';
@@ -98,12 +98,8 @@ export function createHostApi({ load, defaults, onShutdown }: HostApiOptions): P
   /** A locale the page asked for (settings or setLocale); otherwise the theme's or the browser's. */
   let pageLocale: string | null = null;
 
-  /** The launcher's words, made again only when the locale changes (not on every unread count). */
-  let words: { locale: string; t: LauncherTranslate } | null = null;
-  const drawLauncher = (w: Mounted) => {
-    if (words?.locale !== w.locale) words = { locale: w.locale, t: launcherTranslator(w.locale) };
-    w.launcher?.draw({ ...w.launcherState, theme: w.theme, t: words.t });
-  };
+  const drawLauncher = (w: Mounted) =>
+    w.launcher?.draw({ ...w.launcherState, theme: w.theme, t: launcherTranslator(w.locale) });
 
   /** The site's theme under the page's keys, on the host element, the launcher and the UI. */
   const restyle = (w: Mounted) => {

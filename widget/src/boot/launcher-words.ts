@@ -14,9 +14,21 @@ const words = {
 export type LauncherWord = keyof (typeof words)['en'];
 export type LauncherTranslate = (key: LauncherWord, params?: { n: number }) => string;
 
-/** The launcher's words in `locale` (resolved first), counts formatted by Intl as i18n.ts does. */
+/** One translator per resolved locale: the launcher is drawn on every unread count. */
+const made = new Map<string, LauncherTranslate>();
+
+/**
+ * The launcher's words in `locale` (resolved first), counts formatted by Intl as i18n.ts does. The
+ * same function for the same locale every time, so its number format is made once.
+ */
 export function launcherTranslator(locale: string): LauncherTranslate {
   const resolved = resolveLocale(locale) as keyof typeof words;
+  let translate = made.get(resolved);
+  if (!translate) made.set(resolved, (translate = translatorFor(resolved)));
+  return translate;
+}
+
+function translatorFor(resolved: keyof typeof words): LauncherTranslate {
   const table = words[resolved] ?? words.en;
   // Made on the first count only: the first Intl object of a page loads the browser's locale data,
   // tens of milliseconds before the launcher's first frame (seen in Chromium's profile of a load),

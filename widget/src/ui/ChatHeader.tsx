@@ -1,4 +1,4 @@
-import type { CallMedia, RoomInfo, RosterEntry, UserSummary } from '@parley/backend/protocol';
+import type { CallMedia, RoomInfo, RosterEntry } from '@parley/backend/protocol';
 import type { Ref } from 'preact';
 import { Avatar } from './Avatar.js';
 import { callWords } from './call-log.js';
@@ -16,9 +16,9 @@ export function ChatHeader(props: {
   name: string;
   room: RoomInfo | undefined;
   buddy: RosterEntry | undefined;
-  /** The buddy who can be called from here, if any. */
-  callable: UserSummary | null;
-  onCall: (peer: UserSummary, media: CallMedia) => void;
+  /** A buddy who can be called from here (one-to-one, accepted): the call buttons show. */
+  callable: boolean;
+  onCall: (media: CallMedia) => void;
   searching: boolean;
   onSearch: () => void;
   searchButton: Ref<HTMLButtonElement>;
@@ -75,61 +75,43 @@ export function ChatHeader(props: {
           />
         </svg>
       </button>
-      {callable && (
-        <>
+      {callable &&
+        (['audio', 'video'] as const).map((media) => (
           <button
+            key={media}
             type="button"
             class="icon call-button"
-            aria-label={words.audio}
-            title={words.audio}
-            onClick={() => props.onCall(callable, 'audio')}
+            aria-label={words[media]}
+            title={words[media]}
+            onClick={() => props.onCall(media)}
           >
-            <span aria-hidden="true">📞</span>
+            <span aria-hidden="true">{media === 'audio' ? '📞' : '📹'}</span>
           </button>
-          <button
-            type="button"
-            class="icon call-button"
-            aria-label={words.video}
-            title={words.video}
-            onClick={() => props.onCall(callable, 'video')}
-          >
-            <span aria-hidden="true">📹</span>
-          </button>
-        </>
-      )}
-      {room && (
+        ))}
+      {/* A room's members, or a buddy's options (group, remove, block): shown under the bar. */}
+      {(room || buddy?.state === 'accepted') && (
         <button
           type="button"
           class="icon"
-          aria-label={t('members')}
-          title={t('members')}
+          aria-label={room ? t('members') : t('buddyOptions')}
+          title={room ? t('members') : t('buddyOptions')}
           aria-expanded={details}
           onClick={props.onDetails}
         >
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path
-              fill="none"
-              stroke="currentColor"
-              stroke-width="2"
-              d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1"
-            />
-          </svg>
-        </button>
-      )}
-      {buddy?.state === 'accepted' && (
-        <button
-          type="button"
-          class="icon"
-          aria-label={t('buddyOptions')}
-          title={t('buddyOptions')}
-          aria-expanded={details}
-          onClick={props.onDetails}
-        >
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path
-              fill="currentColor"
-              d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
-            />
+            {room ? (
+              <path
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1"
+              />
+            ) : (
+              <path
+                fill="currentColor"
+                d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
+              />
+            )}
           </svg>
         </button>
       )}

@@ -237,10 +237,10 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         name={name}
         room={room}
         buddy={buddy}
-        callable={callable}
-        onCall={(peer, media) => {
+        callable={callable !== null}
+        onCall={(media) => {
           setCallProblem(false);
-          calls.start(peer, media).catch(failedToLoad);
+          calls.start(callable!, media).catch(failedToLoad);
         }}
         searching={searching}
         onSearch={() => setSearching(!searching)}
@@ -340,8 +340,7 @@ export function ChatView({ peerId, docked = false }: { peerId: string; docked?: 
         nameOrYou={nameOrYou}
         onSend={send}
         onAttach={attach}
-        direct={direct}
-        onDirect={(peer, file) => calls.sendDirect(peer, file).catch(failedToLoad)}
+        onDirect={direct && ((file) => void calls.sendDirect(direct, file).catch(failedToLoad))}
         onRecorded={() => (atBottom.current = true)}
       />
     </div>

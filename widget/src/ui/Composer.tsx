@@ -1,4 +1,3 @@
-import type { UserSummary } from '@parley/backend/protocol';
 import { Limits } from '@parley/backend/protocol/constants';
 import type { RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
@@ -27,7 +26,6 @@ export function Composer({
   nameOrYou,
   onSend,
   onAttach,
-  direct,
   onDirect,
   onRecorded,
 }: {
@@ -42,9 +40,8 @@ export function Composer({
   onSend: () => void;
   /** Attaches files; false when there were none. */
   onAttach: (files: Iterable<File> | null | undefined) => boolean;
-  /** The buddy a file can go to directly (peer to peer), while they are online. */
-  direct: UserSummary | null;
-  onDirect: (peer: UserSummary, file: File) => void;
+  /** Sends a file directly (peer to peer) to the buddy, while they are online; null otherwise. */
+  onDirect: ((file: File) => void) | null;
   /** A voice message was recorded (or the recorder closed). */
   onRecorded: () => void;
 }) {
@@ -119,7 +116,7 @@ export function Composer({
                 />
               </svg>
             </button>
-            {direct && (
+            {onDirect && (
               <>
                 <button
                   type="button"
@@ -140,7 +137,7 @@ export function Composer({
                   onChange={(e) => {
                     const file = e.currentTarget.files?.[0];
                     e.currentTarget.value = '';
-                    if (file) onDirect(direct, file);
+                    if (file) onDirect(file);
                   }}
                 />
               </>
