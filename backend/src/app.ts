@@ -205,7 +205,7 @@ export async function createApp({ config, ...given }: AppOptions): Promise<Parle
 
   // The core's delivery to connected users; Socket.IO is its one transport today.
   const notify = new Fanout();
-  notify.subscribe(socketIoTransport(io));
+  notify.subscribe(socketIoTransport(io, { local: cluster === null }));
   const accounts = new Accounts(store, config.sessionTtlMs);
   const relations = new Relations(store);
   if (cluster) await cluster.syncRelations(relations);

@@ -152,10 +152,23 @@ export function attachGateway(io: ParleyServer, deps: GatewayDeps): void {
 /**
  * Socket.IO as one transport of the core's fan-out: an event for some users goes to their user
  * rooms (on every node, through the adapter in cluster mode); ended sessions close their sockets.
+ *
+ * `local`: this node is the only one (the in-memory adapter), so its rooms are everyone's. An
+ * event then goes out only when one of the users has a connection here besides `except`; the
+ * adapter would otherwise encode it and look for sockets anyway. That is the common case of a
+ * message: the sender's own entry, whose one connection has its answer already, and a recipient
+ * who is offline. In cluster mode the other nodes' connections are not known here.
  */
-export function socketIoTransport(io: ParleyServer): Transport {
+export function socketIoTransport(io: ParleyServer, { local }: { local: boolean }): Transport {
+  const rooms = io.of('/').adapter.rooms;
+  const anyoneBut = (userIds: readonly string[], except: string | null): boolean =>
+    userIds.some((id) => {
+      const sockets = rooms.get(userRoom(id));
+      return sockets !== undefined && (sockets.size > 1 || (sockets.size === 1 && !sockets.has(except ?? '')));
+    });
   return {
     deliver(userIds, { event, data }, except) {
+      if (local && !anyoneBut(userIds, except)) return;
       const to = io.to(userIds.map(userRoom));
       ((except ? to.except(except) : to).emit as (e: string, d: unknown) => void)(event, data);
     },
