@@ -77,7 +77,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 function phaseRow(name: string, p: PhaseResult | null): (string | number)[] {
-  if (!p) return [name, '–', '–', '–', '–', '–', '–'];
+  if (!p) return [name, '–', '–', '–', '–', '–', '–', '–'];
   const errors = Object.entries(p.errors)
     .map(([k, v]) => `${k} ×${v}`)
     .join(', ');
@@ -88,6 +88,7 @@ function phaseRow(name: string, p: PhaseResult | null): (string | number)[] {
     `${p.achievedRate.toFixed(p.achievedRate < 100 ? 1 : 0)}/s`,
     `${fmtMs(p.latency.p50)} / ${fmtMs(p.latency.p99)} / ${fmtMs(p.latency.max)}`,
     `${fmtInt(p.presenceEvents)} (${(p.presenceEvents / (p.spanMs / 1000)).toFixed(0)}/s)`,
+    `${pct(p.generatorCpu)} (${fmtMs(p.generatorCpuMsPerConnect)} per session)`,
     errors || 'none',
   ];
 }
@@ -258,11 +259,23 @@ export function renderReport(r: BenchResults): string {
       'Users with 20 mutual buddies each. A sample signs in with a password (`POST /sessions`, argon2id), then ' +
         'connects; the rest connect with a stored session at a steady rate from 16 loopback source addresses. ' +
         'Latency is from the start of the attempt to `session:ready`; presence events are `presence:changed` ' +
-        'pushes the connected clients received meanwhile (the fan-out of each login to online buddies).\n',
+        'pushes the connected clients received meanwhile (the fan-out of each login to online buddies). ' +
+        "Generator CPU is the load generators' own (socket.io-client, as the widget uses it), all processes " +
+        "together (100% = one core), and per session ready; the server's is in the table below. Both share the " +
+        "machine's cores, so a rate whose clients and server together need more than the machine has cannot be offered here.\n",
     );
     out.push(
       table(
-        ['phase', 'ready', 'offered (cap)', 'achieved', 'latency p50 / p99 / max', 'presence events', 'errors'],
+        [
+          'phase',
+          'ready',
+          'offered (cap)',
+          'achieved',
+          'latency p50 / p99 / max',
+          'presence events',
+          'generator CPU',
+          'errors',
+        ],
         [phaseRow('password sign-in + connect', c.logins), phaseRow('stored session connect', c.connects)],
       ),
     );
@@ -277,7 +290,7 @@ export function renderReport(r: BenchResults): string {
           'RSS / connection',
           'heap / connection',
           'event-loop delay p99 (ramp / holding)',
-          'server CPU during ramp',
+          'server CPU during ramp (per session)',
         ],
         [
           [
@@ -288,7 +301,7 @@ export function renderReport(r: BenchResults): string {
             fmtBytes(c.rssPerConnection),
             fmtBytes(c.heapPerConnection),
             `${fmtMs(c.eldRampP99)} / ${fmtMs(c.eldHoldP99)}`,
-            pct(c.serverCpuRamp),
+            `${pct(c.serverCpuRamp)} (${fmtMs(c.serverCpuMsPerConnect)})`,
           ],
         ],
       ),
@@ -447,6 +460,7 @@ export function renderReport(r: BenchResults): string {
           'reconnected / synced',
           'sync errors',
           'server CPU mean / peak',
+          'generator CPU mean',
         ],
         [
           [
@@ -458,6 +472,7 @@ export function renderReport(r: BenchResults): string {
             `${fmtInt(s.reconnected)} / ${fmtInt(s.synced)}`,
             fmtInt(s.syncErrors),
             `${pct(s.serverCpuMean)} / ${pct(s.serverCpuPeak)}`,
+            pct(s.generatorCpuMean),
           ],
         ],
       ),

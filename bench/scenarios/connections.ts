@@ -22,6 +22,11 @@ export interface PhaseResult {
   spanMs: number;
   /** Users not attempted because the time budget ran out. */
   skipped: number;
+  /** The generators' CPU over the phase (1.0 = one core), and their CPU per session ready, ms. */
+  generatorCpu: number;
+  generatorCpuMsPerConnect: number;
+  /** The phase's wall time, first start to the last answer or timeout, ms. */
+  elapsedMs: number;
 }
 
 export interface ConnectionsResult {
@@ -39,6 +44,8 @@ export interface ConnectionsResult {
   eldHoldP99: number;
   eldHoldMax: number;
   serverCpuRamp: number;
+  /** The server's CPU per stored-session connect during the ramp, ms. */
+  serverCpuMsPerConnect: number;
   error?: string;
 }
 
@@ -56,6 +63,8 @@ export interface StormResult {
   perClient: LatencySummary;
   serverCpuMean: number;
   serverCpuPeak: number;
+  /** The load generators' CPU from the server listening again until all are synced (1.0 = one core). */
+  generatorCpuMean: number;
   /** Clients back and synced, counted every 5 s after the new server listened. */
   timeline: { afterUpS: number; synced: number }[];
   failures: Record<string, number>;
@@ -112,6 +121,8 @@ export class ConnectionFleet {
     );
     const ready = outcomes.reduce((a, o) => a + o.ready, 0);
     const spanMs = Math.max(...outcomes.map((o) => o.spanMs));
+    const elapsedMs = Math.max(...outcomes.map((o) => o.elapsedMs));
+    const cpuMs = outcomes.reduce((a, o) => a + o.cpuMs, 0);
     const errors: Record<string, number> = {};
     for (const o of outcomes) for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v;
     return {
@@ -126,6 +137,9 @@ export class ConnectionFleet {
       presenceEvents: outcomes.reduce((a, o) => a + o.presenceEvents, 0),
       spanMs,
       skipped: outcomes.reduce((a, o) => a + o.skipped, 0),
+      generatorCpu: cpuMs / elapsedMs,
+      generatorCpuMsPerConnect: cpuMs / Math.max(1, ready),
+      elapsedMs,
     };
   }
 
@@ -170,6 +184,7 @@ export async function runConnections(options: {
     eldHoldP99: NaN,
     eldHoldMax: NaN,
     serverCpuRamp: NaN,
+    serverCpuMsPerConnect: NaN,
   };
   try {
     await fleet.init(server.url);
@@ -207,6 +222,8 @@ export async function runConnections(options: {
       clearInterval(progress);
     }
     result.serverCpuRamp = cpu.stop().mean;
+    result.serverCpuMsPerConnect =
+      (result.serverCpuRamp * result.connects.elapsedMs) / Math.max(1, result.connects.ready);
     result.eldRampP99 = (await server.probe({ reset: true })).eld.p99;
     log(
       `connects: ${result.connects.ready}/${result.connects.users} at ${result.connects.achievedRate.toFixed(0)}/s, ` +
@@ -256,6 +273,7 @@ export async function runStorm(options: {
     perClient: summarize(mergeHistograms([])),
     serverCpuMean: NaN,
     serverCpuPeak: NaN,
+    generatorCpuMean: NaN,
     timeline: [],
     failures: {},
   };
@@ -272,6 +290,12 @@ export async function runStorm(options: {
     result.restartMs = upAt - killedAt;
     const cpu = new CpuMonitor(() => server.pid, 500);
     cpu.start();
+    const generatorCpu = async () =>
+      (await Promise.all(fleet.workers.map((w) => w.call<StormStatus>('stormStatus')))).reduce(
+        (a, s) => a + s.cpuMs,
+        0,
+      );
+    const generatorCpuAtUp = await generatorCpu();
     const deadline = Date.now() + options.timeoutMs;
     let statuses: StormStatus[] = [];
     let lastLog = upAt - 5000;
@@ -288,6 +312,7 @@ export async function runStorm(options: {
       await sleep(250);
     }
     const usage = cpu.stop();
+    result.generatorCpuMean = (statuses.reduce((a, s) => a + s.cpuMs, 0) - generatorCpuAtUp) / (Date.now() - upAt);
     for (const s of statuses) {
       for (const [k, v] of Object.entries(s.failures)) result.failures[k] = (result.failures[k] ?? 0) + v;
     }

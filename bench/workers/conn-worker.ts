@@ -55,6 +55,9 @@ export interface ConnectResult {
   spanMs: number;
   startSpanMs: number;
   presenceEvents: number;
+  /** This generator's CPU time (user + system) during the call, and the call's wall time, ms. */
+  cpuMs: number;
+  elapsedMs: number;
 }
 
 export interface StormStatus {
@@ -70,7 +73,11 @@ export interface StormStatus {
   reconnectLatency: string;
   /** Why connection attempts and syncs failed during the storm, counted. */
   failures: Record<string, number>;
+  /** This generator's CPU time (user + system) since it started, ms. */
+  cpuMs: number;
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 interface Client {
   peer: Peer;
@@ -225,6 +232,7 @@ async function connectAll(args: ConnectArgs): Promise<ConnectResult> {
   let failed = 0;
   let lastReady = 0;
   const presenceBefore = presenceEvents;
+  const cpuBefore = process.cpuUsage();
   const began = performance.now();
   const interval = 1000 / args.rate;
   let started = 0;
@@ -269,6 +277,8 @@ async function connectAll(args: ConnectArgs): Promise<ConnectResult> {
     spanMs: (lastReady || performance.now()) - began,
     startSpanMs,
     presenceEvents: presenceEvents - presenceBefore,
+    cpuMs: cpuMs(process.cpuUsage(cpuBefore)),
+    elapsedMs: performance.now() - began,
   };
 }
 
@@ -311,6 +321,7 @@ serveRpc({
     lastSyncedAt: storm.lastSyncedAt,
     reconnectLatency: encodeHistogram(storm.latency),
     failures: storm.failures,
+    cpuMs: cpuMs(process.cpuUsage()),
   }),
   close: async () => {
     for (const c of clients.splice(0)) {
