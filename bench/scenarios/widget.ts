@@ -41,6 +41,11 @@ export interface WidgetResult {
   /** The same page with parley.js replaced by FLOOR_SCRIPT: script start to its button visible, median. */
   floorAfterScriptStart: number;
   floorLoads: number;
+  /**
+   * Script start to the page's next animation frame, median over every fresh load (Parley's and
+   * the floor's): the soonest anything a script adds can be on screen in this browser here.
+   */
+  frameAfterScriptStart: number;
   /** Click on the launcher to the panel interactive: at once on a first visit / chunks prefetched. */
   clickToPanelCold: number;
   clickToPanelWarm: number;
@@ -54,7 +59,7 @@ export interface WidgetResult {
 }
 
 const INIT = `(() => {
-  const b = (window.__bench = { scriptStart: null, launcherVisible: null, wsOpen: null, ready: null, click: null, panelReady: null });
+  const b = (window.__bench = { scriptStart: null, firstFrame: null, launcherVisible: null, wsOpen: null, ready: null, click: null, panelReady: null });
   let stored;
   Object.defineProperty(window, 'Parley', {
     configurable: true,
@@ -96,6 +101,7 @@ const INIT = `(() => {
     return r.width > 0 && r.height > 0 && button.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
   };
   const frame = () => {
+    if (b.firstFrame === null && b.scriptStart !== null) b.firstFrame = performance.now();
     if (b.launcherVisible === null && visible()) b.launcherVisible = performance.now();
     if (b.launcherVisible === null) requestAnimationFrame(frame);
   };
@@ -104,6 +110,8 @@ const INIT = `(() => {
 
 interface Marks {
   scriptStart: number | null;
+  /** The first animation frame after the script started: nothing it draws can be seen sooner. */
+  firstFrame: number | null;
   launcherVisible: number | null;
   wsOpen: number | null;
   ready: number | null;
@@ -169,6 +177,7 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
   const runs: WidgetResult['runs'] = [];
   const launcherTimes: number[] = [];
   const floorTimes: number[] = [];
+  const frameTimes: number[] = [];
   let scripts: WidgetResult['scripts'] = [];
   try {
     browser = await chromium.launch({ executablePath: options.chromiumPath, args: CHROMIUM_ARGS });
@@ -189,6 +198,7 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
       await page.goto(options.url + '/');
       const fresh = await waitMarks(page, (m) => m.launcherVisible !== null && m.scriptStart !== null);
       launcherTimes.push(fresh.launcherVisible! - fresh.scriptStart!);
+      frameTimes.push(fresh.firstFrame! - fresh.scriptStart!);
       await launcher(page).click();
       const opened = await waitMarks(page, (m) => m.panelReady !== null && m.click !== null);
       const panel = page.getByRole('dialog', { name: 'Chat' });
@@ -232,6 +242,7 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
       await page.goto(options.url + '/');
       const m = await waitMarks(page, (m) => m.launcherVisible !== null && m.scriptStart !== null);
       (floor ? floorTimes : launcherTimes).push(m.launcherVisible! - m.scriptStart!);
+      frameTimes.push(m.firstFrame! - m.scriptStart!);
       await context.close();
     }
   } catch (err) {
@@ -255,6 +266,7 @@ export async function runWidget(options: { url: string; runs: number; chromiumPa
     launcherLoads: launcherTimes.length,
     floorAfterScriptStart: median(floorTimes),
     floorLoads: floorTimes.length,
+    frameAfterScriptStart: median(frameTimes),
     clickToPanelCold: median(runs.map((r) => r.clickCold)),
     clickToPanelWarm: median(runs.map((r) => r.clickWarm)),
     socketOpenAfterScriptStart: median(runs.map((r) => (r.returning.wsOpen ?? NaN) - r.returning.scriptStart)),
@@ -276,6 +288,7 @@ function emptyWidget(chromiumPath: string): WidgetResult {
     launcherLoads: 0,
     floorAfterScriptStart: NaN,
     floorLoads: 0,
+    frameAfterScriptStart: NaN,
     clickToPanelCold: NaN,
     clickToPanelWarm: NaN,
     socketOpenAfterScriptStart: NaN,
