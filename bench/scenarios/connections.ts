@@ -290,17 +290,13 @@ export async function runStorm(options: {
     result.restartMs = upAt - killedAt;
     const cpu = new CpuMonitor(() => server.pid, 500);
     cpu.start();
-    const generatorCpu = async () =>
-      (await Promise.all(fleet.workers.map((w) => w.call<StormStatus>('stormStatus')))).reduce(
-        (a, s) => a + s.cpuMs,
-        0,
-      );
-    const generatorCpuAtUp = await generatorCpu();
+    const stormStatuses = () => Promise.all(fleet.workers.map((w) => w.call<StormStatus>('stormStatus')));
+    const generatorCpuAtUp = (await stormStatuses()).reduce((a, s) => a + s.cpuMs, 0);
     const deadline = Date.now() + options.timeoutMs;
     let statuses: StormStatus[] = [];
     let lastLog = upAt - 5000;
     for (;;) {
-      statuses = await Promise.all(fleet.workers.map((w) => w.call<StormStatus>('stormStatus')));
+      statuses = await stormStatuses();
       const synced = statuses.reduce((a, s) => a + s.synced, 0);
       if (Date.now() - lastLog >= 5000) {
         lastLog += 5000;

@@ -3,6 +3,7 @@ import type { Ref } from 'preact';
 import { Avatar } from './Avatar.js';
 import { callWords } from './call-log.js';
 import { useWidget } from './context.js';
+import { Icon } from './Icon.js';
 import { PresenceLabel } from './PresenceLabel.js';
 
 /**
@@ -66,14 +67,7 @@ export function ChatHeader(props: {
         aria-expanded={props.searching}
         onClick={props.onSearch}
       >
-        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-          <path
-            fill="none"
-            stroke="currentColor"
-            stroke-width="2"
-            d="M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.3 15.3 20 20"
-          />
-        </svg>
+        <Icon d="M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.3 15.3 20 20" />
       </button>
       {callable &&
         (['audio', 'video'] as const).map((media) => (
@@ -98,28 +92,19 @@ export function ChatHeader(props: {
           aria-expanded={details}
           onClick={props.onDetails}
         >
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            {room ? (
-              <path
-                fill="none"
-                stroke="currentColor"
-                stroke-width="2"
-                d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1"
-              />
-            ) : (
-              <path
-                fill="currentColor"
-                d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
-              />
-            )}
-          </svg>
+          {room ? (
+            <Icon d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21v-1a6 6 0 0 1 12 0v1M16 3.5a4 4 0 0 1 0 7.5M18 14a6 6 0 0 1 4 6v1" />
+          ) : (
+            <Icon
+              filled
+              d="M12 5.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zm0 8.25a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5zM12 22a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5z"
+            />
+          )}
         </button>
       )}
       {!docked && (
         <button type="button" class="icon wide-only" aria-label={t('openSideBySide')} onClick={() => view.dock(peerId)}>
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path fill="none" stroke="currentColor" stroke-width="2" d="M9 4h11v11M15 9H4v11h11z" />
-          </svg>
+          <Icon d="M9 4h11v11M15 9H4v11h11z" />
         </button>
       )}
       {docked && (

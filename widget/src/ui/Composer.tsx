@@ -3,6 +3,7 @@ import type { RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { callWords } from './call-log.js';
 import { useWidget } from './context.js';
+import { Icon } from './Icon.js';
 import { ComposerBanner } from './ReplyQuote.js';
 import type { useComposeMode } from './use-compose-mode.js';
 import { VoiceButton } from './VoiceButton.js';
@@ -107,14 +108,7 @@ export function Composer({
               ☺
             </button>
             <button type="button" class="icon" aria-label={t('attachFile')} onClick={() => picker.current?.click()}>
-              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-                <path
-                  fill="none"
-                  stroke="currentColor"
-                  stroke-width="2"
-                  d="M20 11.5 12.4 19a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.4-7.3"
-                />
-              </svg>
+              <Icon d="M20 11.5 12.4 19a5 5 0 0 1-7-7l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.4-7.3" />
             </button>
             {onDirect && (
               <>

@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { fileLabel, formatBytes, formatDuration, thumbBox } from '../core/file-format.js';
 import type { ResolvedFileUrls } from '../core/file-urls.js';
 import { useWidget } from './context.js';
+import { Icon } from './Icon.js';
 import type { ImageViewerProps } from './ImageViewer.js';
 
 /**
@@ -293,9 +294,7 @@ function FileCard({ file, conversation }: { file: FileInfo; conversation: string
             );
           }}
         >
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path fill="none" stroke="currentColor" stroke-width="2" d="M12 4v11m-5-5 5 5 5-5M5 20h14" />
-          </svg>
+          <Icon d="M12 4v11m-5-5 5 5 5-5M5 20h14" />
         </a>
       )}
       {failed && <LoadFailed retry={retry} />}

@@ -1,6 +1,7 @@
 import { Limits } from '@parley/backend/protocol/constants';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useWidget } from './context.js';
+import { Icon } from './Icon.js';
 import type { Recording } from './VoiceRecorder.js';
 
 type RecorderModule = typeof import('./VoiceRecorder.js');
@@ -129,18 +130,9 @@ export function VoiceButton({ peerId, onRecording }: { peerId: string; onRecordi
         }}
       >
         {isRecording ? (
-          <svg class="flip-rtl" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path fill="currentColor" d="M4 12 20 4l-4 16-4-6z" />
-          </svg>
+          <Icon class="flip-rtl" filled d="M4 12 20 4l-4 16-4-6z" />
         ) : (
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path
-              fill="none"
-              stroke="currentColor"
-              stroke-width="2"
-              d="M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3zM5 11a7 7 0 0 0 14 0M12 18v3"
-            />
-          </svg>
+          <Icon d="M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3zM5 11a7 7 0 0 0 14 0M12 18v3" />
         )}
       </button>
     </>

@@ -164,7 +164,8 @@ export function socketIoTransport(io: ParleyServer, { local }: { local: boolean 
   const anyoneBut = (userIds: readonly string[], except: string | null): boolean =>
     userIds.some((id) => {
       const sockets = rooms.get(userRoom(id));
-      return sockets !== undefined && (sockets.size > 1 || (sockets.size === 1 && !sockets.has(except ?? '')));
+      // Sockets of the user here, not counting the excluded one.
+      return sockets !== undefined && sockets.size - (except !== null && sockets.has(except) ? 1 : 0) > 0;
     });
   return {
     deliver(userIds, { event, data }, except) {
